@@ -1,0 +1,173 @@
+//! Idempotency records, after Powertools' design: a conditional put takes the key when it is absent,
+//! expired, or held by an attempt whose deadline passed; completion stores the result; a failed
+//! attempt deletes the record so a retry can run. TTL deletion is lazy, so an expired record is
+//! treated as absent here rather than trusted to be gone.
+
+use super::errors::{ErrorKind, classify};
+use super::{DynamoStore, Item, number, read_number, table};
+use crate::domain::time::Timestamp;
+use crate::ports::store::{IdempotencyClaim, IdempotencyRequest, IdempotencyStore, StoreError};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use chrono::DateTime;
+use table::{PK, SK, TTL_ATTRIBUTE};
+
+const NAME: &str = "idempotency record";
+const STATUS: &str = "Status";
+const IN_PROGRESS: &str = "INPROGRESS";
+const COMPLETED: &str = "COMPLETED";
+const IN_PROGRESS_UNTIL: &str = "InProgressUntil";
+const PAYLOAD_HASH: &str = "PayloadHash";
+const RESULT: &str = "Result";
+
+fn key(k: &str) -> (AttributeValue, AttributeValue) {
+    (
+        AttributeValue::S(format!("IDEMPOTENCY#{k}")),
+        AttributeValue::S("#IDEMPOTENCY".into()),
+    )
+}
+
+fn epoch_seconds(t: Timestamp) -> u64 {
+    u64::try_from(t.timestamp()).unwrap_or(0)
+}
+
+fn epoch_millis(t: Timestamp) -> u64 {
+    u64::try_from(t.timestamp_millis()).unwrap_or(0)
+}
+
+fn string(item: &Item, attr: &str) -> Option<String> {
+    item.get(attr).and_then(|v| v.as_s().ok()).cloned()
+}
+
+#[async_trait]
+impl IdempotencyStore for DynamoStore {
+    async fn claim(&self, request: &IdempotencyRequest) -> Result<IdempotencyClaim, StoreError> {
+        let (pk, sk) = key(&request.key);
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(PK, pk)
+            .item(SK, sk)
+            .item("Entity", AttributeValue::S("idempotency".into()))
+            .item(STATUS, AttributeValue::S(IN_PROGRESS.into()))
+            .item(IN_PROGRESS_UNTIL, number(epoch_millis(request.in_progress_until)))
+            .item(TTL_ATTRIBUTE, number(epoch_seconds(request.expires_at)))
+            .condition_expression(
+                "attribute_not_exists(#pk) OR #expires < :now_s OR (#status = :in_progress AND #until < :now_ms)",
+            )
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#expires", TTL_ATTRIBUTE)
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_names("#until", IN_PROGRESS_UNTIL)
+            .expression_attribute_values(":now_s", number(epoch_seconds(request.now)))
+            .expression_attribute_values(":now_ms", number(epoch_millis(request.now)))
+            .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.into()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if let Some(hash) = &request.payload_hash {
+            put = put.item(PAYLOAD_HASH, AttributeValue::S(hash.clone()));
+        }
+        let old = match put.send().await {
+            Ok(_) => return Ok(IdempotencyClaim::Acquired),
+            Err(e) => match classify(e) {
+                ErrorKind::ConditionFailed(Some(old)) => old,
+                // The condition failed but the engine did not return the record: read it.
+                ErrorKind::ConditionFailed(None) => {
+                    self.read_record(&request.key).await?.ok_or_else(|| {
+                        StoreError::Unavailable(format!(
+                            "{NAME} {} vanished during its claim",
+                            request.key
+                        ))
+                    })?
+                }
+                other => return Err(other.into_store_error(NAME, &request.key)),
+            },
+        };
+        if let (Some(stored), Some(given)) = (string(&old, PAYLOAD_HASH), &request.payload_hash)
+            && &stored != given
+        {
+            return Ok(IdempotencyClaim::PayloadMismatch);
+        }
+        if string(&old, STATUS).as_deref() == Some(COMPLETED) {
+            return Ok(IdempotencyClaim::Completed {
+                result: string(&old, RESULT),
+            });
+        }
+        let until = read_number(&old, IN_PROGRESS_UNTIL)
+            .and_then(|ms| i64::try_from(ms).ok())
+            .and_then(DateTime::from_timestamp_millis)
+            .unwrap_or(request.now);
+        Ok(IdempotencyClaim::InProgress { until })
+    }
+
+    async fn complete(
+        &self,
+        key_str: &str,
+        result: Option<&str>,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (pk, sk) = key(key_str);
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, pk)
+            .key(SK, sk)
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_names("#expires", TTL_ATTRIBUTE)
+            .expression_attribute_values(":completed", AttributeValue::S(COMPLETED.into()))
+            .expression_attribute_values(":expires", number(epoch_seconds(expires_at)));
+        update = match result {
+            Some(r) => update
+                .update_expression(
+                    "SET #status = :completed, #expires = :expires, #result = :result",
+                )
+                .expression_attribute_names("#result", RESULT)
+                .expression_attribute_values(":result", AttributeValue::S(r.to_owned())),
+            None => update.update_expression("SET #status = :completed, #expires = :expires"),
+        };
+        update
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| match classify(e) {
+                ErrorKind::ConditionFailed(_) => StoreError::NotFound {
+                    entity: NAME,
+                    id: key_str.to_owned(),
+                },
+                other => other.into_store_error(NAME, key_str),
+            })
+    }
+
+    async fn release(&self, key_str: &str) -> Result<(), StoreError> {
+        let (pk, sk) = key(key_str);
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, pk)
+            .key(SK, sk)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify(e).into_store_error(NAME, key_str))
+    }
+}
+
+impl DynamoStore {
+    async fn read_record(&self, key_str: &str) -> Result<Option<Item>, StoreError> {
+        let (pk, sk) = key(key_str);
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, pk)
+            .key(SK, sk)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify(e).into_store_error(NAME, key_str))?;
+        Ok(output.item)
+    }
+}

@@ -1,0 +1,17 @@
+//! Pure types and rules: no I/O, no clocks, no storage layout. Values in, values out.
+
+pub mod calendar;
+pub mod check;
+pub mod client;
+pub mod ids;
+pub mod lockup;
+pub mod message_log;
+pub mod money;
+pub mod process;
+pub mod regulation;
+pub mod reminder;
+pub mod staff;
+pub mod stock;
+pub mod text;
+pub mod time;
+pub mod tracker;

@@ -1,0 +1,370 @@
+//! An advisory process: one phase of one IPO, sent to a set of clients at a kickoff time, with the
+//! policy for reminding silent clients and escalating to staff.
+
+use crate::domain::ids::{ProcessId, StockId};
+use crate::domain::stock::Schedule;
+use crate::domain::time::{Timestamp, at_kst};
+use chrono::{NaiveTime, TimeDelta};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::num::NonZeroU32;
+
+/// Which day's opinion a participation process carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Round {
+    FirstDay,
+    LastDay,
+    Revision,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProcessKind {
+    /// 수요예측 참여: only this kind has rounds.
+    Participation { round: Round },
+    /// 배정내역 및 확약여부 확인.
+    Allotment,
+    /// 상장 후 매도의견 추천.
+    SellRecommendation,
+    /// 명세부 확인.
+    Statement,
+    /// 일반 공지.
+    Notice,
+}
+
+impl ProcessKind {
+    pub fn korean(self) -> &'static str {
+        match self {
+            ProcessKind::Participation {
+                round: Round::FirstDay,
+            } => "수요예측 참여 (첫날)",
+            ProcessKind::Participation {
+                round: Round::LastDay,
+            } => "수요예측 참여 (마감일)",
+            ProcessKind::Participation {
+                round: Round::Revision,
+            } => "수요예측 참여 (수정)",
+            ProcessKind::Allotment => "배정내역 및 확약여부 확인",
+            ProcessKind::SellRecommendation => "상장 후 매도의견 추천",
+            ProcessKind::Statement => "명세부 확인",
+            ProcessKind::Notice => "일반 공지",
+        }
+    }
+
+    /// When the process starts unless staff choose another time: 09:00 KST on the first day of
+    /// book-building for the first round, on its last day for the last round.
+    pub fn default_kickoff(self, schedule: &Schedule) -> Option<Timestamp> {
+        let nine = NaiveTime::from_hms_opt(9, 0, 0)?;
+        match self {
+            ProcessKind::Participation {
+                round: Round::FirstDay,
+            } => Some(at_kst(schedule.dates().bookbuilding_start, nine)),
+            ProcessKind::Participation {
+                round: Round::LastDay,
+            } => Some(at_kst(schedule.dates().bookbuilding_end, nine)),
+            _ => None,
+        }
+    }
+}
+
+/// A positive number of minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct Minutes(NonZeroU32);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a number of minutes must be at least 1")]
+pub struct ZeroMinutes;
+
+impl Minutes {
+    pub fn new(m: u32) -> Result<Self, ZeroMinutes> {
+        NonZeroU32::new(m).map(Minutes).ok_or(ZeroMinutes)
+    }
+
+    pub fn get(self) -> u32 {
+        self.0.get()
+    }
+
+    pub fn delta(self) -> TimeDelta {
+        TimeDelta::minutes(i64::from(self.get()))
+    }
+}
+
+impl TryFrom<u32> for Minutes {
+    type Error = ZeroMinutes;
+    fn try_from(m: u32) -> Result<Self, ZeroMinutes> {
+        Minutes::new(m)
+    }
+}
+
+impl From<Minutes> for u32 {
+    fn from(m: Minutes) -> u32 {
+        m.get()
+    }
+}
+
+/// A daily KST window in which clients are not reminded; may wrap midnight (22:00–08:00).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuietHours {
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+}
+
+/// How silent clients are chased. Defaults match the firm's current bot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReminderPolicy {
+    /// While the advice is not acknowledged.
+    pub remind_unacknowledged_every: Minutes,
+    /// While the acknowledged client has not submitted its bid.
+    pub remind_unsubmitted_every: Minutes,
+    /// How long a client may stay silent before the staff group is told (긴급).
+    pub escalate_after: Minutes,
+    /// Reminders per waiting state, after which only staff can chase.
+    pub max_reminders: u32,
+    pub quiet_hours: Option<QuietHours>,
+}
+
+impl Default for ReminderPolicy {
+    fn default() -> Self {
+        let m = |n| Minutes(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
+        ReminderPolicy {
+            remind_unacknowledged_every: m(5),
+            remind_unsubmitted_every: m(10),
+            escalate_after: m(15),
+            max_reminders: 6,
+            quiet_hours: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProcessState {
+    Draft,
+    Scheduled,
+    Running,
+    Paused,
+    Completed,
+    Cancelled,
+}
+
+impl fmt::Display for ProcessState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            ProcessState::Draft => "draft",
+            ProcessState::Scheduled => "scheduled",
+            ProcessState::Running => "running",
+            ProcessState::Paused => "paused",
+            ProcessState::Completed => "completed",
+            ProcessState::Cancelled => "cancelled",
+        };
+        f.write_str(s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProcessAction {
+    Schedule,
+    /// Back to draft, to edit the advice before kickoff.
+    Unschedule,
+    Start,
+    Pause,
+    Resume,
+    Complete,
+    Cancel,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a {from} process cannot {action:?}")]
+pub struct IllegalProcessTransition {
+    pub from: ProcessState,
+    pub action: ProcessAction,
+}
+
+impl ProcessState {
+    pub fn after(self, action: ProcessAction) -> Result<ProcessState, IllegalProcessTransition> {
+        use ProcessAction as A;
+        use ProcessState as S;
+        let next = match (self, action) {
+            (S::Draft, A::Schedule) => S::Scheduled,
+            (S::Scheduled, A::Unschedule) => S::Draft,
+            (S::Draft | S::Scheduled, A::Start) => S::Running,
+            (S::Running, A::Pause) => S::Paused,
+            (S::Paused, A::Resume) => S::Running,
+            (S::Running, A::Complete) => S::Completed,
+            (S::Draft | S::Scheduled | S::Running | S::Paused, A::Cancel) => S::Cancelled,
+            (from, action) => return Err(IllegalProcessTransition { from, action }),
+        };
+        Ok(next)
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(self, ProcessState::Completed | ProcessState::Cancelled)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Process {
+    pub id: ProcessId,
+    pub stock_id: StockId,
+    pub kind: ProcessKind,
+    pub kickoff_at: Timestamp,
+    pub policy: ReminderPolicy,
+    state: ProcessState,
+    pub created_at: Timestamp,
+}
+
+impl Process {
+    pub fn new(
+        id: ProcessId,
+        stock_id: StockId,
+        kind: ProcessKind,
+        kickoff_at: Timestamp,
+        policy: ReminderPolicy,
+        created_at: Timestamp,
+    ) -> Process {
+        Process {
+            id,
+            stock_id,
+            kind,
+            kickoff_at,
+            policy,
+            state: ProcessState::Draft,
+            created_at,
+        }
+    }
+
+    pub fn state(&self) -> ProcessState {
+        self.state
+    }
+
+    pub fn apply(
+        &mut self,
+        action: ProcessAction,
+    ) -> Result<ProcessState, IllegalProcessTransition> {
+        self.state = self.state.after(action)?;
+        Ok(self.state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::stock::ScheduleDates;
+
+    const STATES: [ProcessState; 6] = [
+        ProcessState::Draft,
+        ProcessState::Scheduled,
+        ProcessState::Running,
+        ProcessState::Paused,
+        ProcessState::Completed,
+        ProcessState::Cancelled,
+    ];
+    const ACTIONS: [ProcessAction; 7] = [
+        ProcessAction::Schedule,
+        ProcessAction::Unschedule,
+        ProcessAction::Start,
+        ProcessAction::Pause,
+        ProcessAction::Resume,
+        ProcessAction::Complete,
+        ProcessAction::Cancel,
+    ];
+
+    #[test]
+    fn exactly_the_legal_transitions_succeed() {
+        use ProcessAction as A;
+        use ProcessState as S;
+        let legal = [
+            (S::Draft, A::Schedule, S::Scheduled),
+            (S::Scheduled, A::Unschedule, S::Draft),
+            (S::Draft, A::Start, S::Running),
+            (S::Scheduled, A::Start, S::Running),
+            (S::Running, A::Pause, S::Paused),
+            (S::Paused, A::Resume, S::Running),
+            (S::Running, A::Complete, S::Completed),
+            (S::Draft, A::Cancel, S::Cancelled),
+            (S::Scheduled, A::Cancel, S::Cancelled),
+            (S::Running, A::Cancel, S::Cancelled),
+            (S::Paused, A::Cancel, S::Cancelled),
+        ];
+        for from in STATES {
+            for action in ACTIONS {
+                let expected = legal
+                    .iter()
+                    .find(|(f, a, _)| *f == from && *a == action)
+                    .map(|(_, _, to)| *to);
+                match expected {
+                    Some(to) => assert_eq!(from.after(action), Ok(to)),
+                    None => assert_eq!(
+                        from.after(action),
+                        Err(IllegalProcessTransition { from, action })
+                    ),
+                }
+            }
+        }
+        assert!(S::Completed.is_final() && S::Cancelled.is_final() && !S::Paused.is_final());
+    }
+
+    #[test]
+    fn participation_kicks_off_at_nine_kst_on_the_round_day() {
+        let d = |s: &str| s.parse().unwrap();
+        let schedule = Schedule::new(ScheduleDates {
+            filing: d("2026-02-20"),
+            bookbuilding_start: d("2026-03-16"),
+            bookbuilding_end: d("2026-03-20"),
+            price_fixing: d("2026-03-24"),
+            subscription_start: d("2026-03-26"),
+            subscription_end: d("2026-03-27"),
+            payment: d("2026-03-31"),
+            listing: d("2026-04-07"),
+        })
+        .unwrap();
+        let first = ProcessKind::Participation {
+            round: Round::FirstDay,
+        }
+        .default_kickoff(&schedule);
+        assert_eq!(
+            first.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-03-16T00:00:00+00:00")
+        );
+        let last = ProcessKind::Participation {
+            round: Round::LastDay,
+        }
+        .default_kickoff(&schedule);
+        assert_eq!(
+            last.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-03-20T00:00:00+00:00")
+        );
+        assert_eq!(
+            ProcessKind::Participation {
+                round: Round::Revision
+            }
+            .default_kickoff(&schedule),
+            None
+        );
+    }
+
+    #[test]
+    fn policy_defaults_match_the_current_bot_and_refuse_zero() {
+        let p = ReminderPolicy::default();
+        assert_eq!(
+            (
+                p.remind_unacknowledged_every.get(),
+                p.remind_unsubmitted_every.get(),
+                p.escalate_after.get()
+            ),
+            (5, 10, 15)
+        );
+        assert!(serde_json::from_value::<Minutes>(serde_json::json!(0)).is_err());
+        let json = serde_json::to_value(ProcessKind::Participation {
+            round: Round::LastDay,
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "participation", "round": "last_day"})
+        );
+    }
+}

@@ -1,0 +1,256 @@
+//! Regulatory parameters that change every year or two (tick sizes, the transaction tax, price
+//! limits), kept as dated configuration in `config/regulation.json`: each entry applies from its
+//! date until the next entry's date.
+
+use crate::domain::money::{Price, Won};
+use crate::domain::stock::Market;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::sync::OnceLock;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegulationError {
+    #[error("regulation file is not valid: {0}")]
+    Invalid(String),
+    #[error("no {what} is configured for {date}")]
+    NotConfigured { what: &'static str, date: NaiveDate },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Dated<T> {
+    from: NaiveDate,
+    #[serde(flatten)]
+    value: T,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TickStep {
+    pub from_price: u64,
+    pub tick: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TickTable {
+    pub steps: Vec<TickStep>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct TaxRates {
+    pub kospi_basis_points: u32,
+    pub kosdaq_basis_points: u32,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct PriceLimits {
+    pub listing_day_min_percent: u32,
+    pub listing_day_max_percent: u32,
+    pub daily_percent: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Regulation {
+    tick_tables: Vec<Dated<TickTable>>,
+    transaction_tax: Vec<Dated<TaxRates>>,
+    price_limits: Vec<Dated<PriceLimits>>,
+}
+
+fn in_force<'a, T>(
+    entries: &'a [Dated<T>],
+    date: NaiveDate,
+    what: &'static str,
+) -> Result<&'a T, RegulationError> {
+    entries
+        .iter()
+        .rev()
+        .find(|e| e.from <= date)
+        .map(|e| &e.value)
+        .ok_or(RegulationError::NotConfigured { what, date })
+}
+
+impl Regulation {
+    /// The parameters shipped with the code.
+    pub fn builtin() -> &'static Regulation {
+        static REG: OnceLock<Regulation> = OnceLock::new();
+        REG.get_or_init(|| {
+            // Part of the build and parsed by a test; a broken edit fails CI, not users.
+            Regulation::parse(include_str!("../../config/regulation.json"))
+                .unwrap_or_else(|e| panic!("config/regulation.json: {e}"))
+        })
+    }
+
+    pub fn parse(json: &str) -> Result<Regulation, RegulationError> {
+        let reg: Regulation =
+            serde_json::from_str(json).map_err(|e| RegulationError::Invalid(e.to_string()))?;
+        reg.check()?;
+        Ok(reg)
+    }
+
+    fn check(&self) -> Result<(), RegulationError> {
+        let invalid = |s: &str| Err(RegulationError::Invalid(s.to_owned()));
+        let sorted =
+            |dates: Vec<NaiveDate>| !dates.is_empty() && dates.windows(2).all(|w| w[0] < w[1]);
+        if !sorted(self.tick_tables.iter().map(|e| e.from).collect())
+            || !sorted(self.transaction_tax.iter().map(|e| e.from).collect())
+            || !sorted(self.price_limits.iter().map(|e| e.from).collect())
+        {
+            return invalid("every list needs at least one entry, in increasing `from` order");
+        }
+        for table in &self.tick_tables {
+            let steps = &table.value.steps;
+            if steps.first().map(|s| s.from_price) != Some(0)
+                || steps.windows(2).any(|w| w[0].from_price >= w[1].from_price)
+                || steps
+                    .iter()
+                    .any(|s| s.tick == 0 || s.from_price % s.tick != 0)
+            {
+                return invalid(
+                    "tick steps must start at price 0, increase, and have non-zero ticks that divide their start price",
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The tick size for a price on `date`.
+    pub fn tick_size(&self, date: NaiveDate, price: Price) -> Result<u64, RegulationError> {
+        let table = in_force(&self.tick_tables, date, "tick table")?;
+        Ok(table
+            .steps
+            .iter()
+            .rev()
+            .find(|s| s.from_price <= price.get())
+            .map_or(1, |s| s.tick))
+    }
+
+    /// Whether `price` lies on the KRX tick grid on `date`.
+    pub fn is_on_tick(&self, date: NaiveDate, price: Price) -> Result<bool, RegulationError> {
+        Ok(price.get() % self.tick_size(date, price)? == 0)
+    }
+
+    /// The securities transaction tax on a sale of `amount`, truncated to whole won as brokers do.
+    pub fn transaction_tax(
+        &self,
+        date: NaiveDate,
+        market: Market,
+        amount: Won,
+    ) -> Result<Won, RegulationError> {
+        let rates = in_force(&self.transaction_tax, date, "transaction tax")?;
+        let bp = match market {
+            Market::Kospi => rates.kospi_basis_points,
+            Market::Kosdaq => rates.kosdaq_basis_points,
+        };
+        let tax = u128::from(amount.get()) * u128::from(bp) / 10_000;
+        Ok(Won::new(u64::try_from(tax).unwrap_or(u64::MAX)))
+    }
+
+    pub fn price_limits(&self, date: NaiveDate) -> Result<PriceLimits, RegulationError> {
+        in_force(&self.price_limits, date, "price limits").copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn tick(price: u64) -> u64 {
+        Regulation::builtin()
+            .tick_size(d(2026, 3, 16), Price::new(price).unwrap())
+            .unwrap()
+    }
+
+    #[test]
+    fn every_tick_table_boundary() {
+        let cases = [
+            (1, 1),
+            (1_999, 1),
+            (2_000, 5),
+            (4_999, 5),
+            (5_000, 10),
+            (19_999, 10),
+            (20_000, 50),
+            (49_999, 50),
+            (50_000, 100),
+            (199_999, 100),
+            (200_000, 500),
+            (499_999, 500),
+            (500_000, 1_000),
+            (3_000_000, 1_000),
+        ];
+        for (price, expected) in cases {
+            assert_eq!(tick(price), expected, "tick at {price}");
+        }
+    }
+
+    #[test]
+    fn grid_checks_use_the_tick_in_force() {
+        let reg = Regulation::builtin();
+        let on = |p: u64| {
+            reg.is_on_tick(d(2026, 3, 16), Price::new(p).unwrap())
+                .unwrap()
+        };
+        assert!(on(17_000) && on(17_010) && on(2_005) && on(48_050));
+        assert!(!on(16_995) && !on(2_003) && !on(48_020));
+        assert_eq!(
+            reg.tick_size(d(2022, 12, 1), Price::new(1_000).unwrap()),
+            Err(RegulationError::NotConfigured {
+                what: "tick table",
+                date: d(2022, 12, 1)
+            })
+        );
+    }
+
+    #[test]
+    fn transaction_tax_is_dated() {
+        let reg = Regulation::builtin();
+        let amount = Won::new(10_000_000);
+        assert_eq!(
+            reg.transaction_tax(d(2026, 4, 7), Market::Kosdaq, amount),
+            Ok(Won::new(20_000))
+        );
+        assert_eq!(
+            reg.transaction_tax(d(2025, 6, 1), Market::Kospi, amount),
+            Ok(Won::new(15_000))
+        );
+        assert_eq!(
+            reg.transaction_tax(d(2024, 6, 1), Market::Kospi, amount),
+            Ok(Won::new(18_000))
+        );
+        // Truncated, not rounded: 0.20% of 999원 is 1.998원.
+        assert_eq!(
+            reg.transaction_tax(d(2026, 4, 7), Market::Kospi, Won::new(999)),
+            Ok(Won::new(1))
+        );
+    }
+
+    #[test]
+    fn price_limits_on_listing_day() {
+        let limits = Regulation::builtin().price_limits(d(2026, 4, 7)).unwrap();
+        assert_eq!(
+            (
+                limits.listing_day_min_percent,
+                limits.listing_day_max_percent
+            ),
+            (60, 400)
+        );
+        assert_eq!(limits.daily_percent, 30);
+    }
+
+    #[test]
+    fn malformed_regulation_files_are_refused() {
+        let unsorted = r#"{"tick_tables":[{"from":"2023-01-25","steps":[{"from_price":0,"tick":1}]}],
+            "transaction_tax":[{"from":"2026-01-01","kospi_basis_points":20,"kosdaq_basis_points":20},
+                               {"from":"2025-01-01","kospi_basis_points":15,"kosdaq_basis_points":15}],
+            "price_limits":[{"from":"2023-06-26","listing_day_min_percent":60,"listing_day_max_percent":400,"daily_percent":30}]}"#;
+        assert!(matches!(
+            Regulation::parse(unsorted),
+            Err(RegulationError::Invalid(_))
+        ));
+        let zero_tick = unsorted.replace("\"tick\":1", "\"tick\":0");
+        assert!(Regulation::parse(&zero_tick).is_err());
+        assert!(Regulation::parse("{}").is_err());
+    }
+}

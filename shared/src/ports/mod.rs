@@ -1,0 +1,5 @@
+//! What the world does for the use cases, as small traits. Each has a production adapter in
+//! [`crate::adapters`] and only the fakes tests need.
+
+pub mod clock;
+pub mod store;

@@ -1,0 +1,293 @@
+//! The Store port: durable state, keyed by process and client. Every change is conditional: creates
+//! fail when the record exists, updates carry the version they read and fail with
+//! [`StoreError::Conflict`] when someone else wrote first.
+
+use crate::domain::client::{ChatBinding, Client};
+use crate::domain::ids::{ChatId, ClientId, ProcessId, StaffId, StockId};
+use crate::domain::message_log::MessageLogEntry;
+use crate::domain::process::Process;
+use crate::domain::staff::Staff;
+use crate::domain::stock::Stock;
+use crate::domain::time::Timestamp;
+use crate::domain::tracker::{Tracker, TrackerState};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A stored value with the version it was read at. Versions start at 1 and grow by one per write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("{entity} {id} was not found")]
+    NotFound { entity: &'static str, id: String },
+    #[error("{entity} {id} already exists")]
+    AlreadyExists { entity: &'static str, id: String },
+    /// Someone else changed the record since it was read; read it again and retry or give up.
+    #[error("{entity} {id} was changed by someone else: {detail}")]
+    Conflict {
+        entity: &'static str,
+        id: String,
+        detail: String,
+    },
+    #[error("chat {chat_id} is already linked to client {client_id}")]
+    ChatTaken {
+        chat_id: ChatId,
+        client_id: ClientId,
+    },
+    #[error("{entity} {id} is {size} bytes, over DynamoDB's {limit}-byte item limit")]
+    ItemTooLarge {
+        entity: &'static str,
+        id: String,
+        size: usize,
+        limit: usize,
+    },
+    #[error("the page cursor is not valid for this list")]
+    InvalidCursor,
+    #[error("stored {entity} {id} cannot be read: {reason}")]
+    Corrupt {
+        entity: &'static str,
+        id: String,
+        reason: String,
+    },
+    /// The store could not be reached or refused the request for a reason that is not ours.
+    #[error("the store failed: {0}")]
+    Unavailable(String),
+}
+
+/// An opaque position in a list, handed back to continue it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Cursor(pub String);
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// Which page of a list to read. The limit is clamped to 1..=100.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PageRequest {
+    pub limit: Option<u32>,
+    pub cursor: Option<Cursor>,
+}
+
+impl PageRequest {
+    pub fn first(limit: u32) -> Self {
+        PageRequest {
+            limit: Some(limit),
+            cursor: None,
+        }
+    }
+
+    pub fn after(limit: u32, cursor: Cursor) -> Self {
+        PageRequest {
+            limit: Some(limit),
+            cursor: Some(cursor),
+        }
+    }
+
+    pub fn effective_limit(&self) -> u32 {
+        self.limit.unwrap_or(50).clamp(1, MAX_PAGE_SIZE)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Present when more items may follow.
+    pub next: Option<Cursor>,
+}
+
+#[async_trait]
+pub trait StaffStore: Send + Sync {
+    async fn create_staff(&self, staff: &Staff) -> Result<Versioned<Staff>, StoreError>;
+    async fn get_staff(&self, id: &StaffId) -> Result<Versioned<Staff>, StoreError>;
+    async fn update_staff(
+        &self,
+        staff: &Staff,
+        expected_version: u64,
+    ) -> Result<Versioned<Staff>, StoreError>;
+    async fn list_staff(&self, page: &PageRequest) -> Result<Page<Versioned<Staff>>, StoreError>;
+}
+
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// Creates a client with no chat; use [`ClientStore::link_chat`] to bind one.
+    async fn create_client(&self, client: &Client) -> Result<Versioned<Client>, StoreError>;
+    async fn get_client(&self, id: &ClientId) -> Result<Versioned<Client>, StoreError>;
+    /// Updates everything but the chat binding, which only the link operations change.
+    async fn update_client(
+        &self,
+        client: &Client,
+        expected_version: u64,
+    ) -> Result<Versioned<Client>, StoreError>;
+    async fn list_clients(&self, page: &PageRequest)
+    -> Result<Page<Versioned<Client>>, StoreError>;
+    /// The client a chat is linked to, read strongly consistently.
+    async fn client_by_chat(&self, chat: ChatId) -> Result<Option<Versioned<Client>>, StoreError>;
+    /// Binds a chat to a client (replacing the client's previous chat, if any) atomically with the
+    /// chat's uniqueness record: one chat belongs to at most one client.
+    async fn link_chat(
+        &self,
+        client: &ClientId,
+        binding: &ChatBinding,
+        expected_version: u64,
+    ) -> Result<Versioned<Client>, StoreError>;
+    /// Removes the client's chat binding and frees the chat.
+    async fn unlink_chat(
+        &self,
+        client: &ClientId,
+        expected_version: u64,
+    ) -> Result<Versioned<Client>, StoreError>;
+}
+
+#[async_trait]
+pub trait StockStore: Send + Sync {
+    async fn create_stock(&self, stock: &Stock) -> Result<Versioned<Stock>, StoreError>;
+    async fn get_stock(&self, id: &StockId) -> Result<Versioned<Stock>, StoreError>;
+    async fn update_stock(
+        &self,
+        stock: &Stock,
+        expected_version: u64,
+    ) -> Result<Versioned<Stock>, StoreError>;
+    /// Stocks in order of their book-building start.
+    async fn list_stocks(&self, page: &PageRequest) -> Result<Page<Versioned<Stock>>, StoreError>;
+}
+
+#[async_trait]
+pub trait ProcessStore: Send + Sync {
+    async fn create_process(&self, process: &Process) -> Result<Versioned<Process>, StoreError>;
+    async fn get_process(&self, id: &ProcessId) -> Result<Versioned<Process>, StoreError>;
+    async fn update_process(
+        &self,
+        process: &Process,
+        expected_version: u64,
+    ) -> Result<Versioned<Process>, StoreError>;
+    /// Every process, by kickoff time.
+    async fn list_processes(
+        &self,
+        page: &PageRequest,
+    ) -> Result<Page<Versioned<Process>>, StoreError>;
+    /// One stock's processes, by kickoff time.
+    async fn processes_of_stock(
+        &self,
+        stock: &StockId,
+        page: &PageRequest,
+    ) -> Result<Page<Versioned<Process>>, StoreError>;
+}
+
+#[async_trait]
+pub trait TrackerStore: Send + Sync {
+    /// Creates one tracker; fails if the (process, client) pair already has one.
+    async fn create_tracker(&self, tracker: &Tracker) -> Result<Versioned<Tracker>, StoreError>;
+    /// Writes many trackers of a draft process at once (replacing any with the same keys), retrying
+    /// the items DynamoDB leaves unprocessed.
+    async fn put_trackers(&self, trackers: &[Tracker]) -> Result<(), StoreError>;
+    async fn get_tracker(
+        &self,
+        process: &ProcessId,
+        client: &ClientId,
+    ) -> Result<Versioned<Tracker>, StoreError>;
+    /// Every tracker of a process, read strongly consistently.
+    async fn trackers_of_process(
+        &self,
+        process: &ProcessId,
+    ) -> Result<Vec<Versioned<Tracker>>, StoreError>;
+    /// Saves a tracker that moved on from `expected_state` at `expected_version`. Fails with a
+    /// conflict naming the stored state when either no longer holds.
+    async fn transition_tracker(
+        &self,
+        tracker: &Tracker,
+        expected_state: TrackerState,
+        expected_version: u64,
+    ) -> Result<Versioned<Tracker>, StoreError>;
+    /// Open trackers in `state`, longest waiting first.
+    async fn trackers_in_state(
+        &self,
+        state: TrackerState,
+        page: &PageRequest,
+    ) -> Result<Page<Versioned<Tracker>>, StoreError>;
+}
+
+#[async_trait]
+pub trait MessageLogStore: Send + Sync {
+    async fn append_message(&self, entry: &MessageLogEntry) -> Result<(), StoreError>;
+    /// A client's messages with `from <= at < until`, oldest first.
+    async fn client_messages(
+        &self,
+        client: &ClientId,
+        from: Timestamp,
+        until: Timestamp,
+        page: &PageRequest,
+    ) -> Result<Page<MessageLogEntry>, StoreError>;
+}
+
+/// An idempotency record in the Powertools design: a lock taken before an effect, completed with
+/// its result after it, released when it failed so a retry can run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// Nobody has done this yet (or an earlier attempt expired): go ahead, then complete or release.
+    Acquired,
+    /// Already done; here is what it returned.
+    Completed { result: Option<String> },
+    /// Another attempt holds the lock and has not timed out.
+    InProgress { until: Timestamp },
+    /// The key was used before with different input.
+    PayloadMismatch,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRequest {
+    pub key: String,
+    /// A hash of the input, so a reused key with another input is caught.
+    pub payload_hash: Option<String>,
+    pub now: Timestamp,
+    /// How long this attempt may hold the lock (from the Lambda's remaining time).
+    pub in_progress_until: Timestamp,
+    /// When the record stops counting (also the table's TTL attribute).
+    pub expires_at: Timestamp,
+}
+
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    async fn claim(&self, request: &IdempotencyRequest) -> Result<IdempotencyClaim, StoreError>;
+    async fn complete(
+        &self,
+        key: &str,
+        result: Option<&str>,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Gives the key back after a failed attempt.
+    async fn release(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// Everything the use cases store, as one bound.
+pub trait Store:
+    StaffStore
+    + ClientStore
+    + StockStore
+    + ProcessStore
+    + TrackerStore
+    + MessageLogStore
+    + IdempotencyStore
+{
+}
+
+impl<T> Store for T where
+    T: StaffStore
+        + ClientStore
+        + StockStore
+        + ProcessStore
+        + TrackerStore
+        + MessageLogStore
+        + IdempotencyStore
+{
+}
