@@ -1,6 +1,8 @@
 //! The store suite: one set of tests, run against the embedded engine (`dynoxide::…`) and against
 //! AWS's DynamoDB Local (`dynamodb_local::…`) through the one DynamoDB adapter.
 
+#![allow(clippy::unwrap_used)] // fixtures built from literals
+
 use chrono::TimeDelta;
 use shared::adapters::dynamodb::{DynamoStore, MAX_ITEM_BYTES, TABLE};
 use shared::domain::client::{ChatBinding, Client, FundAccount, FundKind};

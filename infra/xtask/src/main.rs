@@ -1,1 +1,37 @@
-fn main() {}
+//! `cargo xtask test`: installs what the tests need (into a cache outside the repository), starts
+//! the servers, runs format, lint and every test, and stops the servers by process id whatever
+//! happened.
+
+mod cache;
+mod dynamodb_local;
+mod run;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask test [-- <cargo test args>]
+
+  test   check formatting, run clippy, and run every test of the workspace with
+         DynamoDB Local started (installed into the cache on first use)
+
+environment:
+  IPO_ADVISORY_CACHE   where tools are installed (default: $XDG_CACHE_HOME/ipo-advisory
+                       or ~/.cache/ipo-advisory)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => run::test(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!("unknown command\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

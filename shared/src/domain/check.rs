@@ -88,7 +88,7 @@ pub fn check_line(
 ) -> Result<Vec<Finding>, RegulationError> {
     let mut out = Vec::new();
     let tick = reg.tick_size(date, price)?;
-    if price.get() % tick != 0 {
+    if !price.get().is_multiple_of(tick) {
         out.push(Finding::OffGrid {
             fund_id: fund_id.clone(),
             price,

@@ -41,7 +41,7 @@ impl Won {
     /// The amount in 억 (10^8 won) when it is a whole number of 억, as funds' sizes are spoken of.
     pub fn display_eok(self) -> String {
         const EOK: u64 = 100_000_000;
-        if self.0 >= EOK && self.0 % EOK == 0 {
+        if self.0 >= EOK && self.0.is_multiple_of(EOK) {
             format!("{}억원", group_thousands(self.0 / EOK))
         } else {
             self.to_string()
@@ -164,7 +164,7 @@ pub fn group_thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

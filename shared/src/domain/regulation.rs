@@ -101,7 +101,7 @@ impl Regulation {
                 || steps.windows(2).any(|w| w[0].from_price >= w[1].from_price)
                 || steps
                     .iter()
-                    .any(|s| s.tick == 0 || s.from_price % s.tick != 0)
+                    .any(|s| s.tick == 0 || !s.from_price.is_multiple_of(s.tick))
             {
                 return invalid(
                     "tick steps must start at price 0, increase, and have non-zero ticks that divide their start price",
@@ -124,7 +124,7 @@ impl Regulation {
 
     /// Whether `price` lies on the KRX tick grid on `date`.
     pub fn is_on_tick(&self, date: NaiveDate, price: Price) -> Result<bool, RegulationError> {
-        Ok(price.get() % self.tick_size(date, price)? == 0)
+        Ok(price.get().is_multiple_of(self.tick_size(date, price)?))
     }
 
     /// The securities transaction tax on a sale of `amount`, truncated to whole won as brokers do.

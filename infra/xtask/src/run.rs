@@ -1,0 +1,95 @@
+//! The test run.
+
+use crate::{cache, dynamodb_local};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+/// The environment variable the store suite reads (see `infra/testkit`).
+const DYNAMODB_LOCAL_ENDPOINT_ENV: &str = "DYNAMODB_LOCAL_ENDPOINT";
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(cache::workspace_root());
+    cmd
+}
+
+pub fn test(extra: &[String]) -> Result<(), String> {
+    let extra: Vec<&String> = extra.iter().skip_while(|a| *a == "--").collect();
+
+    step("cargo fmt --check");
+    cache::run(cargo().args(["fmt", "--all", "--check"]))?;
+    step("cargo clippy --all-targets -- -D warnings");
+    cache::run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--quiet",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+
+    step("DynamoDB Local");
+    let jar_dir = dynamodb_local::install()?;
+    let server = dynamodb_local::start(&jar_dir)?;
+
+    step("cargo test --workspace");
+    let counts = run_tests(&server.endpoint, &extra);
+    drop(server);
+    let counts = counts?;
+
+    println!(
+        "store suite: dynoxide {} passed, DynamoDB Local {} passed",
+        counts.dynoxide, counts.dynamodb_local
+    );
+    if counts.dynamodb_local == 0 {
+        return Err("the store suite ran no test on DynamoDB Local".into());
+    }
+    if counts.dynoxide == 0 {
+        return Err("the store suite ran no test on the embedded engine".into());
+    }
+    Ok(())
+}
+
+fn step(name: &str) {
+    eprintln!("\nxtask: ── {name}");
+}
+
+#[derive(Default)]
+struct Counts {
+    dynoxide: usize,
+    dynamodb_local: usize,
+}
+
+/// Runs the tests, echoing their output and counting the store suite's passes per engine.
+fn run_tests(endpoint: &str, extra: &[&String]) -> Result<Counts, String> {
+    let mut child = cargo()
+        .args(["test", "--workspace", "--no-fail-fast"])
+        .args(extra)
+        .env(DYNAMODB_LOCAL_ENDPOINT_ENV, endpoint)
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cargo test: {e}"))?;
+    let mut counts = Counts::default();
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("{line}");
+            if let Some(name) = line
+                .strip_prefix("test ")
+                .and_then(|l| l.strip_suffix(" ... ok"))
+            {
+                if name.starts_with("dynamodb_local::") {
+                    counts.dynamodb_local += 1;
+                } else if name.starts_with("dynoxide::") {
+                    counts.dynoxide += 1;
+                }
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| format!("cargo test: {e}"))?;
+    if status.success() {
+        Ok(counts)
+    } else {
+        Err(format!("tests failed ({status})"))
+    }
+}
