@@ -122,6 +122,18 @@ pub fn check_bids(
     date: NaiveDate,
     reg: &Regulation,
 ) -> Result<Vec<Finding>, RegulationError> {
+    let mut out = compare(advice, actual);
+    for b in actual {
+        out.extend(check_line(
+            client, &b.fund_id, b.price, b.quantity, date, reg,
+        )?);
+    }
+    Ok(out)
+}
+
+/// Advice against answer, fund by fund: each advised fund's deviation or its missing bid, then the
+/// bids for funds we gave no advice for.
+pub fn compare(advice: &[AdviceLine], actual: &[ActualLine]) -> Vec<Finding> {
     let mut out = Vec::new();
     for a in advice {
         match actual.iter().find(|b| b.fund_id == a.fund_id) {
@@ -131,17 +143,15 @@ pub fn check_bids(
             Some(b) => out.extend(deviation(a, b)),
         }
     }
-    for b in actual {
-        if !advice.iter().any(|a| a.fund_id == b.fund_id) {
-            out.push(Finding::UnadvisedBid {
+    out.extend(
+        actual
+            .iter()
+            .filter(|b| !advice.iter().any(|a| a.fund_id == b.fund_id))
+            .map(|b| Finding::UnadvisedBid {
                 fund_id: b.fund_id.clone(),
-            });
-        }
-        out.extend(check_line(
-            client, &b.fund_id, b.price, b.quantity, date, reg,
-        )?);
-    }
-    Ok(out)
+            }),
+    );
+    out
 }
 
 /// How one bid deviates from its advice; empty when it matches exactly.

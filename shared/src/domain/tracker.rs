@@ -1,6 +1,7 @@
 //! The per-client record of one process: what we advised each fund, what the client actually did,
 //! the evidence it sent, and where the exchange stands.
 
+use crate::domain::check::{Finding, compare};
 use crate::domain::ids::{ClientId, FundId, ProcessId, StaffId, TelegramUserId};
 use crate::domain::lockup::LockUp;
 use crate::domain::money::{Price, Quantity};
@@ -288,6 +289,14 @@ impl Tracker {
     }
     pub fn escalated_at(&self) -> Option<Timestamp> {
         self.escalated_at
+    }
+
+    /// How the submitted answer deviates from the advice, fund by fund (empty before an answer).
+    pub fn deviations(&self) -> Vec<Finding> {
+        if self.actual.is_empty() {
+            return Vec::new();
+        }
+        compare(&self.advice, &self.actual)
     }
 
     /// Applies an event if the current state allows it; the tracker is unchanged otherwise.
@@ -651,6 +660,29 @@ mod tests {
         assert_eq!(tr.failure(), Some("kicked"));
         tr.apply(TrackerEvent::Sent { at: t(9) }).unwrap();
         assert_eq!(tr.failure(), None);
+    }
+
+    #[test]
+    fn deviations_are_derived_from_advice_and_answer() {
+        let mut tr = tracker_in(TrackerState::Acknowledged);
+        assert_eq!(tr.deviations(), vec![], "no answer, nothing to compare");
+        let lines = vec![line("hy", 17_300, 300_000), line("extra", 17_500, 1)];
+        tr.apply(TrackerEvent::Submitted { lines, at: t(3) })
+            .unwrap();
+        assert_eq!(
+            tr.deviations(),
+            vec![
+                Finding::PriceDiffers {
+                    fund_id: "hy".parse().unwrap(),
+                    advised: Price::new(17_500).unwrap(),
+                    actual: Price::new(17_300).unwrap(),
+                    diff: -200,
+                },
+                Finding::UnadvisedBid {
+                    fund_id: "extra".parse().unwrap()
+                },
+            ]
+        );
     }
 
     #[test]

@@ -1,0 +1,111 @@
+//! Under throttling DynamoDB accepts part of a `BatchWriteItem` and hands the rest back as
+//! `UnprocessedItems`; neither local engine ever does, so this endpoint injects exactly that fault:
+//! it leaves everything unprocessed the first time and accepts the retry.
+
+#![allow(clippy::unwrap_used)] // fixtures built from literals
+
+use serde_json::{Value, json};
+use shared::adapters::dynamodb::DynamoStore;
+use shared::domain::lockup::LockUp;
+use shared::domain::money::{Price, Quantity};
+use shared::domain::tracker::{AdviceLine, Tracker};
+use shared::ports::store::TrackerStore;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// The items of each BatchWriteItem call received, in order.
+type Calls = Arc<Mutex<Vec<usize>>>;
+
+async fn throttling_endpoint() -> (String, Calls) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let calls: Calls = Arc::default();
+    let seen = calls.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut reader = BufReader::new(read);
+                loop {
+                    let mut length = 0usize;
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                        if let Some((name, value)) = line.split_once(':')
+                            && name.eq_ignore_ascii_case("content-length")
+                        {
+                            length = value.trim().parse().unwrap();
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).await.unwrap();
+                    let request: Value = serde_json::from_slice(&body).unwrap();
+                    let items = &request["RequestItems"];
+                    let count: usize = items
+                        .as_object()
+                        .unwrap()
+                        .values()
+                        .map(|v| v.as_array().unwrap().len())
+                        .sum();
+                    let first = {
+                        let mut calls = seen.lock().unwrap();
+                        calls.push(count);
+                        calls.len() == 1
+                    };
+                    let response = if first {
+                        json!({ "UnprocessedItems": items })
+                    } else {
+                        json!({ "UnprocessedItems": {} })
+                    }
+                    .to_string();
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n",
+                        response.len()
+                    );
+                    write.write_all(head.as_bytes()).await.unwrap();
+                    write.write_all(response.as_bytes()).await.unwrap();
+                }
+            });
+        }
+    });
+    (endpoint, calls)
+}
+
+#[tokio::test]
+async fn unprocessed_batch_items_are_retried_until_written() {
+    let (endpoint, calls) = throttling_endpoint().await;
+    let store = DynamoStore::new(embedded_store::local_client(&endpoint), "t");
+    let advice = vec![AdviceLine {
+        fund_id: "f".parse().unwrap(),
+        price: Price::new(17_000).unwrap(),
+        quantity: Quantity::new(1).unwrap(),
+        lockup: LockUp::None,
+        comment: String::new(),
+    }];
+    let now = "2026-03-16T00:00:00Z".parse().unwrap();
+    let trackers: Vec<Tracker> = (0..3)
+        .map(|i| {
+            Tracker::new(
+                "p".parse().unwrap(),
+                format!("c{i}").parse().unwrap(),
+                advice.clone(),
+                now,
+            )
+            .unwrap()
+        })
+        .collect();
+    store.put_trackers(&trackers).await.unwrap();
+    assert_eq!(
+        *calls.lock().unwrap(),
+        vec![3, 3],
+        "all three handed back once, then written on the retry"
+    );
+}
