@@ -6,10 +6,9 @@
 
 use serde_json::{Value, json};
 use shared::adapters::dynamodb::DynamoStore;
-use shared::domain::lockup::LockUp;
-use shared::domain::money::{Price, Quantity};
-use shared::domain::tracker::{AdviceLine, Tracker};
-use shared::ports::store::TrackerStore;
+use shared::domain::ids::ChatId;
+use shared::domain::message_log::{Direction, MessageLogEntry};
+use shared::ports::store::MessageLogStore;
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -49,23 +48,15 @@ async fn throttling_endpoint() -> (String, Calls) {
                     reader.read_exact(&mut body).await.unwrap();
                     let request: Value = serde_json::from_slice(&body).unwrap();
                     let items = &request["RequestItems"];
-                    let count: usize = items
-                        .as_object()
-                        .unwrap()
-                        .values()
-                        .map(|v| v.as_array().unwrap().len())
-                        .sum();
+                    let count: usize = items.as_object().unwrap().values().map(|v| v.as_array().unwrap().len()).sum();
                     let first = {
                         let mut calls = seen.lock().unwrap();
                         calls.push(count);
                         calls.len() == 1
                     };
-                    let response = if first {
-                        json!({ "UnprocessedItems": items })
-                    } else {
-                        json!({ "UnprocessedItems": {} })
-                    }
-                    .to_string();
+                    let response =
+                        if first { json!({ "UnprocessedItems": items }) } else { json!({ "UnprocessedItems": {} }) }
+                            .to_string();
                     let head = format!(
                         "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n",
                         response.len()
@@ -83,29 +74,23 @@ async fn throttling_endpoint() -> (String, Calls) {
 async fn unprocessed_batch_items_are_retried_until_written() {
     let (endpoint, calls) = throttling_endpoint().await;
     let store = DynamoStore::new(embedded_store::local_client(&endpoint), "t");
-    let advice = vec![AdviceLine {
-        fund_id: "f".parse().unwrap(),
-        price: Price::new(17_000).unwrap(),
-        quantity: Quantity::new(1).unwrap(),
-        lockup: LockUp::None,
-        comment: String::new(),
-    }];
-    let now = "2026-03-16T00:00:00Z".parse().unwrap();
-    let trackers: Vec<Tracker> = (0..3)
-        .map(|i| {
-            Tracker::new(
-                "p".parse().unwrap(),
-                format!("c{i}").parse().unwrap(),
-                advice.clone(),
-                now,
-            )
-            .unwrap()
+    let entries: Vec<MessageLogEntry> = (0..30)
+        .map(|n| MessageLogEntry {
+            id: format!("m{n}"),
+            client_id: Some("c".parse().unwrap()),
+            chat_id: ChatId(-1),
+            direction: Direction::Outbound,
+            text: Some("안내".into()),
+            file: None,
+            process_id: None,
+            telegram_message_id: None,
+            at: "2026-03-16T00:00:00Z".parse().unwrap(),
         })
         .collect();
-    store.put_trackers(&trackers).await.unwrap();
+    store.append_messages(&entries).await.unwrap();
     assert_eq!(
         *calls.lock().unwrap(),
-        vec![3, 3],
-        "all three handed back once, then written on the retry"
+        vec![25, 25, 5],
+        "the first batch of 25 handed back once and written on the retry, then the last 5"
     );
 }

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)] // fixtures built from literals
 
 use chrono::TimeDelta;
-use shared::adapters::dynamodb::{DynamoStore, MAX_ITEM_BYTES, TABLE};
+use shared::adapters::dynamodb::{DynamoStore, MAX_ITEM_BYTES, TABLE, TableDefinition};
 use shared::domain::client::{ChatBinding, Client, FundAccount, FundKind};
 use shared::domain::ids::{ChatId, ClientId, ProcessId, StaffId, StockId, TelegramUserId};
 use shared::domain::lockup::LockUp;
@@ -31,12 +31,9 @@ async fn fixture(engine: Engine) -> Option<Fixture> {
     if let Err(e) = TABLE.create(&handle.client, &handle.table).await {
         panic!("[{engine}] {e}");
     }
-    let store = DynamoStore::new(handle.client.clone(), handle.table.clone());
-    Some(Fixture {
-        store,
-        engine,
-        _handle: handle,
-    })
+    // Small read pages, so that reading a whole process crosses page boundaries.
+    let store = DynamoStore::new(handle.client.clone(), handle.table.clone()).with_read_page_size(7);
+    Some(Fixture { store, engine, _handle: handle })
 }
 
 macro_rules! store_suite {
@@ -67,6 +64,7 @@ macro_rules! store_suite {
 
 store_suite!(
     crud_round_trips_every_record,
+    an_existing_table_of_another_layout_is_refused,
     transitions_are_conditional,
     concurrent_writers_on_one_version_exactly_one_wins,
     lists_paginate_with_opaque_cursors,
@@ -108,13 +106,7 @@ fn client(id: &str) -> Client {
             aum: Won::new(42_000_000_000),
         },
     ];
-    Client::new(
-        id.parse().unwrap(),
-        Label::new("(가상)새벽자산운용").unwrap(),
-        "rep".parse().unwrap(),
-        funds,
-    )
-    .unwrap()
+    Client::new(id.parse().unwrap(), Label::new("(가상)새벽자산운용").unwrap(), "rep".parse().unwrap(), funds).unwrap()
 }
 
 fn stock(id: &str, start: &str) -> Stock {
@@ -147,9 +139,7 @@ fn process(id: &str, stock: &str, kickoff: Timestamp) -> Process {
     Process::new(
         id.parse().unwrap(),
         stock.parse().unwrap(),
-        ProcessKind::Participation {
-            round: Round::FirstDay,
-        },
+        ProcessKind::Participation { round: Round::FirstDay },
         kickoff,
         ReminderPolicy::default(),
         t(-60),
@@ -164,21 +154,11 @@ fn tracker(process: &str, client: &str) -> Tracker {
         lockup: LockUp::Months1,
         comment: "밴드 상단 초과".into(),
     }];
-    Tracker::new(
-        process.parse().unwrap(),
-        client.parse().unwrap(),
-        advice,
-        t(0),
-    )
-    .unwrap()
+    Tracker::new(process.parse().unwrap(), client.parse().unwrap(), advice, t(0)).unwrap()
 }
 
 fn binding(chat: i64) -> ChatBinding {
-    ChatBinding {
-        chat_id: ChatId(chat),
-        title: Some("새벽 x 자문".into()),
-        active: true,
-    }
+    ChatBinding { chat_id: ChatId(chat), title: Some("새벽 x 자문".into()), active: true }
 }
 
 fn id<T: std::str::FromStr>(s: &str) -> T
@@ -221,76 +201,58 @@ async fn crud_round_trips_every_record(fx: &Fixture) {
     let mut promoted = created.value.clone();
     promoted.role = Role::Advisor;
     let updated = s.update_staff(&promoted, 1).await.unwrap();
-    assert_eq!(
-        (updated.version, updated.value.role),
-        (2, Role::Advisor),
-        "[{e}]"
-    );
+    assert_eq!((updated.version, updated.value.role), (2, Role::Advisor), "[{e}]");
     assert_eq!(s.get_staff(&id("op1")).await.unwrap(), updated, "[{e}]");
 
     let c = s.create_client(&client("saebyeok")).await.unwrap();
     assert_eq!(s.get_client(&id("saebyeok")).await.unwrap(), c, "[{e}]");
     assert_eq!(
         s.create_client(&client("saebyeok")).await,
-        Err(StoreError::AlreadyExists {
-            entity: "client",
-            id: "saebyeok".into()
-        }),
+        Err(StoreError::AlreadyExists { entity: "client", id: "saebyeok".into() }),
         "[{e}]"
     );
 
-    let st = s
-        .create_stock(&stock("hanbit", "2026-03-16"))
-        .await
-        .unwrap();
+    let st = s.create_stock(&stock("hanbit", "2026-03-16")).await.unwrap();
     assert_eq!(s.get_stock(&id("hanbit")).await.unwrap(), st, "[{e}]");
     let mut priced = st.value.clone();
-    priced
-        .set_final_price(Price::new(17_000).unwrap(), "2026-03-24".parse().unwrap())
-        .unwrap();
+    priced.set_final_price(Price::new(17_000).unwrap(), "2026-03-24".parse().unwrap()).unwrap();
     let priced = s.update_stock(&priced, 1).await.unwrap();
-    assert_eq!(
-        s.get_stock(&id("hanbit"))
-            .await
-            .unwrap()
-            .value
-            .final_price(),
-        Some(Price::new(17_000).unwrap())
-    );
+    assert_eq!(s.get_stock(&id("hanbit")).await.unwrap().value.final_price(), Some(Price::new(17_000).unwrap()));
     assert_eq!(priced.version, 2);
 
-    let p = s
-        .create_process(&process("p1", "hanbit", t(0)))
-        .await
-        .unwrap();
+    let p = s.create_process(&process("p1", "hanbit", t(0))).await.unwrap();
     let mut scheduled = p.value.clone();
     scheduled.apply(ProcessAction::Schedule).unwrap();
     let scheduled = s.update_process(&scheduled, p.version).await.unwrap();
     assert_eq!(s.get_process(&id("p1")).await.unwrap(), scheduled, "[{e}]");
 
     let tr = s.create_tracker(&tracker("p1", "saebyeok")).await.unwrap();
-    assert_eq!(
-        s.get_tracker(&id("p1"), &id("saebyeok")).await.unwrap(),
-        tr,
-        "[{e}]"
-    );
+    assert_eq!(s.get_tracker(&id("p1"), &id("saebyeok")).await.unwrap(), tr, "[{e}]");
 
     assert_eq!(
         s.get_client(&id("nobody")).await,
-        Err(StoreError::NotFound {
-            entity: "client",
-            id: "nobody".into()
-        }),
+        Err(StoreError::NotFound { entity: "client", id: "nobody".into() }),
         "[{e}]"
     );
     assert_eq!(
         s.update_staff(&staff("ghost"), 1).await,
-        Err(StoreError::NotFound {
-            entity: "staff",
-            id: "ghost".into()
-        }),
+        Err(StoreError::NotFound { entity: "staff", id: "ghost".into() }),
         "[{e}] updating a missing record is not found, not a conflict"
     );
+}
+
+async fn an_existing_table_of_another_layout_is_refused(fx: &Fixture) {
+    let e = fx.engine;
+    let client = &fx._handle.client;
+    // Creating the table again is harmless.
+    TABLE.create(client, &fx._handle.table).await.unwrap_or_else(|err| panic!("[{e}] {err}"));
+    // A table left by an older layout (one index fewer) is named, not used.
+    let older =
+        TableDefinition { indexes: &TABLE.indexes[..1], string_attributes: &["PK", "SK", "GSI1PK", "GSI1SK"], ..TABLE };
+    let name = testkit::unique_name("older-layout");
+    older.create(client, &name).await.unwrap();
+    let err = TABLE.create(client, &name).await.expect_err("a different layout must be refused");
+    assert!(err.to_string().contains("index GSI2 is missing"), "[{e}] {err}");
 }
 
 async fn transitions_are_conditional(fx: &Fixture) {
@@ -300,37 +262,15 @@ async fn transitions_are_conditional(fx: &Fixture) {
 
     let mut sent = stored.value.clone();
     sent.apply(TrackerEvent::Sent { at: t(1) }).unwrap();
-    let after = s
-        .transition_tracker(&sent, TrackerState::Pending, stored.version)
-        .await
-        .unwrap();
-    assert_eq!(
-        (after.version, after.value.state()),
-        (2, TrackerState::Sent),
-        "[{e}]"
-    );
+    let after = s.transition_tracker(&sent, TrackerState::Pending, stored.version).await.unwrap();
+    assert_eq!((after.version, after.value.state()), (2, TrackerState::Sent), "[{e}]");
 
     // A second worker that read the same version loses, and is told what it lost to.
     let mut failed = stored.value.clone();
-    failed
-        .apply(TrackerEvent::SendFailed {
-            reason: "403".into(),
-            at: t(1),
-        })
-        .unwrap();
-    match s
-        .transition_tracker(&failed, TrackerState::Pending, stored.version)
-        .await
-    {
-        Err(StoreError::Conflict {
-            entity: "tracker",
-            detail,
-            ..
-        }) => {
-            assert!(
-                detail.contains("expected version 1, found version 2 in state sent"),
-                "[{e}] {detail}"
-            )
+    failed.apply(TrackerEvent::SendFailed { reason: "403".into(), at: t(1) }).unwrap();
+    match s.transition_tracker(&failed, TrackerState::Pending, stored.version).await {
+        Err(StoreError::Conflict { entity: "tracker", detail, .. }) => {
+            assert!(detail.contains("expected version 1, found version 2 in state sent"), "[{e}] {detail}")
         }
         other => panic!("[{e}] expected a conflict, got {other:?}"),
     }
@@ -338,32 +278,18 @@ async fn transitions_are_conditional(fx: &Fixture) {
     // Right version, wrong state: still refused.
     let mut acked = after.value.clone();
     acked
-        .apply(TrackerEvent::Acknowledged {
-            by: ChatActor {
-                user_id: TelegramUserId(1),
-                name: "a".into(),
-            },
-            at: t(2),
-        })
+        .apply(TrackerEvent::Acknowledged { by: ChatActor { user_id: TelegramUserId(1), name: "a".into() }, at: t(2) })
         .unwrap();
     assert!(
         matches!(
-            s.transition_tracker(&acked, TrackerState::Pending, after.version)
-                .await,
+            s.transition_tracker(&acked, TrackerState::Pending, after.version).await,
             Err(StoreError::Conflict { .. })
         ),
         "[{e}]"
     );
-    let done = s
-        .transition_tracker(&acked, TrackerState::Sent, after.version)
-        .await
-        .unwrap();
+    let done = s.transition_tracker(&acked, TrackerState::Sent, after.version).await.unwrap();
     assert_eq!(done.value.state(), TrackerState::Acknowledged);
-    assert_eq!(
-        s.get_tracker(&id("p1"), &id("c1")).await.unwrap(),
-        done,
-        "[{e}] the winner's write is what is stored"
-    );
+    assert_eq!(s.get_tracker(&id("p1"), &id("c1")).await.unwrap(), done, "[{e}] the winner's write is what is stored");
 }
 
 async fn concurrent_writers_on_one_version_exactly_one_wins(fx: &Fixture) {
@@ -387,11 +313,7 @@ async fn concurrent_writers_on_one_version_exactly_one_wins(fx: &Fixture) {
             Err(other) => panic!("[{e}] unexpected {other:?}"),
         }
     }
-    assert_eq!(
-        (wins.len(), conflicts),
-        (1, 7),
-        "[{e}] exactly one writer wins"
-    );
+    assert_eq!((wins.len(), conflicts), (1, 7), "[{e}] exactly one writer wins");
     let stored = s.get_client(&id("contended")).await.unwrap();
     assert_eq!(stored, wins[0], "[{e}]");
     assert_eq!(stored.version, 2, "[{e}]");
@@ -401,47 +323,28 @@ async fn lists_paginate_with_opaque_cursors(fx: &Fixture) {
     let s = &fx.store;
     let e = fx.engine;
     for i in 0..23 {
-        s.create_client(&client(&format!("client-{i:02}")))
-            .await
-            .unwrap();
+        s.create_client(&client(&format!("client-{i:02}"))).await.unwrap();
     }
     let (clients, pages) = all_pages(|p| async move { s.list_clients(&p).await }).await;
     assert_eq!(clients.len(), 23, "[{e}]");
-    assert!(
-        pages >= 5,
-        "[{e}] 23 items in pages of 5 take at least 5 pages, took {pages}"
-    );
+    assert!(pages >= 5, "[{e}] 23 items in pages of 5 take at least 5 pages, took {pages}");
     let ids: HashSet<ClientId> = clients.iter().map(|c| c.value.id.clone()).collect();
     assert_eq!(ids.len(), 23, "[{e}] no item twice");
 
-    for (i, start) in ["2026-03-23", "2026-03-16", "2026-03-19"]
-        .iter()
-        .enumerate()
-    {
-        s.create_stock(&stock(&format!("s{i}"), start))
-            .await
-            .unwrap();
+    for (i, start) in ["2026-03-23", "2026-03-16", "2026-03-19"].iter().enumerate() {
+        s.create_stock(&stock(&format!("s{i}"), start)).await.unwrap();
     }
     let stocks = s.list_stocks(&PageRequest::first(10)).await.unwrap();
     let order: Vec<&str> = stocks.items.iter().map(|v| v.value.id.as_str()).collect();
-    assert_eq!(
-        order,
-        vec!["s1", "s2", "s0"],
-        "[{e}] stocks by book-building start"
-    );
+    assert_eq!(order, vec!["s1", "s2", "s0"], "[{e}] stocks by book-building start");
     assert_eq!(stocks.next, None, "[{e}]");
 
     // A cursor from the client list does not walk the stock list, and junk is refused.
     let first = s.list_clients(&PageRequest::first(5)).await.unwrap();
     let cursor = first.next.unwrap();
+    assert_eq!(s.list_stocks(&PageRequest::after(5, cursor)).await, Err(StoreError::InvalidCursor), "[{e}]");
     assert_eq!(
-        s.list_stocks(&PageRequest::after(5, cursor)).await,
-        Err(StoreError::InvalidCursor),
-        "[{e}]"
-    );
-    assert_eq!(
-        s.list_clients(&PageRequest::after(5, Cursor("garbage".into())))
-            .await,
+        s.list_clients(&PageRequest::after(5, Cursor("garbage".into()))).await,
         Err(StoreError::InvalidCursor),
         "[{e}]"
     );
@@ -459,40 +362,21 @@ async fn chat_lookup_is_unique_and_follows_relinks(fx: &Fixture) {
     let linked = s.link_chat(&id("first"), &binding(a.0), 1).await.unwrap();
     assert_eq!(linked.version, 2);
     let found = s.client_by_chat(a).await.unwrap().unwrap();
-    assert_eq!(
-        (found.value.id.as_str(), found.version),
-        ("first", 2),
-        "[{e}]"
-    );
+    assert_eq!((found.value.id.as_str(), found.version), ("first", 2), "[{e}]");
     assert_eq!(found.value.chat, Some(binding(a.0)), "[{e}]");
 
     assert_eq!(
         s.link_chat(&id("second"), &binding(a.0), 1).await,
-        Err(StoreError::ChatTaken {
-            chat_id: a,
-            client_id: id("first")
-        }),
+        Err(StoreError::ChatTaken { chat_id: a, client_id: id("first") }),
         "[{e}] one chat, one client"
     );
-    assert_eq!(
-        s.get_client(&id("second")).await.unwrap().version,
-        1,
-        "[{e}] the failed link changed nothing"
-    );
+    assert_eq!(s.get_client(&id("second")).await.unwrap().version, 1, "[{e}] the failed link changed nothing");
 
     // A group became a supergroup: the client moves to the new id and the old one is freed.
     let moved = s.link_chat(&id("first"), &binding(b.0), 2).await.unwrap();
     assert_eq!(moved.value.chat.as_ref().map(|c| c.chat_id), Some(b));
-    assert_eq!(
-        s.client_by_chat(b).await.unwrap().map(|c| c.value.id),
-        Some(id("first")),
-        "[{e}]"
-    );
-    assert_eq!(
-        s.client_by_chat(a).await.unwrap(),
-        None,
-        "[{e}] the old chat id is free"
-    );
+    assert_eq!(s.client_by_chat(b).await.unwrap().map(|c| c.value.id), Some(id("first")), "[{e}]");
+    assert_eq!(s.client_by_chat(a).await.unwrap(), None, "[{e}] the old chat id is free");
     s.link_chat(&id("second"), &binding(a.0), 1).await.unwrap();
 
     // Updating the client's other fields keeps its chat; a stale version is refused.
@@ -500,27 +384,13 @@ async fn chat_lookup_is_unique_and_follows_relinks(fx: &Fixture) {
     renamed.chat = None;
     renamed.name = Label::new("(가상)새벽자산운용 (신)").unwrap();
     let renamed = s.update_client(&renamed, 3).await.unwrap();
-    assert_eq!(
-        renamed.value.chat.map(|c| c.chat_id),
-        Some(b),
-        "[{e}] only the link operations change the chat"
-    );
-    assert!(
-        matches!(
-            s.link_chat(&id("first"), &binding(b.0), 3).await,
-            Err(StoreError::Conflict { .. })
-        ),
-        "[{e}]"
-    );
+    assert_eq!(renamed.value.chat.map(|c| c.chat_id), Some(b), "[{e}] only the link operations change the chat");
+    assert!(matches!(s.link_chat(&id("first"), &binding(b.0), 3).await, Err(StoreError::Conflict { .. })), "[{e}]");
 
     let unlinked = s.unlink_chat(&id("first"), 4).await.unwrap();
     assert_eq!((unlinked.value.chat, unlinked.version), (None, 5), "[{e}]");
     assert_eq!(s.client_by_chat(b).await.unwrap(), None, "[{e}]");
-    assert_eq!(
-        s.get_client(&id("first")).await.unwrap().value.chat,
-        None,
-        "[{e}]"
-    );
+    assert_eq!(s.get_client(&id("first")).await.unwrap().value.chat, None, "[{e}]");
 }
 
 async fn expired_idempotency_records_read_as_absent(fx: &Fixture) {
@@ -533,73 +403,58 @@ async fn expired_idempotency_records_read_as_absent(fx: &Fixture) {
         in_progress_until: now + TimeDelta::seconds(30),
         expires_at: now + TimeDelta::hours(25),
     };
+    let acquired = |claim: IdempotencyClaim| match claim {
+        IdempotencyClaim::Acquired { token } => token,
+        other => panic!("[{e}] expected to acquire, got {other:?}"),
+    };
 
     let first = request("update-1001", t(0), "h1");
-    assert_eq!(
-        s.claim(&first).await.unwrap(),
-        IdempotencyClaim::Acquired,
-        "[{e}]"
-    );
-    match s
-        .claim(&request("update-1001", t(0) + TimeDelta::seconds(5), "h1"))
-        .await
-        .unwrap()
-    {
+    let stale = acquired(s.claim(&first).await.unwrap());
+    match s.claim(&request("update-1001", t(0) + TimeDelta::seconds(5), "h1")).await.unwrap() {
         IdempotencyClaim::InProgress { until } => {
             assert_eq!(until, first.in_progress_until, "[{e}]")
         }
         other => panic!("[{e}] expected in progress, got {other:?}"),
     }
-    // The first attempt died: its deadline passes and a retry takes over.
+    // The first attempt overran its deadline: a retry takes over, and the late first attempt can
+    // neither release nor complete the retry's lock.
     let retry = request("update-1001", t(1), "h1");
-    assert_eq!(
-        s.claim(&retry).await.unwrap(),
-        IdempotencyClaim::Acquired,
+    let token = acquired(s.claim(&retry).await.unwrap());
+    assert_ne!(token, stale);
+    assert!(matches!(s.release("update-1001", &stale).await, Err(StoreError::Conflict { .. })), "[{e}]");
+    assert!(
+        matches!(
+            s.complete("update-1001", &stale, Some("late"), retry.expires_at).await,
+            Err(StoreError::Conflict { .. })
+        ),
         "[{e}]"
     );
-    s.complete("update-1001", Some("sent 3"), retry.expires_at)
-        .await
-        .unwrap();
+    s.complete("update-1001", &token, Some("sent 3"), retry.expires_at).await.unwrap();
     assert_eq!(
         s.claim(&request("update-1001", t(2), "h1")).await.unwrap(),
-        IdempotencyClaim::Completed {
-            result: Some("sent 3".into())
-        },
+        IdempotencyClaim::Completed { result: Some("sent 3".into()) },
         "[{e}]"
     );
     assert_eq!(
-        s.claim(&request("update-1001", t(2), "other"))
-            .await
-            .unwrap(),
+        s.claim(&request("update-1001", t(2), "other")).await.unwrap(),
         IdempotencyClaim::PayloadMismatch,
         "[{e}]"
+    );
+    assert!(
+        matches!(s.release("update-1001", &token).await, Err(StoreError::Conflict { .. })),
+        "[{e}] completed records stay"
     );
 
     // TTL deletion is lazy: the record is still in the table, and must count as gone.
     let after_expiry = t(0) + TimeDelta::hours(26);
-    assert_eq!(
-        s.claim(&request("update-1001", after_expiry, "h1"))
-            .await
-            .unwrap(),
-        IdempotencyClaim::Acquired,
-        "[{e}]"
-    );
+    let late = acquired(s.claim(&request("update-1001", after_expiry, "h1")).await.unwrap());
 
-    // A failed attempt releases the key.
-    s.release("update-1001").await.unwrap();
+    // A failed attempt releases the key, and the next one acquires it at once.
+    s.release("update-1001", &late).await.unwrap();
+    acquired(s.claim(&request("update-1001", after_expiry, "h1")).await.unwrap());
     assert_eq!(
-        s.claim(&request("update-1001", after_expiry, "h1"))
-            .await
-            .unwrap(),
-        IdempotencyClaim::Acquired,
-        "[{e}]"
-    );
-    assert_eq!(
-        s.complete("never-claimed", None, t(0)).await,
-        Err(StoreError::NotFound {
-            entity: "idempotency record",
-            id: "never-claimed".into()
-        }),
+        s.complete("never-claimed", "x", None, t(0)).await,
+        Err(StoreError::NotFound { entity: "idempotency record", id: "never-claimed".into() }),
         "[{e}]"
     );
 }
@@ -610,52 +465,26 @@ async fn oversized_items_are_refused_clearly(fx: &Fixture) {
     let mut big = client("bulky");
     big.memo = "가".repeat(150_000); // 450,000 bytes of UTF-8
     match s.create_client(&big).await {
-        Err(
-            err @ StoreError::ItemTooLarge {
-                entity: "client",
-                size,
-                limit,
-                ..
-            },
-        ) => {
+        Err(err @ StoreError::ItemTooLarge { entity: "client", size, limit, .. }) => {
             assert!(size > 450_000 && limit == MAX_ITEM_BYTES, "[{e}] {size}");
             let message = err.to_string();
             assert!(
-                message.starts_with("client bulky is ")
-                    && message.contains("409600-byte item limit"),
+                message.starts_with("client bulky is ") && message.contains("409600-byte item limit"),
                 "[{e}] {message}"
             );
         }
         other => panic!("[{e}] expected ItemTooLarge, got {other:?}"),
     }
-    assert!(
-        matches!(
-            s.get_client(&id("bulky")).await,
-            Err(StoreError::NotFound { .. })
-        ),
-        "[{e}] nothing was written"
-    );
+    assert!(matches!(s.get_client(&id("bulky")).await, Err(StoreError::NotFound { .. })), "[{e}] nothing was written");
 
     let small = s.create_client(&client("bulky")).await.unwrap();
-    assert!(
-        matches!(
-            s.update_client(&big, small.version).await,
-            Err(StoreError::ItemTooLarge { .. })
-        ),
-        "[{e}]"
-    );
-    assert_eq!(
-        s.get_client(&id("bulky")).await.unwrap(),
-        small,
-        "[{e}] the stored client is unchanged"
-    );
+    assert!(matches!(s.update_client(&big, small.version).await, Err(StoreError::ItemTooLarge { .. })), "[{e}]");
+    assert_eq!(s.get_client(&id("bulky")).await.unwrap(), small, "[{e}] the stored client is unchanged");
 
     // Just under the limit is accepted by both our check and the engine.
     let mut fits = small.value.clone();
     fits.memo = "a".repeat(MAX_ITEM_BYTES - 2_000);
-    s.update_client(&fits, small.version)
-        .await
-        .unwrap_or_else(|err| panic!("[{e}] {err}"));
+    s.update_client(&fits, small.version).await.unwrap_or_else(|err| panic!("[{e}] {err}"));
 }
 
 async fn message_log_reads_by_time(fx: &Fixture) {
@@ -665,11 +494,7 @@ async fn message_log_reads_by_time(fx: &Fixture) {
         id: format!("m{n}"),
         client_id: Some(client.parse().unwrap()),
         chat_id: ChatId(-5_000_000_001),
-        direction: if n % 2 == 0 {
-            Direction::Outbound
-        } else {
-            Direction::Inbound
-        },
+        direction: if n % 2 == 0 { Direction::Outbound } else { Direction::Inbound },
         text: Some(format!("메시지 {n}")),
         file: None,
         process_id: Some("p1".parse().unwrap()),
@@ -688,104 +513,78 @@ async fn message_log_reads_by_time(fx: &Fixture) {
         async move { s.client_messages(&client, t(2), t(9), &p).await }
     })
     .await;
-    let ns: Vec<i64> = window
-        .iter()
-        .filter_map(|m| m.telegram_message_id)
-        .collect();
-    assert_eq!(
-        ns,
-        vec![2, 3, 4, 5, 6, 7, 8],
-        "[{e}] from <= at < until, oldest first, once each"
-    );
+    let ns: Vec<i64> = window.iter().filter_map(|m| m.telegram_message_id).collect();
+    assert_eq!(ns, vec![2, 3, 4, 5, 6, 7, 8], "[{e}] from <= at < until, oldest first, once each");
     assert_eq!(window[0], entry("saebyeok", 2), "[{e}]");
-    let nuri = s
-        .client_messages(&id("nuri"), t(0), t(60), &PageRequest::default())
-        .await
-        .unwrap();
-    assert_eq!(
-        nuri.items.len(),
-        1,
-        "[{e}] clients never see each other's messages"
-    );
+    let nuri = s.client_messages(&id("nuri"), t(0), t(60), &PageRequest::default()).await.unwrap();
+    assert_eq!(nuri.items.len(), 1, "[{e}] clients never see each other's messages");
 }
 
 async fn trackers_of_a_process_and_open_trackers(fx: &Fixture) {
     let s = &fx.store;
     let e = fx.engine;
     let process_id: ProcessId = id("p-batch");
-    // 60 trackers take three batch writes of at most 25.
-    let trackers: Vec<Tracker> = (0..60)
-        .map(|i| tracker("p-batch", &format!("c{i:02}")))
-        .collect();
-    s.put_trackers(&trackers).await.unwrap();
-    s.create_tracker(&tracker("p-other", "c00")).await.unwrap();
+    let draft = s.create_process(&process("p-batch", "hanbit", t(0))).await.unwrap();
+    // 150 trackers take two transactions of at most 99 (plus the draft check).
+    let trackers: Vec<Tracker> = (0..150).map(|i| tracker("p-batch", &format!("c{i:03}"))).collect();
+    s.save_draft_trackers(&process_id, draft.version, &trackers).await.unwrap();
+    // Saving the draft again replaces the pending trackers; versions only grow.
+    s.save_draft_trackers(&process_id, draft.version, &trackers[..60]).await.unwrap();
+    s.create_tracker(&tracker("p-other", "c000")).await.unwrap();
 
     let all = s.trackers_of_process(&process_id).await.unwrap();
-    assert_eq!(all.len(), 60, "[{e}] one query reads the whole process");
-    assert!(
-        all.iter()
-            .all(|t| t.value.process_id == process_id && t.version == 1),
-        "[{e}]"
-    );
+    assert_eq!(all.len(), 150, "[{e}] the whole process, across read pages");
+    assert!(all.iter().all(|t| t.value.process_id == process_id), "[{e}]");
+    let versions: Vec<u64> = all.iter().map(|t| t.version).collect();
+    assert_eq!((versions[..60].iter().all(|v| *v == 2), versions[60..].iter().all(|v| *v == 1)), (true, true), "[{e}]");
 
     let sent = {
         let mut tr = all[0].value.clone();
         tr.apply(TrackerEvent::Sent { at: t(1) }).unwrap();
-        s.transition_tracker(&tr, TrackerState::Pending, 1)
-            .await
-            .unwrap()
+        s.transition_tracker(&tr, TrackerState::Pending, all[0].version).await.unwrap()
     };
     let skipped = {
         let mut tr = all[1].value.clone();
-        tr.apply(TrackerEvent::Skipped {
-            by: StaffId::generate(),
-            at: t(1),
-        })
-        .unwrap();
-        s.transition_tracker(&tr, TrackerState::Pending, 1)
-            .await
-            .unwrap()
+        tr.apply(TrackerEvent::Skipped { by: StaffId::generate(), at: t(1) }).unwrap();
+        s.transition_tracker(&tr, TrackerState::Pending, all[1].version).await.unwrap()
     };
     assert_eq!(skipped.value.state(), TrackerState::Skipped);
 
-    let (pending, _) =
-        all_pages(|p| async move { s.trackers_in_state(TrackerState::Pending, &p).await }).await;
-    assert_eq!(
-        pending.len(),
-        59,
-        "[{e}] 58 of this process and 1 of another; the closed one left the list"
-    );
-    let waiting = s
-        .trackers_in_state(TrackerState::Sent, &PageRequest::default())
-        .await
-        .unwrap();
+    let (pending, _) = all_pages(|p| async move { s.trackers_in_state(TrackerState::Pending, &p).await }).await;
+    assert_eq!(pending.len(), 149, "[{e}] 148 of this process and 1 of another; the closed one left the list");
+    let waiting = s.trackers_in_state(TrackerState::Sent, &PageRequest::default()).await.unwrap();
     assert_eq!(waiting.items, vec![sent], "[{e}]");
-    let closed = s
-        .trackers_in_state(TrackerState::Skipped, &PageRequest::default())
-        .await
-        .unwrap();
-    assert!(
-        closed.items.is_empty(),
-        "[{e}] closed trackers are not listed as open"
-    );
+    let closed = s.trackers_in_state(TrackerState::Skipped, &PageRequest::default()).await.unwrap();
+    assert!(closed.items.is_empty(), "[{e}] closed trackers are not listed as open");
+
+    // A late save of the draft must not undo progress: the sent tracker refuses it, and nothing in
+    // that transaction is written.
+    match s.save_draft_trackers(&process_id, draft.version, &trackers[..5]).await {
+        Err(StoreError::Conflict { entity: "tracker", id, .. }) => assert_eq!(id, "p-batch/c000", "[{e}]"),
+        other => panic!("[{e}] expected a tracker conflict, got {other:?}"),
+    }
+    assert_eq!(s.get_tracker(&process_id, &id("c002")).await.unwrap().version, 2, "[{e}] all or nothing");
+    let mut running = draft.value.clone();
+    running.apply(ProcessAction::Start).unwrap();
+    s.update_process(&running, draft.version).await.unwrap();
+    match s.save_draft_trackers(&process_id, draft.version, &trackers[100..]).await {
+        Err(StoreError::Conflict { entity: "process", .. }) => {}
+        other => panic!("[{e}] expected a process conflict, got {other:?}"),
+    }
+
+    // A client's trackers across processes.
+    let of_client = s.trackers_of_client(&id("c000"), &PageRequest::default()).await.unwrap();
+    let processes: HashSet<&str> = of_client.items.iter().map(|t| t.value.process_id.as_str()).collect();
+    assert_eq!(processes, HashSet::from(["p-batch", "p-other"]), "[{e}]");
 
     // Processes of a stock, by kickoff.
-    s.create_process(&process("late", "hanbit", t(600)))
-        .await
-        .unwrap();
-    s.create_process(&process("early", "hanbit", t(0)))
-        .await
-        .unwrap();
-    s.create_process(&process("elsewhere", "nuri", t(300)))
-        .await
-        .unwrap();
+    s.create_process(&process("late", "hanbit", t(600))).await.unwrap();
+    s.create_process(&process("early", "hanbit", t(0))).await.unwrap();
+    s.create_process(&process("elsewhere", "nuri", t(300))).await.unwrap();
     let stock: StockId = id("hanbit");
-    let of_stock = s
-        .processes_of_stock(&stock, &PageRequest::default())
-        .await
-        .unwrap();
+    let of_stock = s.processes_of_stock(&stock, &PageRequest::default()).await.unwrap();
     let order: Vec<&str> = of_stock.items.iter().map(|p| p.value.id.as_str()).collect();
-    assert_eq!(order, vec!["early", "late"], "[{e}]");
+    assert_eq!(order, vec!["early", "p-batch", "late"], "[{e}] by kickoff, then id");
     let every = s.list_processes(&PageRequest::default()).await.unwrap();
-    assert_eq!(every.items.len(), 3, "[{e}]");
+    assert_eq!(every.items.len(), 4, "[{e}]");
 }

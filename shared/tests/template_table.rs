@@ -13,10 +13,8 @@ fn template() -> Value {
 
 fn the_table(template: &Value) -> &Value {
     let resources = template["Resources"].as_mapping().expect("Resources");
-    let tables: Vec<&Value> = resources
-        .values()
-        .filter(|r| r["Type"].as_str() == Some("AWS::DynamoDB::Table"))
-        .collect();
+    let tables: Vec<&Value> =
+        resources.values().filter(|r| r["Type"].as_str() == Some("AWS::DynamoDB::Table")).collect();
     assert_eq!(tables.len(), 1, "exactly one DynamoDB table");
     &tables[0]["Properties"]
 }
@@ -24,19 +22,12 @@ fn the_table(template: &Value) -> &Value {
 fn key_schema(v: &Value) -> Vec<(String, String)> {
     let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
     v.as_sequence()
-        .map(|keys| {
-            keys.iter()
-                .map(|k| (text(&k["AttributeName"]), text(&k["KeyType"])))
-                .collect()
-        })
+        .map(|keys| keys.iter().map(|k| (text(&k["AttributeName"]), text(&k["KeyType"]))).collect())
         .unwrap_or_default()
 }
 
 fn pair(hash: &str, range: &str) -> Vec<(String, String)> {
-    vec![
-        (hash.to_owned(), "HASH".to_owned()),
-        (range.to_owned(), "RANGE".to_owned()),
-    ]
+    vec![(hash.to_owned(), "HASH".to_owned()), (range.to_owned(), "RANGE".to_owned())]
 }
 
 /// Every way the declared table differs from `TABLE`.
@@ -47,43 +38,21 @@ fn disagreements(table: &Value) -> Vec<String> {
             out.push(what);
         }
     };
-    check(
-        key_schema(&table["KeySchema"]) == pair(TABLE.partition_key, TABLE.sort_key),
-        "KeySchema".into(),
-    );
+    check(key_schema(&table["KeySchema"]) == pair(TABLE.partition_key, TABLE.sort_key), "KeySchema".into());
 
     let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
     let declared: BTreeSet<(String, String)> = table["AttributeDefinitions"]
         .as_sequence()
-        .map(|defs| {
-            defs.iter()
-                .map(|a| (text(&a["AttributeName"]), text(&a["AttributeType"])))
-                .collect()
-        })
+        .map(|defs| defs.iter().map(|a| (text(&a["AttributeName"]), text(&a["AttributeType"]))).collect())
         .unwrap_or_default();
-    let expected: BTreeSet<(String, String)> = TABLE
-        .string_attributes
-        .iter()
-        .map(|a| ((*a).to_owned(), "S".to_owned()))
-        .collect();
-    check(
-        declared == expected,
-        format!("AttributeDefinitions: {declared:?} != {expected:?}"),
-    );
+    let expected: BTreeSet<(String, String)> =
+        TABLE.string_attributes.iter().map(|a| ((*a).to_owned(), "S".to_owned())).collect();
+    check(declared == expected, format!("AttributeDefinitions: {declared:?} != {expected:?}"));
 
-    let indexes = table["GlobalSecondaryIndexes"]
-        .as_sequence()
-        .cloned()
-        .unwrap_or_default();
-    check(
-        indexes.len() == TABLE.indexes.len(),
-        format!("{} indexes declared", indexes.len()),
-    );
+    let indexes = table["GlobalSecondaryIndexes"].as_sequence().cloned().unwrap_or_default();
+    check(indexes.len() == TABLE.indexes.len(), format!("{} indexes declared", indexes.len()));
     for index in TABLE.indexes {
-        match indexes
-            .iter()
-            .find(|i| i["IndexName"].as_str() == Some(index.name))
-        {
+        match indexes.iter().find(|i| i["IndexName"].as_str() == Some(index.name)) {
             None => check(false, format!("index {} missing", index.name)),
             Some(declared) => {
                 check(
@@ -100,22 +69,13 @@ fn disagreements(table: &Value) -> Vec<String> {
 
     let ttl = &table["TimeToLiveSpecification"];
     check(
-        ttl["AttributeName"].as_str() == Some(TABLE.ttl_attribute)
-            && ttl["Enabled"].as_bool() == Some(true),
+        ttl["AttributeName"].as_str() == Some(TABLE.ttl_attribute) && ttl["Enabled"].as_bool() == Some(true),
         "TimeToLiveSpecification".into(),
     );
-    let billing = if TABLE.pay_per_request {
-        "PAY_PER_REQUEST"
-    } else {
-        "PROVISIONED"
-    };
+    let billing = if TABLE.pay_per_request { "PAY_PER_REQUEST" } else { "PROVISIONED" };
+    check(table["BillingMode"].as_str() == Some(billing), "BillingMode".into());
     check(
-        table["BillingMode"].as_str() == Some(billing),
-        "BillingMode".into(),
-    );
-    check(
-        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool()
-            == Some(true),
+        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool() == Some(true),
         "point-in-time recovery".into(),
     );
     out
@@ -134,23 +94,14 @@ fn each_kind_of_disagreement_is_caught() {
         ("index", |t| {
             t["GlobalSecondaryIndexes"].as_sequence_mut().map(Vec::pop);
         }),
-        ("sort key", |t| {
-            t["KeySchema"][1]["AttributeName"] = "Sort".into()
-        }),
-        ("attribute type", |t| {
-            t["AttributeDefinitions"][2]["AttributeType"] = "N".into()
-        }),
-        ("ttl", |t| {
-            t["TimeToLiveSpecification"]["AttributeName"] = "ttl".into()
-        }),
+        ("sort key", |t| t["KeySchema"][1]["AttributeName"] = "Sort".into()),
+        ("attribute type", |t| t["AttributeDefinitions"][2]["AttributeType"] = "N".into()),
+        ("ttl", |t| t["TimeToLiveSpecification"]["AttributeName"] = "ttl".into()),
         ("billing", |t| t["BillingMode"] = "PROVISIONED".into()),
     ];
     for (what, mutate) in mutations {
         let mut changed = table.clone();
         mutate(&mut changed);
-        assert!(
-            !disagreements(&changed).is_empty(),
-            "a changed {what} must be caught"
-        );
+        assert!(!disagreements(&changed).is_empty(), "a changed {what} must be caught");
     }
 }

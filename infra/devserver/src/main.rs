@@ -19,23 +19,15 @@ struct Options {
 }
 
 fn parse_args() -> Result<Options, String> {
-    let mut options = Options {
-        data_dir: PathBuf::from("data"),
-        store_port: 0,
-    };
+    let mut options = Options { data_dir: PathBuf::from("data"), store_port: 0 };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let mut value = |name: &str| {
-            args.next()
-                .ok_or_else(|| format!("{name} needs a value\n\n{USAGE}"))
-        };
+        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value\n\n{USAGE}"));
         match arg.as_str() {
             "--data-dir" => options.data_dir = PathBuf::from(value("--data-dir")?),
             "--store-port" => {
                 let v = value("--store-port")?;
-                options.store_port = v
-                    .parse()
-                    .map_err(|_| format!("--store-port: {v:?} is not a port"))?;
+                options.store_port = v.parse().map_err(|_| format!("--store-port: {v:?} is not a port"))?;
             }
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n\n{USAGE}")),
@@ -69,26 +61,14 @@ async fn main() -> ExitCode {
 }
 
 async fn run(options: Options) -> Result<(), String> {
-    std::fs::create_dir_all(&options.data_dir)
-        .map_err(|e| format!("creating {}: {e}", options.data_dir.display()))?;
+    std::fs::create_dir_all(&options.data_dir).map_err(|e| format!("creating {}: {e}", options.data_dir.display()))?;
     let file = options.data_dir.join("ipo-advisory.sqlite");
-    let store = EmbeddedDynamo::on_file(&file, options.store_port)
-        .await
-        .map_err(|e| e.to_string())?;
-    TABLE
-        .create(&store.client(), TABLE_NAME)
-        .await
-        .map_err(|e| e.to_string())?;
+    let store = EmbeddedDynamo::on_file(&file, options.store_port).await.map_err(|e| e.to_string())?;
+    TABLE.create(&store.client(), TABLE_NAME).await.map_err(|e| e.to_string())?;
     println!("ipo-advisory devserver");
-    println!(
-        "  store: {} (table {TABLE_NAME}) on {}",
-        store.endpoint(),
-        file.display()
-    );
+    println!("  store: {} (table {TABLE_NAME}) on {}", store.endpoint(), file.display());
     println!("  the staff API, Telegram and the scheduler are not built yet; Ctrl-C stops");
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| format!("waiting for Ctrl-C: {e}"))?;
+    tokio::signal::ctrl_c().await.map_err(|e| format!("waiting for Ctrl-C: {e}"))?;
     store.shutdown().await;
     println!("stopped");
     Ok(())

@@ -29,20 +29,16 @@ pub struct EmbeddedDynamo {
 impl EmbeddedDynamo {
     /// An engine whose data lives in memory and dies with it (tests).
     pub async fn in_memory() -> Result<Self, EmbeddedError> {
-        let db = dynoxide::Database::memory().map_err(|e| EmbeddedError::Open {
-            path: ":memory:".into(),
-            reason: e.to_string(),
-        })?;
+        let db = dynoxide::Database::memory()
+            .map_err(|e| EmbeddedError::Open { path: ":memory:".into(), reason: e.to_string() })?;
         Self::serve(db, 0).await
     }
 
     /// An engine on a SQLite file that survives restarts (the devserver). `port` 0 picks a free one.
     pub async fn on_file(path: &Path, port: u16) -> Result<Self, EmbeddedError> {
         let shown = path.display().to_string();
-        let db = dynoxide::Database::new(&shown).map_err(|e| EmbeddedError::Open {
-            path: shown.clone(),
-            reason: e.to_string(),
-        })?;
+        let db = dynoxide::Database::new(&shown)
+            .map_err(|e| EmbeddedError::Open { path: shown.clone(), reason: e.to_string() })?;
         Self::serve(db, port).await
     }
 
@@ -59,11 +55,7 @@ impl EmbeddedDynamo {
             }
         });
         tracing::debug!(%addr, "embedded DynamoDB engine listening");
-        Ok(EmbeddedDynamo {
-            addr,
-            stop: Some(stop),
-            task: Some(task),
-        })
+        Ok(EmbeddedDynamo { addr, stop: Some(stop), task: Some(task) })
     }
 
     pub fn endpoint(&self) -> String {
@@ -101,13 +93,7 @@ pub fn local_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "local-engine",
-        ))
+        .credentials_provider(Credentials::new("local", "local", None, None, "local-engine"))
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
 }

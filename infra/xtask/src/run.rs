@@ -4,7 +4,8 @@ use crate::{cache, dynamodb_local};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-/// The environment variable the store suite reads (see `infra/testkit`).
+/// The environment variable the store suite reads: `testkit::DYNAMODB_LOCAL_ENDPOINT_ENV` (not
+/// imported, to keep the emulator crates out of this small binary).
 const DYNAMODB_LOCAL_ENDPOINT_ENV: &str = "DYNAMODB_LOCAL_ENDPOINT";
 
 fn cargo() -> Command {
@@ -19,15 +20,7 @@ pub fn test(extra: &[String]) -> Result<(), String> {
     step("cargo fmt --check");
     cache::run(cargo().args(["fmt", "--all", "--check"]))?;
     step("cargo clippy --all-targets -- -D warnings");
-    cache::run(cargo().args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--quiet",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
+    cache::run(cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
 
     step("DynamoDB Local");
     let jar_dir = dynamodb_local::install()?;
@@ -38,10 +31,7 @@ pub fn test(extra: &[String]) -> Result<(), String> {
     drop(server);
     let counts = counts?;
 
-    println!(
-        "store suite: dynoxide {} passed, DynamoDB Local {} passed",
-        counts.dynoxide, counts.dynamodb_local
-    );
+    println!("store suite: dynoxide {} passed, DynamoDB Local {} passed", counts.dynoxide, counts.dynamodb_local);
     if counts.dynamodb_local == 0 {
         return Err("the store suite ran no test on DynamoDB Local".into());
     }
@@ -74,10 +64,7 @@ fn run_tests(endpoint: &str, extra: &[&String]) -> Result<Counts, String> {
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             println!("{line}");
-            if let Some(name) = line
-                .strip_prefix("test ")
-                .and_then(|l| l.strip_suffix(" ... ok"))
-            {
+            if let Some(name) = line.strip_prefix("test ").and_then(|l| l.strip_suffix(" ... ok")) {
                 if name.starts_with("dynamodb_local::") {
                     counts.dynamodb_local += 1;
                 } else if name.starts_with("dynoxide::") {
@@ -87,9 +74,5 @@ fn run_tests(endpoint: &str, extra: &[&String]) -> Result<Counts, String> {
         }
     }
     let status = child.wait().map_err(|e| format!("cargo test: {e}"))?;
-    if status.success() {
-        Ok(counts)
-    } else {
-        Err(format!("tests failed ({status})"))
-    }
+    if status.success() { Ok(counts) } else { Err(format!("tests failed ({status})")) }
 }

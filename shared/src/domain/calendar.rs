@@ -38,28 +38,18 @@ impl KrxCalendar {
             if line.is_empty() {
                 continue;
             }
-            let err = |reason: String| CalendarError {
-                line: i + 1,
-                reason,
-            };
+            let err = |reason: String| CalendarError { line: i + 1, reason };
             let (date, name) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
-            let date = NaiveDate::parse_from_str(date, "%Y-%m-%d")
-                .map_err(|e| err(format!("{date:?} is not a date: {e}")))?;
+            let date =
+                NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|e| err(format!("{date:?} is not a date: {e}")))?;
             if holidays.insert(date, name.trim().to_owned()).is_some() {
                 return Err(err(format!("{date} is listed twice")));
             }
         }
         let (Some(first), Some(last)) = (holidays.keys().next(), holidays.keys().last()) else {
-            return Err(CalendarError {
-                line: 0,
-                reason: "no holidays listed".into(),
-            });
+            return Err(CalendarError { line: 0, reason: "no holidays listed".into() });
         };
-        Ok(KrxCalendar {
-            first_year: first.year(),
-            last_year: last.year(),
-            holidays,
-        })
+        Ok(KrxCalendar { first_year: first.year(), last_year: last.year(), holidays })
     }
 
     /// Whether the holiday list covers `date`'s year; outside it only weekends are known.
@@ -90,11 +80,7 @@ impl KrxCalendar {
 
     /// Business days in `start..=end` (0 when `end < start`).
     pub fn business_days_inclusive(&self, start: NaiveDate, end: NaiveDate) -> u32 {
-        start
-            .iter_days()
-            .take_while(|d| *d <= end)
-            .filter(|d| self.is_business_day(*d))
-            .count() as u32
+        start.iter_days().take_while(|d| *d <= end).filter(|d| self.is_business_day(*d)).count() as u32
     }
 }
 
@@ -111,20 +97,27 @@ mod tests {
         let cal = KrxCalendar::builtin();
         assert!(cal.covers(d(2025, 1, 2)) && cal.covers(d(2027, 12, 30)));
         assert!(!cal.covers(d(2028, 1, 3)));
-        assert_eq!(
-            cal.holiday_name(d(2026, 6, 3)),
-            Some("제9회 전국동시지방선거")
-        );
-        for closed in [
-            d(2025, 1, 29),
-            d(2026, 2, 17),
-            d(2026, 12, 31),
-            d(2027, 10, 11),
-        ] {
+        assert_eq!(cal.holiday_name(d(2026, 6, 3)), Some("제9회 전국동시지방선거"));
+        for closed in [d(2025, 1, 29), d(2026, 2, 17), d(2026, 12, 31), d(2027, 10, 11)] {
             assert!(!cal.is_business_day(closed), "{closed}");
         }
         assert!(cal.is_business_day(d(2026, 3, 16)));
         assert!(!cal.is_business_day(d(2026, 3, 21)), "a Saturday");
+    }
+
+    #[test]
+    fn every_listed_year_is_complete() {
+        // Weekday closing days per year; a missing or extra line fails here.
+        let cal = KrxCalendar::builtin();
+        for (year, expected) in [(2025, 19), (2026, 17), (2027, 15)] {
+            let count = cal.holidays.keys().filter(|d| d.year() == year).count();
+            assert_eq!(count, expected, "{year}");
+        }
+        assert!(
+            cal.holidays.keys().all(|d| cal.covers(*d) && !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)),
+            "every listed day is a weekday (weekend holidays need no line)"
+        );
+        assert_eq!(cal.holiday_name(d(2026, 7, 17)).map(|n| n.starts_with("제헌절")), Some(true));
     }
 
     #[test]
@@ -134,19 +127,10 @@ mod tests {
         assert_eq!(cal.add_business_days(d(2026, 3, 27), 2), d(2026, 3, 31));
         // Over 설날: Friday 2026-02-13 + 1 = Thursday 02-19.
         assert_eq!(cal.add_business_days(d(2026, 2, 13), 1), d(2026, 2, 19));
-        assert_eq!(
-            cal.business_days_inclusive(d(2026, 3, 16), d(2026, 3, 20)),
-            5
-        );
-        assert_eq!(
-            cal.business_days_inclusive(d(2026, 3, 20), d(2026, 3, 16)),
-            0
-        );
+        assert_eq!(cal.business_days_inclusive(d(2026, 3, 16), d(2026, 3, 20)), 5);
+        assert_eq!(cal.business_days_inclusive(d(2026, 3, 20), d(2026, 3, 16)), 0);
         // 2026-05-25 is a substitute holiday.
-        assert_eq!(
-            cal.business_days_inclusive(d(2026, 5, 25), d(2026, 5, 29)),
-            4
-        );
+        assert_eq!(cal.business_days_inclusive(d(2026, 5, 25), d(2026, 5, 29)), 4);
     }
 
     #[test]

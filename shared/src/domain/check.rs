@@ -45,9 +45,13 @@ pub enum Finding {
         actual: LockUp,
     },
     /// Advised, but the client reported no bid for it.
-    MissingBid { fund_id: FundId },
+    MissingBid {
+        fund_id: FundId,
+    },
     /// A bid for a fund we gave no advice for.
-    UnadvisedBid { fund_id: FundId },
+    UnadvisedBid {
+        fund_id: FundId,
+    },
     /// Book-building bids need not follow ticks, but an off-grid price is usually a typo.
     OffGrid {
         fund_id: FundId,
@@ -60,7 +64,9 @@ pub enum Finding {
         aum: Won,
     },
     /// The fund is not one of the client's accounts.
-    UnknownFund { fund_id: FundId },
+    UnknownFund {
+        fund_id: FundId,
+    },
 }
 
 impl Finding {
@@ -89,25 +95,15 @@ pub fn check_line(
     let mut out = Vec::new();
     let tick = reg.tick_size(date, price)?;
     if !price.get().is_multiple_of(tick) {
-        out.push(Finding::OffGrid {
-            fund_id: fund_id.clone(),
-            price,
-            tick,
-        });
+        out.push(Finding::OffGrid { fund_id: fund_id.clone(), price, tick });
     }
     match client.fund(fund_id) {
-        None => out.push(Finding::UnknownFund {
-            fund_id: fund_id.clone(),
-        }),
+        None => out.push(Finding::UnknownFund { fund_id: fund_id.clone() }),
         Some(fund) => {
             // An amount beyond u64 is beyond every fund.
             let amount = bid_amount(price, quantity).unwrap_or(Won::new(u64::MAX));
             if amount > fund.aum {
-                out.push(Finding::ExceedsAbilityToPay {
-                    fund_id: fund_id.clone(),
-                    amount,
-                    aum: fund.aum,
-                });
+                out.push(Finding::ExceedsAbilityToPay { fund_id: fund_id.clone(), amount, aum: fund.aum });
             }
         }
     }
@@ -124,9 +120,7 @@ pub fn check_bids(
 ) -> Result<Vec<Finding>, RegulationError> {
     let mut out = compare(advice, actual);
     for b in actual {
-        out.extend(check_line(
-            client, &b.fund_id, b.price, b.quantity, date, reg,
-        )?);
+        out.extend(check_line(client, &b.fund_id, b.price, b.quantity, date, reg)?);
     }
     Ok(out)
 }
@@ -137,9 +131,7 @@ pub fn compare(advice: &[AdviceLine], actual: &[ActualLine]) -> Vec<Finding> {
     let mut out = Vec::new();
     for a in advice {
         match actual.iter().find(|b| b.fund_id == a.fund_id) {
-            None => out.push(Finding::MissingBid {
-                fund_id: a.fund_id.clone(),
-            }),
+            None => out.push(Finding::MissingBid { fund_id: a.fund_id.clone() }),
             Some(b) => out.extend(deviation(a, b)),
         }
     }
@@ -147,9 +139,7 @@ pub fn compare(advice: &[AdviceLine], actual: &[ActualLine]) -> Vec<Finding> {
         actual
             .iter()
             .filter(|b| !advice.iter().any(|a| a.fund_id == b.fund_id))
-            .map(|b| Finding::UnadvisedBid {
-                fund_id: b.fund_id.clone(),
-            }),
+            .map(|b| Finding::UnadvisedBid { fund_id: b.fund_id.clone() }),
     );
     out
 }
@@ -168,7 +158,8 @@ pub fn deviation(advice: &AdviceLine, actual: &ActualLine) -> Vec<Finding> {
     }
     if actual.quantity != advice.quantity {
         let diff = signed_diff(actual.quantity.get(), advice.quantity.get());
-        let percent_tenths = (i128::from(diff) * 1000 / i128::from(advice.quantity.get())) as i64;
+        let tenths = i128::from(diff) * 1000 / i128::from(advice.quantity.get());
+        let percent_tenths = tenths.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
         out.push(Finding::QuantityDiffers {
             fund_id: fund_id.clone(),
             advised: advice.quantity,
@@ -178,11 +169,7 @@ pub fn deviation(advice: &AdviceLine, actual: &ActualLine) -> Vec<Finding> {
         });
     }
     if actual.lockup != advice.lockup {
-        out.push(Finding::LockUpDiffers {
-            fund_id: fund_id.clone(),
-            advised: advice.lockup,
-            actual: actual.lockup,
-        });
+        out.push(Finding::LockUpDiffers { fund_id: fund_id.clone(), advised: advice.lockup, actual: actual.lockup });
     }
     out
 }
@@ -218,34 +205,17 @@ pub enum BidError {
 /// Turns raw bid fields into a bid line of one of the client's funds, or says what is wrong.
 pub fn parse_bid(client: &Client, input: &BidInput) -> Result<ActualLine, BidError> {
     let fund = input.fund.trim().to_owned();
-    let account = client
-        .fund_named(&fund)
-        .ok_or_else(|| BidError::UnknownFund { fund: fund.clone() })?;
-    let invalid = |reason: String| BidError::Invalid {
-        fund: fund.clone(),
-        reason,
-    };
-    let present = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
-    let price =
-        present(&input.price).ok_or_else(|| BidError::MissingPrice { fund: fund.clone() })?;
-    let quantity =
-        present(&input.quantity).ok_or_else(|| BidError::MissingQuantity { fund: fund.clone() })?;
-    let lockup =
-        present(&input.lockup).ok_or_else(|| BidError::MissingLockUp { fund: fund.clone() })?;
+    let account = client.fund_named(&fund).ok_or_else(|| BidError::UnknownFund { fund: fund.clone() })?;
+    let invalid = |reason: String| BidError::Invalid { fund: fund.clone(), reason };
+    let present = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let price = present(&input.price).ok_or_else(|| BidError::MissingPrice { fund: fund.clone() })?;
+    let quantity = present(&input.quantity).ok_or_else(|| BidError::MissingQuantity { fund: fund.clone() })?;
+    let lockup = present(&input.lockup).ok_or_else(|| BidError::MissingLockUp { fund: fund.clone() })?;
     Ok(ActualLine {
         fund_id: account.id.clone(),
         price: price.parse::<Price>().map_err(|e| invalid(e.to_string()))?,
-        quantity: quantity
-            .parse::<Quantity>()
-            .map_err(|e| invalid(e.to_string()))?,
-        lockup: lockup
-            .parse::<LockUp>()
-            .map_err(|e| invalid(e.to_string()))?,
+        quantity: quantity.parse::<Quantity>().map_err(|e| invalid(e.to_string()))?,
+        lockup: lockup.parse::<LockUp>().map_err(|e| invalid(e.to_string()))?,
     })
 }
 
@@ -270,13 +240,7 @@ mod tests {
                 aum: Won::new(eok * 100_000_000),
             })
             .collect();
-        Client::new(
-            "c".parse().unwrap(),
-            Label::new("client").unwrap(),
-            "rep".parse().unwrap(),
-            funds,
-        )
-        .unwrap()
+        Client::new("c".parse().unwrap(), Label::new("client").unwrap(), "rep".parse().unwrap(), funds).unwrap()
     }
 
     /// (가상)다솜자산운용: one 150억 hedge fund.
@@ -340,18 +304,8 @@ mod tests {
         let b = [bid("ipo", 18_000, 160_000, LockUp::None)];
         let found = check(&gaon(), &a, &b);
         assert_eq!(found.len(), 2, "{found:?}");
-        assert!(matches!(
-            found[0],
-            Finding::PriceDiffers { diff: 1_000, .. }
-        ));
-        assert!(matches!(
-            found[1],
-            Finding::QuantityDiffers {
-                diff: 60_000,
-                percent_tenths: 600,
-                ..
-            }
-        ));
+        assert!(matches!(found[0], Finding::PriceDiffers { diff: 1_000, .. }));
+        assert!(matches!(found[1], Finding::QuantityDiffers { diff: 60_000, percent_tenths: 600, .. }));
     }
 
     #[test]
@@ -361,13 +315,7 @@ mod tests {
         let b = [bid("ipo", 17_500, 450_000, LockUp::Months3)];
         let found = check(&gaon(), &a, &b);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(matches!(
-            found[0],
-            Finding::QuantityDiffers {
-                percent_tenths: 500,
-                ..
-            }
-        ));
+        assert!(matches!(found[0], Finding::QuantityDiffers { percent_tenths: 500, .. }));
         assert!(found.iter().all(|f| f.severity() == Severity::Warning));
     }
 
@@ -376,11 +324,8 @@ mod tests {
         let a = [advice("ipo", 17_000, 300_000, LockUp::Months1)];
         let b = [bid("ipo", 16_995, 300_000, LockUp::Months1)];
         let found = check(&gaon(), &a, &b);
-        let off_grid = Finding::OffGrid {
-            fund_id: "ipo".parse().unwrap(),
-            price: Price::new(16_995).unwrap(),
-            tick: 10,
-        };
+        let off_grid =
+            Finding::OffGrid { fund_id: "ipo".parse().unwrap(), price: Price::new(16_995).unwrap(), tick: 10 };
         assert!(found.contains(&off_grid), "{found:?}");
         assert_eq!(off_grid.severity(), Severity::Warning);
         assert!(found.iter().all(|f| f.severity() < Severity::Error));
@@ -394,20 +339,9 @@ mod tests {
             quantity: Some("300,000".into()),
             lockup: Some("1개월".into()),
         };
-        assert_eq!(
-            parse_bid(&gaon(), &input),
-            Err(BidError::MissingPrice {
-                fund: "공모주 채권혼합".into()
-            })
-        );
-        let blank = BidInput {
-            price: Some("  ".into()),
-            ..input
-        };
-        assert!(matches!(
-            parse_bid(&gaon(), &blank),
-            Err(BidError::MissingPrice { .. })
-        ));
+        assert_eq!(parse_bid(&gaon(), &input), Err(BidError::MissingPrice { fund: "공모주 채권혼합".into() }));
+        let blank = BidInput { price: Some("  ".into()), ..input };
+        assert!(matches!(parse_bid(&gaon(), &blank), Err(BidError::MissingPrice { .. })));
     }
 
     #[test]
@@ -443,26 +377,15 @@ mod tests {
 
     #[test]
     fn no_answer_is_a_missing_bid_per_advised_fund() {
-        let a = [
-            advice("ipo", 17_500, 300_000, LockUp::Months1),
-            advice("pv", 17_500, 10_000, LockUp::None),
-        ];
+        let a = [advice("ipo", 17_500, 300_000, LockUp::Months1), advice("pv", 17_500, 10_000, LockUp::None)];
         let b = [bid("ipo", 17_500, 300_000, LockUp::Months1)];
-        assert_eq!(
-            check(&gaon(), &a, &b),
-            vec![Finding::MissingBid {
-                fund_id: "pv".parse().unwrap()
-            }]
-        );
+        assert_eq!(check(&gaon(), &a, &b), vec![Finding::MissingBid { fund_id: "pv".parse().unwrap() }]);
     }
 
     #[test]
     fn lockup_mismatch_and_unadvised_or_unknown_funds() {
         let a = [advice("ipo", 17_500, 300_000, LockUp::Months3)];
-        let b = [
-            bid("ipo", 17_500, 300_000, LockUp::None),
-            bid("ghost", 17_500, 1, LockUp::None),
-        ];
+        let b = [bid("ipo", 17_500, 300_000, LockUp::None), bid("ghost", 17_500, 1, LockUp::None)];
         let found = check(&gaon(), &a, &b);
         assert_eq!(
             found,
@@ -472,12 +395,8 @@ mod tests {
                     advised: LockUp::Months3,
                     actual: LockUp::None
                 },
-                Finding::UnadvisedBid {
-                    fund_id: "ghost".parse().unwrap()
-                },
-                Finding::UnknownFund {
-                    fund_id: "ghost".parse().unwrap()
-                },
+                Finding::UnadvisedBid { fund_id: "ghost".parse().unwrap() },
+                Finding::UnknownFund { fund_id: "ghost".parse().unwrap() },
             ]
         );
     }
@@ -490,35 +409,12 @@ mod tests {
             quantity: Some("30만".into()),
             lockup: Some("확약3개월".into()),
         };
-        assert_eq!(
-            parse_bid(&gaon(), &input),
-            Ok(bid("pv", 17_500, 300_000, LockUp::Months3))
-        );
-        let bad_lockup = BidInput {
-            lockup: Some("2개월".into()),
-            ..input.clone()
-        };
-        assert!(matches!(
-            parse_bid(&gaon(), &bad_lockup),
-            Err(BidError::Invalid { .. })
-        ));
-        let zero = BidInput {
-            quantity: Some("0".into()),
-            ..input.clone()
-        };
-        assert!(matches!(
-            parse_bid(&gaon(), &zero),
-            Err(BidError::Invalid { .. })
-        ));
-        let unknown = BidInput {
-            fund: "하이일드".into(),
-            ..input
-        };
-        assert_eq!(
-            parse_bid(&gaon(), &unknown),
-            Err(BidError::UnknownFund {
-                fund: "하이일드".into()
-            })
-        );
+        assert_eq!(parse_bid(&gaon(), &input), Ok(bid("pv", 17_500, 300_000, LockUp::Months3)));
+        let bad_lockup = BidInput { lockup: Some("2개월".into()), ..input.clone() };
+        assert!(matches!(parse_bid(&gaon(), &bad_lockup), Err(BidError::Invalid { .. })));
+        let zero = BidInput { quantity: Some("0".into()), ..input.clone() };
+        assert!(matches!(parse_bid(&gaon(), &zero), Err(BidError::Invalid { .. })));
+        let unknown = BidInput { fund: "하이일드".into(), ..input };
+        assert_eq!(parse_bid(&gaon(), &unknown), Err(BidError::UnknownFund { fund: "하이일드".into() }));
     }
 }

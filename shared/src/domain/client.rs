@@ -122,11 +122,8 @@ impl Client {
 
     /// Finds a fund by what a spreadsheet or a client calls it: its id or its name, ignoring spaces.
     pub fn fund_named(&self, name: &str) -> Option<&FundAccount> {
-        let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
         let wanted = squash(name);
-        self.funds
-            .iter()
-            .find(|f| f.id.as_str() == name || squash(f.name.as_str()) == wanted)
+        self.funds.iter().find(|f| f.id.as_str() == name || squash(f.name.as_str()) == wanted)
     }
 
     pub fn set_funds(&mut self, funds: Vec<FundAccount>) -> Result<(), ClientError> {
@@ -137,26 +134,35 @@ impl Client {
 
     /// The chat to send to: linked, and the bot still a member.
     pub fn reachable_chat(&self) -> Option<ChatId> {
-        self.chat
-            .as_ref()
-            .filter(|c| c.active && self.active)
-            .map(|c| c.chat_id)
+        self.chat.as_ref().filter(|c| c.active && self.active).map(|c| c.chat_id)
     }
 }
 
+/// Fund names are matched ignoring spaces (`사모 코벤` = `사모코벤`), so uniqueness is judged the
+/// same way, across names and ids alike: a name or id may point at one fund only.
 fn check_funds(funds: &[FundAccount]) -> Result<(), ClientError> {
     if funds.is_empty() {
         return Err(ClientError::NoFunds);
     }
     for (i, f) in funds.iter().enumerate() {
-        if funds[..i].iter().any(|g| g.id == f.id) {
-            return Err(ClientError::DuplicateFund(f.id.clone()));
-        }
-        if funds[..i].iter().any(|g| g.name == f.name) {
-            return Err(ClientError::DuplicateFundName(f.name.to_string()));
+        let name = squash(f.name.as_str());
+        for g in &funds[..i] {
+            if g.id == f.id {
+                return Err(ClientError::DuplicateFund(f.id.clone()));
+            }
+            if squash(g.name.as_str()) == name
+                || g.id.as_str() == name
+                || squash(f.id.as_str()) == squash(g.name.as_str())
+            {
+                return Err(ClientError::DuplicateFundName(f.name.to_string()));
+            }
         }
     }
     Ok(())
+}
+
+fn squash(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 #[cfg(test)]
@@ -164,12 +170,7 @@ mod tests {
     use super::*;
 
     fn fund(id: &str, name: &str, kind: FundKind, eok: u64) -> FundAccount {
-        FundAccount {
-            id: id.parse().unwrap(),
-            name: Label::new(name).unwrap(),
-            kind,
-            aum: Won::new(eok * 100_000_000),
-        }
+        FundAccount { id: id.parse().unwrap(), name: Label::new(name).unwrap(), kind, aum: Won::new(eok * 100_000_000) }
     }
 
     fn saebyeok() -> Client {
@@ -188,14 +189,8 @@ mod tests {
     #[test]
     fn funds_are_found_by_id_or_name() {
         let c = saebyeok();
-        assert_eq!(
-            c.fund_named("사모코벤").map(|f| f.id.as_str()),
-            Some("pv-kv")
-        );
-        assert_eq!(
-            c.fund_named("hy").map(|f| f.aum),
-            Some(Won::new(85_000_000_000))
-        );
+        assert_eq!(c.fund_named("사모코벤").map(|f| f.id.as_str()), Some("pv-kv"));
+        assert_eq!(c.fund_named("hy").map(|f| f.aum), Some(Won::new(85_000_000_000)));
         assert!(c.fund_named("공모주").is_none());
     }
 
@@ -203,22 +198,17 @@ mod tests {
     fn fund_lists_must_be_non_empty_and_unique() {
         let mut c = saebyeok();
         assert_eq!(c.set_funds(vec![]), Err(ClientError::NoFunds));
-        let dup = vec![
-            fund("a", "x", FundKind::Private, 1),
-            fund("a", "y", FundKind::Private, 1),
-        ];
-        assert!(matches!(
-            c.set_funds(dup),
-            Err(ClientError::DuplicateFund(_))
-        ));
-        let dup_name = vec![
-            fund("a", "x", FundKind::Private, 1),
-            fund("b", "x", FundKind::Private, 1),
-        ];
-        assert!(matches!(
-            c.set_funds(dup_name),
-            Err(ClientError::DuplicateFundName(_))
-        ));
+        let dup = vec![fund("a", "x", FundKind::Private, 1), fund("a", "y", FundKind::Private, 1)];
+        assert!(matches!(c.set_funds(dup), Err(ClientError::DuplicateFund(_))));
+        let dup_name = vec![fund("a", "x", FundKind::Private, 1), fund("b", "x", FundKind::Private, 1)];
+        assert!(matches!(c.set_funds(dup_name), Err(ClientError::DuplicateFundName(_))));
+        let spaced = vec![fund("a", "사모 코벤", FundKind::Private, 1), fund("b", "사모코벤", FundKind::Private, 1)];
+        assert!(matches!(c.set_funds(spaced), Err(ClientError::DuplicateFundName(_))), "names match ignoring spaces");
+        let id_as_name = vec![fund("hy", "하이일드", FundKind::HighYield, 1), fund("b", "hy", FundKind::Private, 1)];
+        assert!(
+            matches!(c.set_funds(id_as_name), Err(ClientError::DuplicateFundName(_))),
+            "a name may not be another fund's id"
+        );
         let json = serde_json::to_value(saebyeok()).unwrap();
         let mut broken = json.clone();
         broken["funds"] = serde_json::json!([]);
@@ -230,11 +220,7 @@ mod tests {
     fn only_active_linked_chats_are_reachable() {
         let mut c = saebyeok();
         assert_eq!(c.reachable_chat(), None);
-        c.chat = Some(ChatBinding {
-            chat_id: ChatId(-1_001_000_000_001),
-            title: None,
-            active: true,
-        });
+        c.chat = Some(ChatBinding { chat_id: ChatId(-1_001_000_000_001), title: None, active: true });
         assert_eq!(c.reachable_chat(), Some(ChatId(-1_001_000_000_001)));
         c.active = false;
         assert_eq!(c.reachable_chat(), None);

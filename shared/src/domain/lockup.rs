@@ -20,13 +20,7 @@ pub enum LockUp {
 pub struct LockUpError(pub String);
 
 impl LockUp {
-    pub const ALL: [LockUp; 5] = [
-        LockUp::None,
-        LockUp::Days15,
-        LockUp::Months1,
-        LockUp::Months3,
-        LockUp::Months6,
-    ];
+    pub const ALL: [LockUp; 5] = [LockUp::None, LockUp::Days15, LockUp::Months1, LockUp::Months3, LockUp::Months6];
 
     /// The canonical Korean form.
     pub fn korean(self) -> &'static str {
@@ -57,27 +51,9 @@ impl FromStr for LockUp {
     /// Accepts the forms clients write: `미확약`, `없음`, `X`, `-`, `15일`, `15D`, `보름`, `1개월`,
     /// `1M`, `한달`, `확약3개월`, `3개월 확약`, `의무보유 6개월`, `석달`, `반년` …
     fn from_str(s: &str) -> Result<Self, LockUpError> {
-        let compact: String = s
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_lowercase();
-        let none_words = [
-            "미확약",
-            "비확약",
-            "확약없음",
-            "없음",
-            "미",
-            "무",
-            "x",
-            "-",
-            "n",
-            "no",
-            "none",
-            "0",
-            "0개월",
-            "해당없음",
-        ];
+        let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
+        let none_words =
+            ["미확약", "비확약", "확약없음", "없음", "미", "무", "x", "-", "n", "no", "none", "0", "0개월", "해당없음"];
         if none_words.contains(&compact.as_str()) {
             return Ok(LockUp::None);
         }
@@ -165,11 +141,7 @@ mod tests {
     #[test]
     fn unknown_lockups_are_refused() {
         for bad in ["2개월", "12개월", "확약", "", "1년"] {
-            assert_eq!(
-                bad.parse::<LockUp>(),
-                Err(LockUpError(bad.to_owned())),
-                "{bad:?}"
-            );
+            assert_eq!(bad.parse::<LockUp>(), Err(LockUpError(bad.to_owned())), "{bad:?}");
         }
     }
 
@@ -184,12 +156,6 @@ mod tests {
         assert_eq!(release(LockUp::Months6).as_deref(), Some("2026-10-07"));
         // Month ends clamp: listed 08-31, one month later is 09-30.
         let end = NaiveDate::from_ymd_opt(2026, 8, 31).unwrap();
-        assert_eq!(
-            LockUp::Months1
-                .release_date(end)
-                .map(|d| d.to_string())
-                .as_deref(),
-            Some("2026-09-30")
-        );
+        assert_eq!(LockUp::Months1.release_date(end).map(|d| d.to_string()).as_deref(), Some("2026-09-30"));
     }
 }

@@ -17,9 +17,7 @@ pub enum AmountError {
 }
 
 /// An amount of Korean won, whole won only.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Won(u64);
 
@@ -69,9 +67,7 @@ pub struct Price(NonZeroU64);
 
 impl Price {
     pub fn new(won: u64) -> Result<Self, AmountError> {
-        NonZeroU64::new(won)
-            .map(Price)
-            .ok_or_else(|| AmountError::Zero(won.to_string()))
+        NonZeroU64::new(won).map(Price).ok_or_else(|| AmountError::Zero(won.to_string()))
     }
 
     pub const fn get(self) -> u64 {
@@ -117,9 +113,7 @@ pub struct Quantity(NonZeroU64);
 
 impl Quantity {
     pub fn new(shares: u64) -> Result<Self, AmountError> {
-        NonZeroU64::new(shares)
-            .map(Quantity)
-            .ok_or_else(|| AmountError::Zero(shares.to_string()))
+        NonZeroU64::new(shares).map(Quantity).ok_or_else(|| AmountError::Zero(shares.to_string()))
     }
 
     pub const fn get(self) -> u64 {
@@ -270,24 +264,12 @@ mod tests {
         assert_eq!(parse_korean_number("1억 2,000만"), Ok(120_000_000));
         assert_eq!(parse_korean_number("1조2억"), Ok(1_000_200_000_000));
         assert_eq!("2,300억원".parse::<Won>(), Ok(Won::new(230_000_000_000)));
-        assert_eq!(
-            "300,000주".parse::<Quantity>().map(Quantity::get),
-            Ok(300_000)
-        );
+        assert_eq!("300,000주".parse::<Quantity>().map(Quantity::get), Ok(300_000));
     }
 
     #[test]
     fn bad_numbers_are_refused_with_the_input_named() {
-        for bad in [
-            "",
-            "abc",
-            "1,70,00",
-            ",100",
-            "만",
-            "3만2억",
-            "1억 20000",
-            "17.5",
-        ] {
+        for bad in ["", "abc", "1,70,00", ",100", "만", "3만2억", "1억 20000", "17.5"] {
             assert!(parse_korean_number(bad).is_err(), "{bad:?} should fail");
         }
         assert_eq!(
@@ -301,23 +283,14 @@ mod tests {
     #[test]
     fn prices_and_quantities_refuse_zero_when_deserialized() {
         assert!(serde_json::from_str::<Price>("0").is_err());
-        assert_eq!(
-            serde_json::from_str::<Price>("17000").unwrap().get(),
-            17_000
-        );
+        assert_eq!(serde_json::from_str::<Price>("17000").unwrap().get(), 17_000);
         assert!(serde_json::from_str::<Quantity>("-5").is_err());
     }
 
     #[test]
     fn bid_amount_multiplies_and_never_overflows_silently() {
-        let amount = bid_amount(
-            Price::new(17_500).unwrap(),
-            Quantity::new(1_000_000).unwrap(),
-        );
+        let amount = bid_amount(Price::new(17_500).unwrap(), Quantity::new(1_000_000).unwrap());
         assert_eq!(amount, Some(Won::new(17_500_000_000)));
-        assert_eq!(
-            bid_amount(Price::new(u64::MAX).unwrap(), Quantity::new(2).unwrap()),
-            None
-        );
+        assert_eq!(bid_amount(Price::new(u64::MAX).unwrap(), Quantity::new(2).unwrap()), None);
     }
 }

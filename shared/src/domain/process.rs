@@ -36,15 +36,9 @@ pub enum ProcessKind {
 impl ProcessKind {
     pub fn korean(self) -> &'static str {
         match self {
-            ProcessKind::Participation {
-                round: Round::FirstDay,
-            } => "수요예측 참여 (첫날)",
-            ProcessKind::Participation {
-                round: Round::LastDay,
-            } => "수요예측 참여 (마감일)",
-            ProcessKind::Participation {
-                round: Round::Revision,
-            } => "수요예측 참여 (수정)",
+            ProcessKind::Participation { round: Round::FirstDay } => "수요예측 참여 (첫날)",
+            ProcessKind::Participation { round: Round::LastDay } => "수요예측 참여 (마감일)",
+            ProcessKind::Participation { round: Round::Revision } => "수요예측 참여 (수정)",
             ProcessKind::Allotment => "배정내역 및 확약여부 확인",
             ProcessKind::SellRecommendation => "상장 후 매도의견 추천",
             ProcessKind::Statement => "명세부 확인",
@@ -57,12 +51,12 @@ impl ProcessKind {
     pub fn default_kickoff(self, schedule: &Schedule) -> Option<Timestamp> {
         let nine = NaiveTime::from_hms_opt(9, 0, 0)?;
         match self {
-            ProcessKind::Participation {
-                round: Round::FirstDay,
-            } => Some(at_kst(schedule.dates().bookbuilding_start, nine)),
-            ProcessKind::Participation {
-                round: Round::LastDay,
-            } => Some(at_kst(schedule.dates().bookbuilding_end, nine)),
+            ProcessKind::Participation { round: Round::FirstDay } => {
+                Some(at_kst(schedule.dates().bookbuilding_start, nine))
+            }
+            ProcessKind::Participation { round: Round::LastDay } => {
+                Some(at_kst(schedule.dates().bookbuilding_end, nine))
+            }
             _ => None,
         }
     }
@@ -225,25 +219,14 @@ impl Process {
         policy: ReminderPolicy,
         created_at: Timestamp,
     ) -> Process {
-        Process {
-            id,
-            stock_id,
-            kind,
-            kickoff_at,
-            policy,
-            state: ProcessState::Draft,
-            created_at,
-        }
+        Process { id, stock_id, kind, kickoff_at, policy, state: ProcessState::Draft, created_at }
     }
 
     pub fn state(&self) -> ProcessState {
         self.state
     }
 
-    pub fn apply(
-        &mut self,
-        action: ProcessAction,
-    ) -> Result<ProcessState, IllegalProcessTransition> {
+    pub fn apply(&mut self, action: ProcessAction) -> Result<ProcessState, IllegalProcessTransition> {
         self.state = self.state.after(action)?;
         Ok(self.state)
     }
@@ -291,16 +274,10 @@ mod tests {
         ];
         for from in STATES {
             for action in ACTIONS {
-                let expected = legal
-                    .iter()
-                    .find(|(f, a, _)| *f == from && *a == action)
-                    .map(|(_, _, to)| *to);
+                let expected = legal.iter().find(|(f, a, _)| *f == from && *a == action).map(|(_, _, to)| *to);
                 match expected {
                     Some(to) => assert_eq!(from.after(action), Ok(to)),
-                    None => assert_eq!(
-                        from.after(action),
-                        Err(IllegalProcessTransition { from, action })
-                    ),
+                    None => assert_eq!(from.after(action), Err(IllegalProcessTransition { from, action })),
                 }
             }
         }
@@ -321,50 +298,22 @@ mod tests {
             listing: d("2026-04-07"),
         })
         .unwrap();
-        let first = ProcessKind::Participation {
-            round: Round::FirstDay,
-        }
-        .default_kickoff(&schedule);
-        assert_eq!(
-            first.map(|t| t.to_rfc3339()).as_deref(),
-            Some("2026-03-16T00:00:00+00:00")
-        );
-        let last = ProcessKind::Participation {
-            round: Round::LastDay,
-        }
-        .default_kickoff(&schedule);
-        assert_eq!(
-            last.map(|t| t.to_rfc3339()).as_deref(),
-            Some("2026-03-20T00:00:00+00:00")
-        );
-        assert_eq!(
-            ProcessKind::Participation {
-                round: Round::Revision
-            }
-            .default_kickoff(&schedule),
-            None
-        );
+        let first = ProcessKind::Participation { round: Round::FirstDay }.default_kickoff(&schedule);
+        assert_eq!(first.map(|t| t.to_rfc3339()).as_deref(), Some("2026-03-16T00:00:00+00:00"));
+        let last = ProcessKind::Participation { round: Round::LastDay }.default_kickoff(&schedule);
+        assert_eq!(last.map(|t| t.to_rfc3339()).as_deref(), Some("2026-03-20T00:00:00+00:00"));
+        assert_eq!(ProcessKind::Participation { round: Round::Revision }.default_kickoff(&schedule), None);
     }
 
     #[test]
     fn policy_defaults_match_the_current_bot_and_refuse_zero() {
         let p = ReminderPolicy::default();
         assert_eq!(
-            (
-                p.remind_unacknowledged_every.get(),
-                p.remind_unsubmitted_every.get(),
-                p.escalate_after.get()
-            ),
+            (p.remind_unacknowledged_every.get(), p.remind_unsubmitted_every.get(), p.escalate_after.get()),
             (5, 10, 15)
         );
         assert!(serde_json::from_value::<Minutes>(serde_json::json!(0)).is_err());
-        let json = serde_json::to_value(ProcessKind::Participation {
-            round: Round::LastDay,
-        })
-        .unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"kind": "participation", "round": "last_day"})
-        );
+        let json = serde_json::to_value(ProcessKind::Participation { round: Round::LastDay }).unwrap();
+        assert_eq!(json, serde_json::json!({"kind": "participation", "round": "last_day"}));
     }
 }

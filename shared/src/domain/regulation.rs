@@ -34,10 +34,12 @@ pub struct TickTable {
     pub steps: Vec<TickStep>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+/// Each market's tax as its components in basis points (KOSPI's 0.20% is 증권거래세 0.05% plus
+/// 농어촌특별세 0.15%): each component is truncated to whole won on its own, as brokers do.
+#[derive(Debug, Clone, Deserialize)]
 pub struct TaxRates {
-    pub kospi_basis_points: u32,
-    pub kosdaq_basis_points: u32,
+    pub kospi_basis_points: Vec<u32>,
+    pub kosdaq_basis_points: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -54,17 +56,8 @@ pub struct Regulation {
     price_limits: Vec<Dated<PriceLimits>>,
 }
 
-fn in_force<'a, T>(
-    entries: &'a [Dated<T>],
-    date: NaiveDate,
-    what: &'static str,
-) -> Result<&'a T, RegulationError> {
-    entries
-        .iter()
-        .rev()
-        .find(|e| e.from <= date)
-        .map(|e| &e.value)
-        .ok_or(RegulationError::NotConfigured { what, date })
+fn in_force<'a, T>(entries: &'a [Dated<T>], date: NaiveDate, what: &'static str) -> Result<&'a T, RegulationError> {
+    entries.iter().rev().find(|e| e.from <= date).map(|e| &e.value).ok_or(RegulationError::NotConfigured { what, date })
 }
 
 impl Regulation {
@@ -79,16 +72,14 @@ impl Regulation {
     }
 
     pub fn parse(json: &str) -> Result<Regulation, RegulationError> {
-        let reg: Regulation =
-            serde_json::from_str(json).map_err(|e| RegulationError::Invalid(e.to_string()))?;
+        let reg: Regulation = serde_json::from_str(json).map_err(|e| RegulationError::Invalid(e.to_string()))?;
         reg.check()?;
         Ok(reg)
     }
 
     fn check(&self) -> Result<(), RegulationError> {
         let invalid = |s: &str| Err(RegulationError::Invalid(s.to_owned()));
-        let sorted =
-            |dates: Vec<NaiveDate>| !dates.is_empty() && dates.windows(2).all(|w| w[0] < w[1]);
+        let sorted = |dates: Vec<NaiveDate>| !dates.is_empty() && dates.windows(2).all(|w| w[0] < w[1]);
         if !sorted(self.tick_tables.iter().map(|e| e.from).collect())
             || !sorted(self.transaction_tax.iter().map(|e| e.from).collect())
             || !sorted(self.price_limits.iter().map(|e| e.from).collect())
@@ -99,9 +90,7 @@ impl Regulation {
             let steps = &table.value.steps;
             if steps.first().map(|s| s.from_price) != Some(0)
                 || steps.windows(2).any(|w| w[0].from_price >= w[1].from_price)
-                || steps
-                    .iter()
-                    .any(|s| s.tick == 0 || !s.from_price.is_multiple_of(s.tick))
+                || steps.iter().any(|s| s.tick == 0 || !s.from_price.is_multiple_of(s.tick))
             {
                 return invalid(
                     "tick steps must start at price 0, increase, and have non-zero ticks that divide their start price",
@@ -114,12 +103,7 @@ impl Regulation {
     /// The tick size for a price on `date`.
     pub fn tick_size(&self, date: NaiveDate, price: Price) -> Result<u64, RegulationError> {
         let table = in_force(&self.tick_tables, date, "tick table")?;
-        Ok(table
-            .steps
-            .iter()
-            .rev()
-            .find(|s| s.from_price <= price.get())
-            .map_or(1, |s| s.tick))
+        Ok(table.steps.iter().rev().find(|s| s.from_price <= price.get()).map_or(1, |s| s.tick))
     }
 
     /// Whether `price` lies on the KRX tick grid on `date`.
@@ -128,18 +112,13 @@ impl Regulation {
     }
 
     /// The securities transaction tax on a sale of `amount`, truncated to whole won as brokers do.
-    pub fn transaction_tax(
-        &self,
-        date: NaiveDate,
-        market: Market,
-        amount: Won,
-    ) -> Result<Won, RegulationError> {
+    pub fn transaction_tax(&self, date: NaiveDate, market: Market, amount: Won) -> Result<Won, RegulationError> {
         let rates = in_force(&self.transaction_tax, date, "transaction tax")?;
-        let bp = match market {
-            Market::Kospi => rates.kospi_basis_points,
-            Market::Kosdaq => rates.kosdaq_basis_points,
+        let components = match market {
+            Market::Kospi => &rates.kospi_basis_points,
+            Market::Kosdaq => &rates.kosdaq_basis_points,
         };
-        let tax = u128::from(amount.get()) * u128::from(bp) / 10_000;
+        let tax: u128 = components.iter().map(|bp| u128::from(amount.get()) * u128::from(*bp) / 10_000).sum();
         Ok(Won::new(u64::try_from(tax).unwrap_or(u64::MAX)))
     }
 
@@ -157,9 +136,7 @@ mod tests {
     }
 
     fn tick(price: u64) -> u64 {
-        Regulation::builtin()
-            .tick_size(d(2026, 3, 16), Price::new(price).unwrap())
-            .unwrap()
+        Regulation::builtin().tick_size(d(2026, 3, 16), Price::new(price).unwrap()).unwrap()
     }
 
     #[test]
@@ -188,18 +165,12 @@ mod tests {
     #[test]
     fn grid_checks_use_the_tick_in_force() {
         let reg = Regulation::builtin();
-        let on = |p: u64| {
-            reg.is_on_tick(d(2026, 3, 16), Price::new(p).unwrap())
-                .unwrap()
-        };
+        let on = |p: u64| reg.is_on_tick(d(2026, 3, 16), Price::new(p).unwrap()).unwrap();
         assert!(on(17_000) && on(17_010) && on(2_005) && on(48_050));
         assert!(!on(16_995) && !on(2_003) && !on(48_020));
         assert_eq!(
             reg.tick_size(d(2022, 12, 1), Price::new(1_000).unwrap()),
-            Err(RegulationError::NotConfigured {
-                what: "tick table",
-                date: d(2022, 12, 1)
-            })
+            Err(RegulationError::NotConfigured { what: "tick table", date: d(2022, 12, 1) })
         );
     }
 
@@ -207,48 +178,30 @@ mod tests {
     fn transaction_tax_is_dated() {
         let reg = Regulation::builtin();
         let amount = Won::new(10_000_000);
-        assert_eq!(
-            reg.transaction_tax(d(2026, 4, 7), Market::Kosdaq, amount),
-            Ok(Won::new(20_000))
-        );
-        assert_eq!(
-            reg.transaction_tax(d(2025, 6, 1), Market::Kospi, amount),
-            Ok(Won::new(15_000))
-        );
-        assert_eq!(
-            reg.transaction_tax(d(2024, 6, 1), Market::Kospi, amount),
-            Ok(Won::new(18_000))
-        );
+        assert_eq!(reg.transaction_tax(d(2026, 4, 7), Market::Kosdaq, amount), Ok(Won::new(20_000)));
+        assert_eq!(reg.transaction_tax(d(2025, 6, 1), Market::Kospi, amount), Ok(Won::new(15_000)));
+        assert_eq!(reg.transaction_tax(d(2024, 6, 1), Market::Kospi, amount), Ok(Won::new(18_000)));
         // Truncated, not rounded: 0.20% of 999원 is 1.998원.
-        assert_eq!(
-            reg.transaction_tax(d(2026, 4, 7), Market::Kospi, Won::new(999)),
-            Ok(Won::new(1))
-        );
+        assert_eq!(reg.transaction_tax(d(2026, 4, 7), Market::Kosdaq, Won::new(999)), Ok(Won::new(1)));
+        // KOSPI truncates each component: 0.05% of 1,333원 → 0, 0.15% → 1 (not 0.20% → 2).
+        assert_eq!(reg.transaction_tax(d(2026, 4, 7), Market::Kospi, Won::new(1_333)), Ok(Won::new(1)));
+        assert_eq!(reg.transaction_tax(d(2026, 4, 7), Market::Kosdaq, Won::new(1_333)), Ok(Won::new(2)));
     }
 
     #[test]
     fn price_limits_on_listing_day() {
         let limits = Regulation::builtin().price_limits(d(2026, 4, 7)).unwrap();
-        assert_eq!(
-            (
-                limits.listing_day_min_percent,
-                limits.listing_day_max_percent
-            ),
-            (60, 400)
-        );
+        assert_eq!((limits.listing_day_min_percent, limits.listing_day_max_percent), (60, 400));
         assert_eq!(limits.daily_percent, 30);
     }
 
     #[test]
     fn malformed_regulation_files_are_refused() {
         let unsorted = r#"{"tick_tables":[{"from":"2023-01-25","steps":[{"from_price":0,"tick":1}]}],
-            "transaction_tax":[{"from":"2026-01-01","kospi_basis_points":20,"kosdaq_basis_points":20},
-                               {"from":"2025-01-01","kospi_basis_points":15,"kosdaq_basis_points":15}],
+            "transaction_tax":[{"from":"2026-01-01","kospi_basis_points":[20],"kosdaq_basis_points":[20]},
+                               {"from":"2025-01-01","kospi_basis_points":[15],"kosdaq_basis_points":[15]}],
             "price_limits":[{"from":"2023-06-26","listing_day_min_percent":60,"listing_day_max_percent":400,"daily_percent":30}]}"#;
-        assert!(matches!(
-            Regulation::parse(unsorted),
-            Err(RegulationError::Invalid(_))
-        ));
+        assert!(matches!(Regulation::parse(unsorted), Err(RegulationError::Invalid(_))));
         let zero_tick = unsorted.replace("\"tick\":1", "\"tick\":0");
         assert!(Regulation::parse(&zero_tick).is_err());
         assert!(Regulation::parse("{}").is_err());

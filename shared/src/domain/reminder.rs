@@ -17,19 +17,17 @@ pub enum NextAction {
 }
 
 /// The next thing to do about `tracker`, whichever comes first. Escalation wins a tie: staff hear
-/// of a silent client before it is reminded once more.
-pub fn next_action(policy: &ReminderPolicy, tracker: &Tracker) -> NextAction {
+/// of a silent client before it is reminded once more. A client whose response tracking is off is
+/// never chased.
+pub fn next_action(policy: &ReminderPolicy, tracker: &Tracker, response_tracking: bool) -> NextAction {
     let state = tracker.state();
-    let every = match state {
-        TrackerState::Sent => policy.remind_unacknowledged_every,
-        TrackerState::Acknowledged => policy.remind_unsubmitted_every,
-        _ => return NextAction::Nothing,
-    };
+    if !response_tracking || !state.awaits_client() {
+        return NextAction::Nothing;
+    }
+    let every =
+        if state == TrackerState::Sent { policy.remind_unacknowledged_every } else { policy.remind_unsubmitted_every };
     let since = tracker.state_since();
-    let escalate = tracker
-        .escalated_at()
-        .is_none()
-        .then(|| since + policy.escalate_after.delta());
+    let escalate = tracker.escalated_at().is_none().then(|| since + policy.escalate_after.delta());
     let remind = (tracker.reminders_in_state() < policy.max_reminders).then(|| {
         let base = tracker.last_reminded_at().unwrap_or(since);
         outside_quiet_hours(policy.quiet_hours, base + every.delta())
@@ -48,11 +46,7 @@ pub fn outside_quiet_hours(quiet: Option<QuietHours>, t: Timestamp) -> Timestamp
     let local = t.with_timezone(&kst());
     let time = local.time();
     let wraps = q.start > q.end;
-    let inside = if wraps {
-        time >= q.start || time < q.end
-    } else {
-        time >= q.start && time < q.end
-    };
+    let inside = if wraps { time >= q.start || time < q.end } else { time >= q.start && time < q.end };
     if !inside {
         return t;
     }
@@ -89,8 +83,7 @@ mod tests {
             lockup: LockUp::None,
             comment: String::new(),
         }];
-        let mut tr =
-            Tracker::new("p".parse().unwrap(), "c".parse().unwrap(), advice, t(-1)).unwrap();
+        let mut tr = Tracker::new("p".parse().unwrap(), "c".parse().unwrap(), advice, t(-1)).unwrap();
         tr.apply(TrackerEvent::Sent { at: t(0) }).unwrap();
         tr
     }
@@ -99,63 +92,44 @@ mod tests {
     fn silent_client_is_reminded_twice_then_escalated() {
         let policy = ReminderPolicy::default();
         let mut tr = sent_at_nine();
-        assert_eq!(next_action(&policy, &tr), NextAction::Remind { at: t(5) });
+        assert_eq!(next_action(&policy, &tr, true), NextAction::Remind { at: t(5) });
         tr.apply(TrackerEvent::Reminded { at: t(5) }).unwrap();
-        assert_eq!(next_action(&policy, &tr), NextAction::Remind { at: t(10) });
+        assert_eq!(next_action(&policy, &tr, true), NextAction::Remind { at: t(10) });
         tr.apply(TrackerEvent::Reminded { at: t(10) }).unwrap();
         // The third reminder would be due at 15, the same minute as escalation: staff first.
-        assert_eq!(
-            next_action(&policy, &tr),
-            NextAction::Escalate { at: t(15) }
-        );
+        assert_eq!(next_action(&policy, &tr, true), NextAction::Escalate { at: t(15) });
         tr.apply(TrackerEvent::Escalated { at: t(15) }).unwrap();
-        assert_eq!(next_action(&policy, &tr), NextAction::Remind { at: t(15) });
+        assert_eq!(next_action(&policy, &tr, true), NextAction::Remind { at: t(15) });
     }
 
     #[test]
     fn acknowledged_clients_are_chased_for_the_bid_on_the_slower_interval() {
         let policy = ReminderPolicy::default();
         let mut tr = sent_at_nine();
-        let by = ChatActor {
-            user_id: TelegramUserId(1),
-            name: "a".into(),
-        };
-        tr.apply(TrackerEvent::Acknowledged { by, at: t(3) })
-            .unwrap();
-        assert_eq!(next_action(&policy, &tr), NextAction::Remind { at: t(13) });
+        let by = ChatActor { user_id: TelegramUserId(1), name: "a".into() };
+        tr.apply(TrackerEvent::Acknowledged { by, at: t(3) }).unwrap();
+        assert_eq!(next_action(&policy, &tr, true), NextAction::Remind { at: t(13) });
     }
 
     #[test]
     fn reminders_stop_at_the_maximum_and_when_the_client_moves_on() {
-        let policy = ReminderPolicy {
-            max_reminders: 1,
-            ..ReminderPolicy::default()
-        };
+        let policy = ReminderPolicy { max_reminders: 1, ..ReminderPolicy::default() };
         let mut tr = sent_at_nine();
         tr.apply(TrackerEvent::Reminded { at: t(5) }).unwrap();
         tr.apply(TrackerEvent::Escalated { at: t(15) }).unwrap();
-        assert_eq!(next_action(&policy, &tr), NextAction::Nothing);
+        assert_eq!(next_action(&policy, &tr, true), NextAction::Nothing);
         let mut submitted = sent_at_nine();
-        submitted
-            .apply(TrackerEvent::Submitted {
-                lines: vec![],
-                at: t(1),
-            })
-            .expect_err("empty answers are refused");
-        let by = ChatActor {
-            user_id: TelegramUserId(1),
-            name: "a".into(),
-        };
-        submitted
-            .apply(TrackerEvent::Acknowledged { by, at: t(1) })
-            .unwrap();
-        submitted
-            .apply(TrackerEvent::Skipped {
-                by: "op".parse().unwrap(),
-                at: t(2),
-            })
-            .unwrap();
-        assert_eq!(next_action(&policy, &submitted), NextAction::Nothing);
+        submitted.apply(TrackerEvent::Submitted { lines: vec![], at: t(1) }).expect_err("empty answers are refused");
+        let by = ChatActor { user_id: TelegramUserId(1), name: "a".into() };
+        submitted.apply(TrackerEvent::Acknowledged { by, at: t(1) }).unwrap();
+        submitted.apply(TrackerEvent::Skipped { by: "op".parse().unwrap(), at: t(2) }).unwrap();
+        assert_eq!(next_action(&policy, &submitted, true), NextAction::Nothing);
+    }
+
+    #[test]
+    fn clients_without_response_tracking_are_never_chased() {
+        let tr = sent_at_nine();
+        assert_eq!(next_action(&ReminderPolicy::default(), &tr, false), NextAction::Nothing);
     }
 
     #[test]
@@ -165,50 +139,26 @@ mod tests {
             escalate_after: Minutes::new(60).unwrap(),
             ..ReminderPolicy::default()
         };
-        assert_eq!(
-            next_action(&policy, &sent_at_nine()),
-            NextAction::Remind { at: t(7) }
-        );
-        let policy = ReminderPolicy {
-            escalate_after: Minutes::new(3).unwrap(),
-            ..policy
-        };
-        assert_eq!(
-            next_action(&policy, &sent_at_nine()),
-            NextAction::Escalate { at: t(3) }
-        );
+        assert_eq!(next_action(&policy, &sent_at_nine(), true), NextAction::Remind { at: t(7) });
+        let policy = ReminderPolicy { escalate_after: Minutes::new(3).unwrap(), ..policy };
+        assert_eq!(next_action(&policy, &sent_at_nine(), true), NextAction::Escalate { at: t(3) });
     }
 
     #[test]
     fn quiet_hours_defer_reminders_to_their_end() {
         let hm = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
-        let night = Some(QuietHours {
-            start: hm(22, 0),
-            end: hm(8, 0),
-        });
+        let night = Some(QuietHours { start: hm(22, 0), end: hm(8, 0) });
         // 23:00 KST on 03-16 → 08:00 KST on 03-17.
         let late: Timestamp = "2026-03-16T14:00:00Z".parse().unwrap();
-        assert_eq!(
-            outside_quiet_hours(night, late),
-            "2026-03-16T23:00:00Z".parse::<Timestamp>().unwrap()
-        );
+        assert_eq!(outside_quiet_hours(night, late), "2026-03-16T23:00:00Z".parse::<Timestamp>().unwrap());
         // 07:00 KST → 08:00 KST the same day.
         let early: Timestamp = "2026-03-15T22:00:00Z".parse().unwrap();
-        assert_eq!(
-            outside_quiet_hours(night, early),
-            "2026-03-15T23:00:00Z".parse::<Timestamp>().unwrap()
-        );
+        assert_eq!(outside_quiet_hours(night, early), "2026-03-15T23:00:00Z".parse::<Timestamp>().unwrap());
         // 12:00 KST is outside.
         let noon: Timestamp = "2026-03-16T03:00:00Z".parse().unwrap();
         assert_eq!(outside_quiet_hours(night, noon), noon);
-        let lunch = Some(QuietHours {
-            start: hm(12, 0),
-            end: hm(13, 0),
-        });
-        assert_eq!(
-            outside_quiet_hours(lunch, noon),
-            "2026-03-16T04:00:00Z".parse::<Timestamp>().unwrap()
-        );
+        let lunch = Some(QuietHours { start: hm(12, 0), end: hm(13, 0) });
+        assert_eq!(outside_quiet_hours(lunch, noon), "2026-03-16T04:00:00Z".parse::<Timestamp>().unwrap());
         assert_eq!(outside_quiet_hours(None, late), late);
     }
 
@@ -216,15 +166,9 @@ mod tests {
     fn escalation_is_not_deferred_by_quiet_hours() {
         let hm = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
         let policy = ReminderPolicy {
-            quiet_hours: Some(QuietHours {
-                start: hm(9, 0),
-                end: hm(18, 0),
-            }),
+            quiet_hours: Some(QuietHours { start: hm(9, 0), end: hm(18, 0) }),
             ..ReminderPolicy::default()
         };
-        assert_eq!(
-            next_action(&policy, &sent_at_nine()),
-            NextAction::Escalate { at: t(15) }
-        );
+        assert_eq!(next_action(&policy, &sent_at_nine(), true), NextAction::Escalate { at: t(15) });
     }
 }

@@ -36,14 +36,8 @@ pub struct StockCodeError(pub String);
 impl TryFrom<String> for StockCode {
     type Error = StockCodeError;
     fn try_from(s: String) -> Result<Self, StockCodeError> {
-        let ok = s.len() == 6
-            && s.bytes()
-                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
-        if ok {
-            Ok(StockCode(s))
-        } else {
-            Err(StockCodeError(s))
-        }
+        let ok = s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+        if ok { Ok(StockCode(s)) } else { Err(StockCodeError(s)) }
     }
 }
 
@@ -136,16 +130,8 @@ pub struct OrderViolation {
 
 impl fmt::Display for OrderViolation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rel = if self.strict {
-            "before"
-        } else {
-            "on or before"
-        };
-        write!(
-            f,
-            "{} ({}) must be {rel} {} ({})",
-            self.earlier, self.earlier_date, self.later, self.later_date
-        )
+        let rel = if self.strict { "before" } else { "on or before" };
+        write!(f, "{} ({}) must be {rel} {} ({})", self.earlier, self.earlier_date, self.later, self.later_date)
     }
 }
 
@@ -156,15 +142,9 @@ pub enum ScheduleWarning {
     /// Book-building shorter than five business days for a non-SPAC (the rule since July 2023).
     ShortBookbuilding { business_days: u32 },
     /// Payment is usually two business days after the subscription ends.
-    UnusualPaymentDate {
-        expected: NaiveDate,
-        actual: NaiveDate,
-    },
+    UnusualPaymentDate { expected: NaiveDate, actual: NaiveDate },
     /// A date that is not a KRX business day.
-    NotABusinessDay {
-        field: &'static str,
-        date: NaiveDate,
-    },
+    NotABusinessDay { field: &'static str, date: NaiveDate },
     /// The holiday list does not cover this year: only weekends were considered.
     HolidaysUnknown { year: i32 },
 }
@@ -175,13 +155,8 @@ pub enum StockError {
     ScheduleOutOfOrder(Vec<OrderViolation>),
     #[error("price band low {low} is above high {high}")]
     BandInverted { low: Price, high: Price },
-    #[error(
-        "the final price can be set only after book-building ends on {bookbuilding_end} (today is {today})"
-    )]
-    FinalPriceTooEarly {
-        bookbuilding_end: NaiveDate,
-        today: NaiveDate,
-    },
+    #[error("the final price can be set only after book-building ends on {bookbuilding_end} (today is {today})")]
+    FinalPriceTooEarly { bookbuilding_end: NaiveDate, today: NaiveDate },
     #[error("the offering was withdrawn")]
     Withdrawn,
 }
@@ -203,68 +178,26 @@ impl Schedule {
     pub fn new(dates: ScheduleDates) -> Result<Self, StockError> {
         let d = &dates;
         let rules = [
-            (
-                "filing",
-                d.filing,
-                "bookbuilding_start",
-                d.bookbuilding_start,
-                true,
-            ),
-            (
-                "bookbuilding_start",
-                d.bookbuilding_start,
-                "bookbuilding_end",
-                d.bookbuilding_end,
-                false,
-            ),
-            (
-                "bookbuilding_end",
-                d.bookbuilding_end,
-                "price_fixing",
-                d.price_fixing,
-                true,
-            ),
-            (
-                "price_fixing",
-                d.price_fixing,
-                "subscription_start",
-                d.subscription_start,
-                false,
-            ),
-            (
-                "subscription_start",
-                d.subscription_start,
-                "subscription_end",
-                d.subscription_end,
-                false,
-            ),
-            (
-                "subscription_end",
-                d.subscription_end,
-                "payment",
-                d.payment,
-                true,
-            ),
+            ("filing", d.filing, "bookbuilding_start", d.bookbuilding_start, true),
+            ("bookbuilding_start", d.bookbuilding_start, "bookbuilding_end", d.bookbuilding_end, false),
+            ("bookbuilding_end", d.bookbuilding_end, "price_fixing", d.price_fixing, true),
+            ("price_fixing", d.price_fixing, "subscription_start", d.subscription_start, false),
+            ("subscription_start", d.subscription_start, "subscription_end", d.subscription_end, false),
+            ("subscription_end", d.subscription_end, "payment", d.payment, true),
             ("payment", d.payment, "listing", d.listing, false),
         ];
         let violations: Vec<OrderViolation> = rules
             .into_iter()
             .filter(|&(_, a, _, b, strict)| if strict { a >= b } else { a > b })
-            .map(
-                |(earlier, earlier_date, later, later_date, strict)| OrderViolation {
-                    earlier,
-                    later,
-                    earlier_date,
-                    later_date,
-                    strict,
-                },
-            )
+            .map(|(earlier, earlier_date, later, later_date, strict)| OrderViolation {
+                earlier,
+                later,
+                earlier_date,
+                later_date,
+                strict,
+            })
             .collect();
-        if violations.is_empty() {
-            Ok(Schedule { dates })
-        } else {
-            Err(StockError::ScheduleOutOfOrder(violations))
-        }
+        if violations.is_empty() { Ok(Schedule { dates }) } else { Err(StockError::ScheduleOutOfOrder(violations)) }
     }
 
     pub fn dates(&self) -> &ScheduleDates {
@@ -285,17 +218,10 @@ impl Schedule {
             ("payment", d.payment),
             ("listing", d.listing),
         ];
-        let mut unknown_years: Vec<i32> = named
-            .iter()
-            .filter(|(_, date)| !cal.covers(*date))
-            .map(|(_, date)| chrono::Datelike::year(date))
-            .collect();
+        let mut unknown_years: Vec<i32> =
+            named.iter().filter(|(_, date)| !cal.covers(*date)).map(|(_, date)| chrono::Datelike::year(date)).collect();
         unknown_years.dedup();
-        out.extend(
-            unknown_years
-                .into_iter()
-                .map(|year| ScheduleWarning::HolidaysUnknown { year }),
-        );
+        out.extend(unknown_years.into_iter().map(|year| ScheduleWarning::HolidaysUnknown { year }));
         out.extend(
             named
                 .iter()
@@ -308,10 +234,7 @@ impl Schedule {
         }
         let expected = cal.add_business_days(d.subscription_end, 2);
         if d.payment != expected {
-            out.push(ScheduleWarning::UnusualPaymentDate {
-                expected,
-                actual: d.payment,
-            });
+            out.push(ScheduleWarning::UnusualPaymentDate { expected, actual: d.payment });
         }
         out
     }
@@ -345,9 +268,9 @@ pub struct Stock {
     pub code: Option<StockCode>,
     pub market: Market,
     pub lead_manager: Label,
-    pub band: PriceBand,
+    band: PriceBand,
     final_price: Option<Price>,
-    pub schedule: Schedule,
+    schedule: Schedule,
     pub spac: bool,
     status: StockStatus,
 }
@@ -385,6 +308,21 @@ impl Stock {
         self.final_price
     }
 
+    pub fn band(&self) -> PriceBand {
+        self.band
+    }
+
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    /// A new band (an amended filing can change it).
+    pub fn set_band(&mut self, band: PriceBand) -> Result<(), StockError> {
+        self.ensure_active()?;
+        self.band = band;
+        Ok(())
+    }
+
     pub fn status(&self) -> StockStatus {
         self.status
     }
@@ -394,19 +332,20 @@ impl Stock {
         self.ensure_active()?;
         let end = self.schedule.dates().bookbuilding_end;
         if today <= end {
-            return Err(StockError::FinalPriceTooEarly {
-                bookbuilding_end: end,
-                today,
-            });
+            return Err(StockError::FinalPriceTooEarly { bookbuilding_end: end, today });
         }
         self.final_price = Some(price);
         Ok(())
     }
 
-    /// 정정신고서: a new schedule replaces the old one. Returns whether any date moved.
+    /// 정정신고서: a new schedule replaces the old one. Returns whether any date moved. A final
+    /// price fixed before a book-building that is now to end later no longer stands.
     pub fn amend_schedule(&mut self, schedule: Schedule) -> Result<bool, StockError> {
         self.ensure_active()?;
         let moved = schedule != self.schedule;
+        if schedule.dates().bookbuilding_end > self.schedule.dates().bookbuilding_end {
+            self.final_price = None;
+        }
         self.schedule = schedule;
         Ok(moved)
     }
@@ -467,9 +406,7 @@ mod tests {
 
     fn violations(dates: ScheduleDates) -> Vec<(&'static str, &'static str)> {
         match Schedule::new(dates) {
-            Err(StockError::ScheduleOutOfOrder(v)) => {
-                v.iter().map(|v| (v.earlier, v.later)).collect()
-            }
+            Err(StockError::ScheduleOutOfOrder(v)) => v.iter().map(|v| (v.earlier, v.later)).collect(),
             other => panic!("expected a violation, got {other:?}"),
         }
     }
@@ -502,15 +439,8 @@ mod tests {
             listing: d("2026-04-09"),
         })
         .unwrap();
-        assert_eq!(
-            spac.warnings(cal, true),
-            vec![],
-            "two days is normal for a SPAC"
-        );
-        assert_eq!(
-            spac.warnings(cal, false),
-            vec![ScheduleWarning::ShortBookbuilding { business_days: 2 }]
-        );
+        assert_eq!(spac.warnings(cal, true), vec![], "two days is normal for a SPAC");
+        assert_eq!(spac.warnings(cal, false), vec![ScheduleWarning::ShortBookbuilding { business_days: 2 }]);
     }
 
     #[test]
@@ -522,10 +452,7 @@ mod tests {
 
         let mut s = base;
         s.bookbuilding_end = d("2026-03-15");
-        assert_eq!(
-            violations(s),
-            vec![("bookbuilding_start", "bookbuilding_end")]
-        );
+        assert_eq!(violations(s), vec![("bookbuilding_start", "bookbuilding_end")]);
 
         let mut s = base;
         s.price_fixing = s.bookbuilding_end;
@@ -541,10 +468,7 @@ mod tests {
 
         let mut s = base;
         s.subscription_end = d("2026-03-25");
-        assert_eq!(
-            violations(s),
-            vec![("subscription_start", "subscription_end")]
-        );
+        assert_eq!(violations(s), vec![("subscription_start", "subscription_end")]);
 
         let mut s = base;
         s.payment = s.subscription_end;
@@ -573,19 +497,9 @@ mod tests {
         s.payment = d("2026-03-01");
         s.listing = d("2026-02-28");
         let v = violations(s);
-        assert_eq!(
-            v,
-            vec![
-                ("filing", "bookbuilding_start"),
-                ("subscription_end", "payment"),
-                ("payment", "listing")
-            ]
-        );
+        assert_eq!(v, vec![("filing", "bookbuilding_start"), ("subscription_end", "payment"), ("payment", "listing")]);
         let message = Schedule::new(s).unwrap_err().to_string();
-        assert!(
-            message.contains("filing (2026-04-30) must be before bookbuilding_start (2026-03-16)"),
-            "{message}"
-        );
+        assert!(message.contains("filing (2026-04-30) must be before bookbuilding_start (2026-03-16)"), "{message}");
     }
 
     #[test]
@@ -599,20 +513,14 @@ mod tests {
             warnings,
             vec![
                 ScheduleWarning::ShortBookbuilding { business_days: 4 },
-                ScheduleWarning::UnusualPaymentDate {
-                    expected: d("2026-03-31"),
-                    actual: d("2026-04-01")
-                },
+                ScheduleWarning::UnusualPaymentDate { expected: d("2026-03-31"), actual: d("2026-04-01") },
             ]
         );
         let mut s = hanbit_dates();
         s.listing = d("2026-04-11");
         assert_eq!(
             Schedule::new(s).unwrap().warnings(cal, false),
-            vec![ScheduleWarning::NotABusinessDay {
-                field: "listing",
-                date: d("2026-04-11")
-            }]
+            vec![ScheduleWarning::NotABusinessDay { field: "listing", date: d("2026-04-11") }]
         );
         let mut s = hanbit_dates();
         s.listing = d("2028-01-05");
@@ -629,10 +537,7 @@ mod tests {
         let json = serde_json::to_string(&s).unwrap();
         assert!(serde_json::from_str::<Schedule>(&json).is_err());
         let good = serde_json::to_string(&Schedule::new(hanbit_dates()).unwrap()).unwrap();
-        assert_eq!(
-            serde_json::from_str::<Schedule>(&good).unwrap().dates(),
-            &hanbit_dates()
-        );
+        assert_eq!(serde_json::from_str::<Schedule>(&good).unwrap().dates(), &hanbit_dates());
     }
 
     fn hanbit() -> Stock {
@@ -654,14 +559,26 @@ mod tests {
         let p = Price::new(17_000).unwrap();
         assert_eq!(
             stock.set_final_price(p, d("2026-03-20")),
-            Err(StockError::FinalPriceTooEarly {
-                bookbuilding_end: d("2026-03-20"),
-                today: d("2026-03-20")
-            })
+            Err(StockError::FinalPriceTooEarly { bookbuilding_end: d("2026-03-20"), today: d("2026-03-20") })
         );
         assert_eq!(stock.set_final_price(p, d("2026-03-23")), Ok(()));
         assert_eq!(stock.final_price(), Some(p));
-        assert!(!stock.band.contains(p));
+        assert!(!stock.band().contains(p));
+    }
+
+    #[test]
+    fn a_later_bookbuilding_voids_the_final_price() {
+        let mut stock = hanbit();
+        stock.set_final_price(Price::new(17_000).unwrap(), d("2026-03-24")).unwrap();
+        let mut same_end = hanbit_dates();
+        same_end.listing = d("2026-04-08");
+        stock.amend_schedule(Schedule::new(same_end).unwrap()).unwrap();
+        assert_eq!(stock.final_price(), Some(Price::new(17_000).unwrap()), "book-building unchanged");
+        let mut redone = hanbit_dates();
+        redone.bookbuilding_end = d("2026-03-23");
+        redone.price_fixing = d("2026-03-25");
+        stock.amend_schedule(Schedule::new(redone).unwrap()).unwrap();
+        assert_eq!(stock.final_price(), None, "the price must be fixed again");
     }
 
     #[test]
@@ -669,23 +586,15 @@ mod tests {
         let mut stock = hanbit();
         stock.withdraw();
         assert_eq!(stock.status(), StockStatus::Withdrawn);
-        assert_eq!(
-            stock.set_final_price(Price::new(17_000).unwrap(), d("2026-03-24")),
-            Err(StockError::Withdrawn)
-        );
-        assert_eq!(
-            stock.amend_schedule(Schedule::new(hanbit_dates()).unwrap()),
-            Err(StockError::Withdrawn)
-        );
+        assert_eq!(stock.set_final_price(Price::new(17_000).unwrap(), d("2026-03-24")), Err(StockError::Withdrawn));
+        assert_eq!(stock.amend_schedule(Schedule::new(hanbit_dates()).unwrap()), Err(StockError::Withdrawn));
+        assert_eq!(stock.set_band(stock.band()), Err(StockError::Withdrawn));
     }
 
     #[test]
     fn amendment_reports_whether_dates_moved() {
         let mut stock = hanbit();
-        assert_eq!(
-            stock.amend_schedule(Schedule::new(hanbit_dates()).unwrap()),
-            Ok(false)
-        );
+        assert_eq!(stock.amend_schedule(Schedule::new(hanbit_dates()).unwrap()), Ok(false));
         let mut moved = hanbit_dates();
         for date in [
             &mut moved.bookbuilding_start,
@@ -698,20 +607,14 @@ mod tests {
         ] {
             *date = *date + chrono::Days::new(28);
         }
-        assert_eq!(
-            stock.amend_schedule(Schedule::new(moved).unwrap()),
-            Ok(true)
-        );
-        assert_eq!(stock.schedule.dates().listing, d("2026-05-05"));
+        assert_eq!(stock.amend_schedule(Schedule::new(moved).unwrap()), Ok(true));
+        assert_eq!(stock.schedule().dates().listing, d("2026-05-05"));
     }
 
     #[test]
     fn band_and_code_are_validated() {
         let (lo, hi) = (Price::new(16_000).unwrap(), Price::new(14_000).unwrap());
-        assert_eq!(
-            PriceBand::new(lo, hi),
-            Err(StockError::BandInverted { low: lo, high: hi })
-        );
+        assert_eq!(PriceBand::new(lo, hi), Err(StockError::BandInverted { low: lo, high: hi }));
         assert!(serde_json::from_str::<PriceBand>(r#"{"low":16000,"high":14000}"#).is_err());
         assert!(StockCode::try_from("005930".to_owned()).is_ok());
         assert!(StockCode::try_from("5930".to_owned()).is_err());
@@ -723,16 +626,10 @@ mod tests {
         let stock = hanbit();
         assert_eq!(stock.phase_on(d("2026-03-01")), OfferingPhase::Filed);
         assert_eq!(stock.phase_on(d("2026-03-16")), OfferingPhase::Bookbuilding);
-        assert_eq!(
-            stock.phase_on(d("2026-03-23")),
-            OfferingPhase::AwaitingPrice
-        );
+        assert_eq!(stock.phase_on(d("2026-03-23")), OfferingPhase::AwaitingPrice);
         assert_eq!(stock.phase_on(d("2026-03-24")), OfferingPhase::Priced);
         assert_eq!(stock.phase_on(d("2026-03-27")), OfferingPhase::Subscription);
-        assert_eq!(
-            stock.phase_on(d("2026-03-31")),
-            OfferingPhase::AwaitingListing
-        );
+        assert_eq!(stock.phase_on(d("2026-03-31")), OfferingPhase::AwaitingListing);
         assert_eq!(stock.phase_on(d("2026-04-07")), OfferingPhase::Listed);
     }
 }

@@ -61,10 +61,7 @@ mod tests {
 
     #[test]
     fn labels_are_trimmed_and_bounded() {
-        assert_eq!(
-            Label::new("  (가상)한빛로보틱스 ").unwrap().as_str(),
-            "(가상)한빛로보틱스"
-        );
+        assert_eq!(Label::new("  (가상)한빛로보틱스 ").unwrap().as_str(), "(가상)한빛로보틱스");
         assert_eq!(Label::new("   "), Err(LabelError::Empty));
         assert_eq!(Label::new("가".repeat(201)), Err(LabelError::TooLong(201)));
         assert!(Label::new("가".repeat(200)).is_ok());

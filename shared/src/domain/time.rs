@@ -26,9 +26,7 @@ pub fn kst_date(t: Timestamp) -> NaiveDate {
 
 /// `2026-03-16 09:00 KST`, as staff and clients read times.
 pub fn format_kst(t: Timestamp) -> String {
-    t.with_timezone(&kst())
-        .format("%Y-%m-%d %H:%M KST")
-        .to_string()
+    t.with_timezone(&kst()).format("%Y-%m-%d %H:%M KST").to_string()
 }
 
 #[cfg(test)]

@@ -195,10 +195,7 @@ impl TrackerEvent {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TrackerError {
     #[error("a {state} tracker cannot take {event}")]
-    IllegalTransition {
-        state: TrackerState,
-        event: &'static str,
-    },
+    IllegalTransition { state: TrackerState, event: &'static str },
     #[error("an answer needs at least one line")]
     EmptyAnswer,
     #[error("the answer names fund {0} twice")]
@@ -208,6 +205,7 @@ pub enum TrackerError {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "TrackerFields")]
 pub struct Tracker {
     pub process_id: ProcessId,
     pub client_id: ClientId,
@@ -224,6 +222,50 @@ pub struct Tracker {
     reminders_in_state: u32,
     last_reminded_at: Option<Timestamp>,
     escalated_at: Option<Timestamp>,
+}
+
+/// A stored tracker before its invariants are checked again.
+#[derive(Deserialize)]
+struct TrackerFields {
+    process_id: ProcessId,
+    client_id: ClientId,
+    state: TrackerState,
+    /// When the tracker entered its current state: reminders and escalation count from here.
+    state_since: Timestamp,
+    advice: Vec<AdviceLine>,
+    actual: Vec<ActualLine>,
+    evidence: Vec<Evidence>,
+    acknowledged_by: Option<ChatActor>,
+    confirmed_by: Option<StaffId>,
+    failure: Option<String>,
+    reminders_total: u32,
+    reminders_in_state: u32,
+    last_reminded_at: Option<Timestamp>,
+    escalated_at: Option<Timestamp>,
+}
+
+impl TryFrom<TrackerFields> for Tracker {
+    type Error = TrackerError;
+    fn try_from(f: TrackerFields) -> Result<Self, TrackerError> {
+        let mut tracker = Tracker::new(f.process_id, f.client_id, f.advice, f.state_since)?;
+        if !f.actual.is_empty() {
+            check_answer(&f.actual)?;
+        }
+        if f.state == TrackerState::Confirmed && f.actual.is_empty() {
+            return Err(TrackerError::EmptyAnswer);
+        }
+        tracker.state = f.state;
+        tracker.actual = f.actual;
+        tracker.evidence = f.evidence;
+        tracker.acknowledged_by = f.acknowledged_by;
+        tracker.confirmed_by = f.confirmed_by;
+        tracker.failure = f.failure;
+        tracker.reminders_total = f.reminders_total;
+        tracker.reminders_in_state = f.reminders_in_state;
+        tracker.last_reminded_at = f.last_reminded_at;
+        tracker.escalated_at = f.escalated_at;
+        Ok(tracker)
+    }
 }
 
 impl Tracker {
@@ -303,17 +345,15 @@ impl Tracker {
     pub fn apply(&mut self, event: TrackerEvent) -> Result<TrackerState, TrackerError> {
         use TrackerEvent as E;
         use TrackerState as S;
-        let illegal = TrackerError::IllegalTransition {
-            state: self.state,
-            event: event.name(),
-        };
+        let illegal = TrackerError::IllegalTransition { state: self.state, event: event.name() };
         let at = event.at();
         let next = match (self.state, event) {
             (S::Pending | S::Failed, E::Sent { .. }) => {
                 self.failure = None;
                 S::Sent
             }
-            (S::Pending, E::SendFailed { reason, .. }) => {
+            // A reminder can fail too (the bot was removed mid-chase): stop chasing a dead chat.
+            (S::Pending | S::Sent | S::Acknowledged, E::SendFailed { reason, .. }) => {
                 self.failure = Some(reason);
                 S::Failed
             }
@@ -343,6 +383,8 @@ impl Tracker {
                 S::Confirmed
             }
             (S::Submitted | S::Confirmed, E::Reopened { .. }) => {
+                // The answer is withdrawn; the message log keeps what it said.
+                self.actual.clear();
                 self.confirmed_by = None;
                 S::Acknowledged
             }
@@ -382,10 +424,7 @@ fn check_answer(lines: &[ActualLine]) -> Result<(), TrackerError> {
 
 fn first_duplicate<'a>(ids: impl Iterator<Item = &'a FundId>) -> Option<&'a FundId> {
     let ids: Vec<&FundId> = ids.collect();
-    ids.iter()
-        .enumerate()
-        .find(|(i, id)| ids[..*i].contains(id))
-        .map(|(_, id)| *id)
+    ids.iter().enumerate().find(|(i, id)| ids[..*i].contains(id)).map(|(_, id)| *id)
 }
 
 #[cfg(test)]
@@ -418,10 +457,7 @@ mod tests {
     }
 
     fn actor() -> ChatActor {
-        ChatActor {
-            user_id: TelegramUserId(5_000_000_001),
-            name: "김매니저".into(),
-        }
+        ChatActor { user_id: TelegramUserId(5_000_000_001), name: "김매니저".into() }
     }
 
     fn staff() -> StaffId {
@@ -432,19 +468,10 @@ mod tests {
     fn every_event() -> Vec<TrackerEvent> {
         vec![
             TrackerEvent::Sent { at: t(1) },
-            TrackerEvent::SendFailed {
-                reason: "403".into(),
-                at: t(1),
-            },
+            TrackerEvent::SendFailed { reason: "403".into(), at: t(1) },
             TrackerEvent::Retry { at: t(1) },
-            TrackerEvent::Acknowledged {
-                by: actor(),
-                at: t(1),
-            },
-            TrackerEvent::Submitted {
-                lines: vec![line("hy", 17_500, 300_000)],
-                at: t(1),
-            },
+            TrackerEvent::Acknowledged { by: actor(), at: t(1) },
+            TrackerEvent::Submitted { lines: vec![line("hy", 17_500, 300_000)], at: t(1) },
             TrackerEvent::EvidenceReceived {
                 evidence: Evidence {
                     kind: EvidenceKind::Photo,
@@ -455,16 +482,9 @@ mod tests {
                 },
                 at: t(1),
             },
-            TrackerEvent::Confirmed {
-                by: staff(),
-                lines: Some(vec![line("hy", 17_500, 300_000)]),
-                at: t(1),
-            },
+            TrackerEvent::Confirmed { by: staff(), lines: Some(vec![line("hy", 17_500, 300_000)]), at: t(1) },
             TrackerEvent::Reopened { at: t(1) },
-            TrackerEvent::Skipped {
-                by: staff(),
-                at: t(1),
-            },
+            TrackerEvent::Skipped { by: staff(), at: t(1) },
             TrackerEvent::Reminded { at: t(1) },
             TrackerEvent::Escalated { at: t(1) },
         ]
@@ -477,41 +497,19 @@ mod tests {
             TrackerState::Pending => vec![],
             TrackerState::Sent => vec![TrackerEvent::Sent { at: t(1) }],
             TrackerState::Acknowledged => {
-                vec![
-                    TrackerEvent::Sent { at: t(1) },
-                    TrackerEvent::Acknowledged {
-                        by: actor(),
-                        at: t(2),
-                    },
-                ]
+                vec![TrackerEvent::Sent { at: t(1) }, TrackerEvent::Acknowledged { by: actor(), at: t(2) }]
             }
             TrackerState::Submitted => vec![
                 TrackerEvent::Sent { at: t(1) },
-                TrackerEvent::Submitted {
-                    lines: vec![line("hy", 17_500, 300_000)],
-                    at: t(2),
-                },
+                TrackerEvent::Submitted { lines: vec![line("hy", 17_500, 300_000)], at: t(2) },
             ],
             TrackerState::Confirmed => vec![
                 TrackerEvent::Sent { at: t(1) },
-                TrackerEvent::Submitted {
-                    lines: vec![line("hy", 17_500, 300_000)],
-                    at: t(2),
-                },
-                TrackerEvent::Confirmed {
-                    by: staff(),
-                    lines: None,
-                    at: t(3),
-                },
+                TrackerEvent::Submitted { lines: vec![line("hy", 17_500, 300_000)], at: t(2) },
+                TrackerEvent::Confirmed { by: staff(), lines: None, at: t(3) },
             ],
-            TrackerState::Failed => vec![TrackerEvent::SendFailed {
-                reason: "kicked".into(),
-                at: t(1),
-            }],
-            TrackerState::Skipped => vec![TrackerEvent::Skipped {
-                by: staff(),
-                at: t(1),
-            }],
+            TrackerState::Failed => vec![TrackerEvent::SendFailed { reason: "kicked".into(), at: t(1) }],
+            TrackerState::Skipped => vec![TrackerEvent::Skipped { by: staff(), at: t(1) }],
         };
         for e in steps {
             tr.apply(e).unwrap();
@@ -530,11 +528,13 @@ mod tests {
             (S::Sent, "acknowledged", S::Acknowledged),
             (S::Sent, "submitted", S::Submitted),
             (S::Sent, "evidence_received", S::Submitted),
+            (S::Sent, "send_failed", S::Failed),
             (S::Sent, "skipped", S::Skipped),
             (S::Sent, "reminded", S::Sent),
             (S::Sent, "escalated", S::Sent),
             (S::Acknowledged, "submitted", S::Submitted),
             (S::Acknowledged, "evidence_received", S::Submitted),
+            (S::Acknowledged, "send_failed", S::Failed),
             (S::Acknowledged, "skipped", S::Skipped),
             (S::Acknowledged, "reminded", S::Acknowledged),
             (S::Acknowledged, "escalated", S::Acknowledged),
@@ -553,10 +553,7 @@ mod tests {
                 let name = event.name();
                 let mut tr = tracker_in(state);
                 let before = tr.clone();
-                let expected = legal
-                    .iter()
-                    .find(|(s, e, _)| *s == state && *e == name)
-                    .map(|(_, _, to)| *to);
+                let expected = legal.iter().find(|(s, e, _)| *s == state && *e == name).map(|(_, _, to)| *to);
                 match expected {
                     Some(to) => assert_eq!(tr.apply(event), Ok(to), "{state} + {name}"),
                     None => {
@@ -579,40 +576,21 @@ mod tests {
         tr.apply(TrackerEvent::Reminded { at: t(11) }).unwrap();
         tr.apply(TrackerEvent::Escalated { at: t(16) }).unwrap();
         assert_eq!((tr.reminders_total(), tr.reminders_in_state()), (2, 2));
-        assert_eq!(
-            (tr.last_reminded_at(), tr.escalated_at()),
-            (Some(t(11)), Some(t(16)))
-        );
+        assert_eq!((tr.last_reminded_at(), tr.escalated_at()), (Some(t(11)), Some(t(16))));
         assert_eq!(tr.state_since(), t(1), "reminders do not restart the clock");
-        tr.apply(TrackerEvent::Acknowledged {
-            by: actor(),
-            at: t(20),
-        })
-        .unwrap();
+        tr.apply(TrackerEvent::Acknowledged { by: actor(), at: t(20) }).unwrap();
         assert_eq!((tr.reminders_total(), tr.reminders_in_state()), (2, 0));
-        assert_eq!(
-            (tr.last_reminded_at(), tr.escalated_at(), tr.state_since()),
-            (None, None, t(20))
-        );
+        assert_eq!((tr.last_reminded_at(), tr.escalated_at(), tr.state_since()), (None, None, t(20)));
         assert_eq!(tr.acknowledged_by(), Some(&actor()));
     }
 
     #[test]
     fn answers_must_be_non_empty_without_duplicate_funds() {
         let mut tr = tracker_in(TrackerState::Acknowledged);
-        assert_eq!(
-            tr.apply(TrackerEvent::Submitted {
-                lines: vec![],
-                at: t(3)
-            }),
-            Err(TrackerError::EmptyAnswer)
-        );
+        assert_eq!(tr.apply(TrackerEvent::Submitted { lines: vec![], at: t(3) }), Err(TrackerError::EmptyAnswer));
         let dup = vec![line("hy", 1, 1), line("hy", 2, 2)];
         assert!(matches!(
-            tr.apply(TrackerEvent::Submitted {
-                lines: dup,
-                at: t(3)
-            }),
+            tr.apply(TrackerEvent::Submitted { lines: dup, at: t(3) }),
             Err(TrackerError::DuplicateFund(_))
         ));
         assert_eq!(tr.state(), TrackerState::Acknowledged);
@@ -628,29 +606,16 @@ mod tests {
             size: Some(12_345),
             received_at: t(3),
         };
-        tr.apply(TrackerEvent::EvidenceReceived { evidence, at: t(3) })
-            .unwrap();
+        tr.apply(TrackerEvent::EvidenceReceived { evidence, at: t(3) }).unwrap();
         assert_eq!(tr.state(), TrackerState::Submitted);
         assert_eq!(
-            tr.apply(TrackerEvent::Confirmed {
-                by: staff(),
-                lines: None,
-                at: t(4)
-            }),
+            tr.apply(TrackerEvent::Confirmed { by: staff(), lines: None, at: t(4) }),
             Err(TrackerError::EmptyAnswer),
             "nothing to confirm until staff enter the values"
         );
         let lines = vec![line("hy", 17_500, 300_000)];
-        tr.apply(TrackerEvent::Confirmed {
-            by: staff(),
-            lines: Some(lines.clone()),
-            at: t(5),
-        })
-        .unwrap();
-        assert_eq!(
-            (tr.state(), tr.actual()),
-            (TrackerState::Confirmed, lines.as_slice())
-        );
+        tr.apply(TrackerEvent::Confirmed { by: staff(), lines: Some(lines.clone()), at: t(5) }).unwrap();
+        assert_eq!((tr.state(), tr.actual()), (TrackerState::Confirmed, lines.as_slice()));
         assert_eq!(tr.evidence().len(), 1);
     }
 
@@ -667,8 +632,7 @@ mod tests {
         let mut tr = tracker_in(TrackerState::Acknowledged);
         assert_eq!(tr.deviations(), vec![], "no answer, nothing to compare");
         let lines = vec![line("hy", 17_300, 300_000), line("extra", 17_500, 1)];
-        tr.apply(TrackerEvent::Submitted { lines, at: t(3) })
-            .unwrap();
+        tr.apply(TrackerEvent::Submitted { lines, at: t(3) }).unwrap();
         assert_eq!(
             tr.deviations(),
             vec![
@@ -678,11 +642,30 @@ mod tests {
                     actual: Price::new(17_300).unwrap(),
                     diff: -200,
                 },
-                Finding::UnadvisedBid {
-                    fund_id: "extra".parse().unwrap()
-                },
+                Finding::UnadvisedBid { fund_id: "extra".parse().unwrap() },
             ]
         );
+    }
+
+    #[test]
+    fn reopening_withdraws_the_answer() {
+        let mut tr = tracker_in(TrackerState::Submitted);
+        tr.apply(TrackerEvent::Reopened { at: t(5) }).unwrap();
+        assert_eq!((tr.state(), tr.actual()), (TrackerState::Acknowledged, &[][..]));
+        assert_eq!(tr.deviations(), vec![]);
+    }
+
+    #[test]
+    fn stored_trackers_are_checked_when_read() {
+        let good = serde_json::to_value(tracker_in(TrackerState::Confirmed)).unwrap();
+        assert_eq!(serde_json::from_value::<Tracker>(good.clone()).unwrap(), tracker_in(TrackerState::Confirmed));
+        let mut no_answer = good.clone();
+        no_answer["actual"] = serde_json::json!([]);
+        assert!(serde_json::from_value::<Tracker>(no_answer).is_err(), "confirmed needs values");
+        let mut twice = good;
+        let line = twice["advice"][0].clone();
+        twice["advice"] = serde_json::json!([line.clone(), line]);
+        assert!(serde_json::from_value::<Tracker>(twice).is_err(), "advice names a fund once");
     }
 
     #[test]
@@ -694,12 +677,7 @@ mod tests {
             lockup: LockUp::None,
             comment: String::new(),
         };
-        let err = Tracker::new(
-            "p".parse().unwrap(),
-            "c".parse().unwrap(),
-            vec![a.clone(), a],
-            t(0),
-        );
+        let err = Tracker::new("p".parse().unwrap(), "c".parse().unwrap(), vec![a.clone(), a], t(0));
         assert!(matches!(err, Err(TrackerError::DuplicateAdvice(_))));
     }
 }

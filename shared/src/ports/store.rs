@@ -29,31 +29,15 @@ pub enum StoreError {
     AlreadyExists { entity: &'static str, id: String },
     /// Someone else changed the record since it was read; read it again and retry or give up.
     #[error("{entity} {id} was changed by someone else: {detail}")]
-    Conflict {
-        entity: &'static str,
-        id: String,
-        detail: String,
-    },
+    Conflict { entity: &'static str, id: String, detail: String },
     #[error("chat {chat_id} is already linked to client {client_id}")]
-    ChatTaken {
-        chat_id: ChatId,
-        client_id: ClientId,
-    },
+    ChatTaken { chat_id: ChatId, client_id: ClientId },
     #[error("{entity} {id} is {size} bytes, over DynamoDB's {limit}-byte item limit")]
-    ItemTooLarge {
-        entity: &'static str,
-        id: String,
-        size: usize,
-        limit: usize,
-    },
+    ItemTooLarge { entity: &'static str, id: String, size: usize, limit: usize },
     #[error("the page cursor is not valid for this list")]
     InvalidCursor,
     #[error("stored {entity} {id} cannot be read: {reason}")]
-    Corrupt {
-        entity: &'static str,
-        id: String,
-        reason: String,
-    },
+    Corrupt { entity: &'static str, id: String, reason: String },
     /// The store could not be reached or refused the request for a reason that is not ours.
     #[error("the store failed: {0}")]
     Unavailable(String),
@@ -81,17 +65,11 @@ pub struct PageRequest {
 
 impl PageRequest {
     pub fn first(limit: u32) -> Self {
-        PageRequest {
-            limit: Some(limit),
-            cursor: None,
-        }
+        PageRequest { limit: Some(limit), cursor: None }
     }
 
     pub fn after(limit: u32, cursor: Cursor) -> Self {
-        PageRequest {
-            limit: Some(limit),
-            cursor: Some(cursor),
-        }
+        PageRequest { limit: Some(limit), cursor: Some(cursor) }
     }
 
     pub fn effective_limit(&self) -> u32 {
@@ -110,11 +88,7 @@ pub struct Page<T> {
 pub trait StaffStore: Send + Sync {
     async fn create_staff(&self, staff: &Staff) -> Result<Versioned<Staff>, StoreError>;
     async fn get_staff(&self, id: &StaffId) -> Result<Versioned<Staff>, StoreError>;
-    async fn update_staff(
-        &self,
-        staff: &Staff,
-        expected_version: u64,
-    ) -> Result<Versioned<Staff>, StoreError>;
+    async fn update_staff(&self, staff: &Staff, expected_version: u64) -> Result<Versioned<Staff>, StoreError>;
     async fn list_staff(&self, page: &PageRequest) -> Result<Page<Versioned<Staff>>, StoreError>;
 }
 
@@ -124,13 +98,8 @@ pub trait ClientStore: Send + Sync {
     async fn create_client(&self, client: &Client) -> Result<Versioned<Client>, StoreError>;
     async fn get_client(&self, id: &ClientId) -> Result<Versioned<Client>, StoreError>;
     /// Updates everything but the chat binding, which only the link operations change.
-    async fn update_client(
-        &self,
-        client: &Client,
-        expected_version: u64,
-    ) -> Result<Versioned<Client>, StoreError>;
-    async fn list_clients(&self, page: &PageRequest)
-    -> Result<Page<Versioned<Client>>, StoreError>;
+    async fn update_client(&self, client: &Client, expected_version: u64) -> Result<Versioned<Client>, StoreError>;
+    async fn list_clients(&self, page: &PageRequest) -> Result<Page<Versioned<Client>>, StoreError>;
     /// The client a chat is linked to, read strongly consistently.
     async fn client_by_chat(&self, chat: ChatId) -> Result<Option<Versioned<Client>>, StoreError>;
     /// Binds a chat to a client (replacing the client's previous chat, if any) atomically with the
@@ -142,22 +111,14 @@ pub trait ClientStore: Send + Sync {
         expected_version: u64,
     ) -> Result<Versioned<Client>, StoreError>;
     /// Removes the client's chat binding and frees the chat.
-    async fn unlink_chat(
-        &self,
-        client: &ClientId,
-        expected_version: u64,
-    ) -> Result<Versioned<Client>, StoreError>;
+    async fn unlink_chat(&self, client: &ClientId, expected_version: u64) -> Result<Versioned<Client>, StoreError>;
 }
 
 #[async_trait]
 pub trait StockStore: Send + Sync {
     async fn create_stock(&self, stock: &Stock) -> Result<Versioned<Stock>, StoreError>;
     async fn get_stock(&self, id: &StockId) -> Result<Versioned<Stock>, StoreError>;
-    async fn update_stock(
-        &self,
-        stock: &Stock,
-        expected_version: u64,
-    ) -> Result<Versioned<Stock>, StoreError>;
+    async fn update_stock(&self, stock: &Stock, expected_version: u64) -> Result<Versioned<Stock>, StoreError>;
     /// Stocks in order of their book-building start.
     async fn list_stocks(&self, page: &PageRequest) -> Result<Page<Versioned<Stock>>, StoreError>;
 }
@@ -166,16 +127,9 @@ pub trait StockStore: Send + Sync {
 pub trait ProcessStore: Send + Sync {
     async fn create_process(&self, process: &Process) -> Result<Versioned<Process>, StoreError>;
     async fn get_process(&self, id: &ProcessId) -> Result<Versioned<Process>, StoreError>;
-    async fn update_process(
-        &self,
-        process: &Process,
-        expected_version: u64,
-    ) -> Result<Versioned<Process>, StoreError>;
+    async fn update_process(&self, process: &Process, expected_version: u64) -> Result<Versioned<Process>, StoreError>;
     /// Every process, by kickoff time.
-    async fn list_processes(
-        &self,
-        page: &PageRequest,
-    ) -> Result<Page<Versioned<Process>>, StoreError>;
+    async fn list_processes(&self, page: &PageRequest) -> Result<Page<Versioned<Process>>, StoreError>;
     /// One stock's processes, by kickoff time.
     async fn processes_of_stock(
         &self,
@@ -188,19 +142,18 @@ pub trait ProcessStore: Send + Sync {
 pub trait TrackerStore: Send + Sync {
     /// Creates one tracker; fails if the (process, client) pair already has one.
     async fn create_tracker(&self, tracker: &Tracker) -> Result<Versioned<Tracker>, StoreError>;
-    /// Writes many trackers of a draft process at once (replacing any with the same keys), retrying
-    /// the items DynamoDB leaves unprocessed.
-    async fn put_trackers(&self, trackers: &[Tracker]) -> Result<(), StoreError>;
-    async fn get_tracker(
+    /// Saves the trackers of a process that is still a draft at `expected_process_version`: new ones
+    /// are created, pending ones replaced. Refused with a conflict if the process has moved on or a
+    /// tracker is no longer pending, so a late or repeated save never undoes progress.
+    async fn save_draft_trackers(
         &self,
         process: &ProcessId,
-        client: &ClientId,
-    ) -> Result<Versioned<Tracker>, StoreError>;
+        expected_process_version: u64,
+        trackers: &[Tracker],
+    ) -> Result<(), StoreError>;
+    async fn get_tracker(&self, process: &ProcessId, client: &ClientId) -> Result<Versioned<Tracker>, StoreError>;
     /// Every tracker of a process, read strongly consistently.
-    async fn trackers_of_process(
-        &self,
-        process: &ProcessId,
-    ) -> Result<Vec<Versioned<Tracker>>, StoreError>;
+    async fn trackers_of_process(&self, process: &ProcessId) -> Result<Vec<Versioned<Tracker>>, StoreError>;
     /// Saves a tracker that moved on from `expected_state` at `expected_version`. Fails with a
     /// conflict naming the stored state when either no longer holds.
     async fn transition_tracker(
@@ -209,6 +162,12 @@ pub trait TrackerStore: Send + Sync {
         expected_state: TrackerState,
         expected_version: u64,
     ) -> Result<Versioned<Tracker>, StoreError>;
+    /// One client's trackers across processes.
+    async fn trackers_of_client(
+        &self,
+        client: &ClientId,
+        page: &PageRequest,
+    ) -> Result<Page<Versioned<Tracker>>, StoreError>;
     /// Open trackers in `state`, longest waiting first.
     async fn trackers_in_state(
         &self,
@@ -219,7 +178,10 @@ pub trait TrackerStore: Send + Sync {
 
 #[async_trait]
 pub trait MessageLogStore: Send + Sync {
+    /// Appends one entry; appending the same entry again is harmless.
     async fn append_message(&self, entry: &MessageLogEntry) -> Result<(), StoreError>;
+    /// Appends many entries in batches, retrying what DynamoDB leaves unprocessed under throttling.
+    async fn append_messages(&self, entries: &[MessageLogEntry]) -> Result<(), StoreError>;
     /// A client's messages with `from <= at < until`, oldest first.
     async fn client_messages(
         &self,
@@ -234,8 +196,9 @@ pub trait MessageLogStore: Send + Sync {
 /// its result after it, released when it failed so a retry can run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdempotencyClaim {
-    /// Nobody has done this yet (or an earlier attempt expired): go ahead, then complete or release.
-    Acquired,
+    /// Nobody has done this yet (or an earlier attempt expired): go ahead, then complete or release
+    /// with this token, which proves the lock is still this attempt's.
+    Acquired { token: String },
     /// Already done; here is what it returned.
     Completed { result: Option<String> },
     /// Another attempt holds the lock and has not timed out.
@@ -259,35 +222,27 @@ pub struct IdempotencyRequest {
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
     async fn claim(&self, request: &IdempotencyRequest) -> Result<IdempotencyClaim, StoreError>;
+    /// Records the result. Fails with a conflict when the lock is no longer `token`'s (the attempt
+    /// overran its deadline and another took over).
     async fn complete(
         &self,
         key: &str,
+        token: &str,
         result: Option<&str>,
         expires_at: Timestamp,
     ) -> Result<(), StoreError>;
-    /// Gives the key back after a failed attempt.
-    async fn release(&self, key: &str) -> Result<(), StoreError>;
+    /// Gives the key back after a failed attempt; a lock that another attempt took over is left alone
+    /// (and reported as a conflict).
+    async fn release(&self, key: &str, token: &str) -> Result<(), StoreError>;
 }
 
 /// Everything the use cases store, as one bound.
 pub trait Store:
-    StaffStore
-    + ClientStore
-    + StockStore
-    + ProcessStore
-    + TrackerStore
-    + MessageLogStore
-    + IdempotencyStore
+    StaffStore + ClientStore + StockStore + ProcessStore + TrackerStore + MessageLogStore + IdempotencyStore
 {
 }
 
 impl<T> Store for T where
-    T: StaffStore
-        + ClientStore
-        + StockStore
-        + ProcessStore
-        + TrackerStore
-        + MessageLogStore
-        + IdempotencyStore
+    T: StaffStore + ClientStore + StockStore + ProcessStore + TrackerStore + MessageLogStore + IdempotencyStore
 {
 }

@@ -1,16 +1,12 @@
 //! Staff, clients (with their chat uniqueness records) and stocks.
 
-use super::entities::{
-    CLIENT_LIST, STAFF_LIST, STOCK_LIST, chat_key, client_key, staff_key, stock_key,
-};
+use super::entities::{CLIENT_LIST, STAFF_LIST, STOCK_LIST, chat_key, client_key, staff_key, stock_key};
 use super::{DynamoStore, Query, SortCondition, VERSION, number, table};
 use crate::domain::client::{ChatBinding, Client};
 use crate::domain::ids::{ChatId, ClientId, StaffId, StockId};
 use crate::domain::staff::Staff;
 use crate::domain::stock::Stock;
-use crate::ports::store::{
-    ClientStore, Page, PageRequest, StaffStore, StockStore, StoreError, Versioned,
-};
+use crate::ports::store::{ClientStore, Page, PageRequest, StaffStore, StockStore, StoreError, Versioned};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -21,11 +17,7 @@ use table::{PK, SK};
 const CHAT_OWNER: &str = "ClientId";
 
 fn list(partition: &str) -> Query<'static> {
-    Query {
-        index: Some(table::GSI1),
-        partition: partition.to_owned(),
-        sort: SortCondition::Any,
-    }
+    Query { index: Some(table::GSI1), partition: partition.to_owned(), sort: SortCondition::Any }
 }
 
 #[async_trait]
@@ -36,11 +28,7 @@ impl StaffStore for DynamoStore {
     async fn get_staff(&self, id: &StaffId) -> Result<Versioned<Staff>, StoreError> {
         self.get_entity(staff_key(id), id.as_str()).await
     }
-    async fn update_staff(
-        &self,
-        staff: &Staff,
-        expected_version: u64,
-    ) -> Result<Versioned<Staff>, StoreError> {
+    async fn update_staff(&self, staff: &Staff, expected_version: u64) -> Result<Versioned<Staff>, StoreError> {
         self.update_entity(staff, expected_version, None).await
     }
     async fn list_staff(&self, page: &PageRequest) -> Result<Page<Versioned<Staff>>, StoreError> {
@@ -56,11 +44,7 @@ impl StockStore for DynamoStore {
     async fn get_stock(&self, id: &StockId) -> Result<Versioned<Stock>, StoreError> {
         self.get_entity(stock_key(id), id.as_str()).await
     }
-    async fn update_stock(
-        &self,
-        stock: &Stock,
-        expected_version: u64,
-    ) -> Result<Versioned<Stock>, StoreError> {
+    async fn update_stock(&self, stock: &Stock, expected_version: u64) -> Result<Versioned<Stock>, StoreError> {
         self.update_entity(stock, expected_version, None).await
     }
     async fn list_stocks(&self, page: &PageRequest) -> Result<Page<Versioned<Stock>>, StoreError> {
@@ -80,18 +64,11 @@ impl ClientStore for DynamoStore {
         self.get_entity(client_key(id), id.as_str()).await
     }
 
-    async fn update_client(
-        &self,
-        client: &Client,
-        expected_version: u64,
-    ) -> Result<Versioned<Client>, StoreError> {
+    async fn update_client(&self, client: &Client, expected_version: u64) -> Result<Versioned<Client>, StoreError> {
         self.update_entity(client, expected_version, None).await
     }
 
-    async fn list_clients(
-        &self,
-        page: &PageRequest,
-    ) -> Result<Page<Versioned<Client>>, StoreError> {
+    async fn list_clients(&self, page: &PageRequest) -> Result<Page<Versioned<Client>>, StoreError> {
         self.query_page(list(CLIENT_LIST), page).await
     }
 
@@ -107,22 +84,14 @@ impl ClientStore for DynamoStore {
             .send()
             .await
             .map_err(|e| StoreError::Unavailable(DisplayErrorContext(e).to_string()))?;
-        let Some(owner) = output
-            .item
-            .as_ref()
-            .and_then(|i| i.get(CHAT_OWNER))
-            .and_then(|v| v.as_s().ok())
-        else {
+        let Some(owner) = output.item.as_ref().and_then(|i| i.get(CHAT_OWNER)).and_then(|v| v.as_s().ok()) else {
             return Ok(None);
         };
-        let id: ClientId =
-            owner
-                .parse()
-                .map_err(|e: crate::domain::ids::IdError| StoreError::Corrupt {
-                    entity: "chat",
-                    id: chat.to_string(),
-                    reason: e.to_string(),
-                })?;
+        let id: ClientId = owner.parse().map_err(|e: crate::domain::ids::IdError| StoreError::Corrupt {
+            entity: "chat",
+            id: chat.to_string(),
+            reason: e.to_string(),
+        })?;
         self.find_entity(client_key(&id), id.as_str()).await
     }
 
@@ -134,24 +103,11 @@ impl ClientStore for DynamoStore {
     ) -> Result<Versioned<Client>, StoreError> {
         let current: Versioned<Client> = self.get_client(client_id).await?;
         if current.version != expected_version {
-            return Err(version_conflict(
-                client_id,
-                expected_version,
-                current.version,
-            ));
+            return Err(version_conflict(client_id, expected_version, current.version));
         }
-        let old_chat = current
-            .value
-            .chat
-            .as_ref()
-            .map(|c| c.chat_id)
-            .filter(|c| *c != binding.chat_id);
+        let old_chat = current.value.chat.as_ref().map(|c| c.chat_id).filter(|c| *c != binding.chat_id);
         let binding_value = serde_dynamo::to_attribute_value::<_, AttributeValue>(binding)
-            .map_err(|e| StoreError::Corrupt {
-                entity: "client",
-                id: client_id.to_string(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| StoreError::Corrupt { entity: "client", id: client_id.to_string(), reason: e.to_string() })?;
         let mut items = vec![
             claim_chat(&self.table, binding.chat_id, client_id)?,
             set_chat(&self.table, client_id, binding_value, expected_version)?,
@@ -159,49 +115,28 @@ impl ClientStore for DynamoStore {
         if let Some(old) = old_chat {
             items.push(free_chat(&self.table, old, client_id)?);
         }
-        self.run_chat_transaction(client_id, binding.chat_id, expected_version, items)
-            .await?;
+        self.run_chat_transaction(client_id, binding.chat_id, expected_version, items).await?;
         let mut linked = current.value;
         linked.chat = Some(binding.clone());
-        Ok(Versioned {
-            value: linked,
-            version: expected_version + 1,
-        })
+        Ok(Versioned { value: linked, version: expected_version + 1 })
     }
 
-    async fn unlink_chat(
-        &self,
-        client_id: &ClientId,
-        expected_version: u64,
-    ) -> Result<Versioned<Client>, StoreError> {
+    async fn unlink_chat(&self, client_id: &ClientId, expected_version: u64) -> Result<Versioned<Client>, StoreError> {
         let current: Versioned<Client> = self.get_client(client_id).await?;
         if current.version != expected_version {
-            return Err(version_conflict(
-                client_id,
-                expected_version,
-                current.version,
-            ));
+            return Err(version_conflict(client_id, expected_version, current.version));
         }
         let Some(chat) = current.value.chat.as_ref().map(|c| c.chat_id) else {
             return Ok(current);
         };
         let items = vec![
-            set_chat(
-                &self.table,
-                client_id,
-                AttributeValue::Null(true),
-                expected_version,
-            )?,
+            set_chat(&self.table, client_id, AttributeValue::Null(true), expected_version)?,
             free_chat(&self.table, chat, client_id)?,
         ];
-        self.run_chat_transaction(client_id, chat, expected_version, items)
-            .await?;
+        self.run_chat_transaction(client_id, chat, expected_version, items).await?;
         let mut unlinked = current.value;
         unlinked.chat = None;
-        Ok(Versioned {
-            value: unlinked,
-            version: expected_version + 1,
-        })
+        Ok(Versioned { value: unlinked, version: expected_version + 1 })
     }
 }
 
@@ -215,12 +150,7 @@ impl DynamoStore {
         items: Vec<TransactWriteItem>,
     ) -> Result<(), StoreError> {
         let claims_chat = items.first().is_some_and(|i| i.put.is_some());
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
+        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
         let err = match result {
             Ok(_) => return Ok(()),
             Err(e) => e,
@@ -243,17 +173,11 @@ impl DynamoStore {
                 });
             }
             if !failed.is_empty() {
-                let now = self
-                    .get_client(client_id)
-                    .await
-                    .map(|c| c.version)
-                    .unwrap_or(0);
+                let now = self.get_client(client_id).await.map(|c| c.version).unwrap_or(0);
                 return Err(version_conflict(client_id, expected_version, now));
             }
         }
-        Err(StoreError::Unavailable(
-            DisplayErrorContext(err).to_string(),
-        ))
+        Err(StoreError::Unavailable(DisplayErrorContext(err).to_string()))
     }
 }
 
@@ -270,11 +194,7 @@ fn build_error(e: impl std::fmt::Display) -> StoreError {
 }
 
 /// The chat's uniqueness record: created, or already ours.
-fn claim_chat(
-    table: &str,
-    chat: ChatId,
-    client: &ClientId,
-) -> Result<TransactWriteItem, StoreError> {
+fn claim_chat(table: &str, chat: ChatId, client: &ClientId) -> Result<TransactWriteItem, StoreError> {
     let (pk, sk) = chat_key(chat);
     let put = Put::builder()
         .table_name(table)
@@ -291,11 +211,7 @@ fn claim_chat(
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
-fn free_chat(
-    table: &str,
-    chat: ChatId,
-    client: &ClientId,
-) -> Result<TransactWriteItem, StoreError> {
+fn free_chat(table: &str, chat: ChatId, client: &ClientId) -> Result<TransactWriteItem, StoreError> {
     let (pk, sk) = chat_key(chat);
     let delete = Delete::builder()
         .table_name(table)

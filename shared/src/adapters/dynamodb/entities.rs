@@ -56,10 +56,7 @@ pub(super) fn process_key(id: &ProcessId) -> (String, String) {
 }
 
 pub(super) fn tracker_key(process: &ProcessId, client: &ClientId) -> (String, String) {
-    (
-        format!("PROCESS#{process}"),
-        format!("{TRACKER_PREFIX}{client}"),
-    )
+    (format!("PROCESS#{process}"), format!("{TRACKER_PREFIX}{client}"))
 }
 
 pub(super) const TRACKER_PREFIX: &str = "TRACKER#";
@@ -74,6 +71,10 @@ pub(super) fn open_tracker_list(state: TrackerState) -> String {
     format!("TRACKER#{state}")
 }
 
+pub(super) fn client_trackers_partition(client: &ClientId) -> String {
+    format!("CLIENT#{client}")
+}
+
 pub(super) fn processes_of_stock_partition(stock: &StockId) -> String {
     format!("STOCK#{stock}")
 }
@@ -85,12 +86,7 @@ impl Entity for Staff {
     }
     fn keys(&self) -> Keys {
         let (pk, sk) = staff_key(&self.id);
-        Keys {
-            pk,
-            sk,
-            gsi1: Some((STAFF_LIST.into(), self.id.to_string())),
-            gsi2: None,
-        }
+        Keys { pk, sk, gsi1: Some((STAFF_LIST.into(), self.id.to_string())), gsi2: None }
     }
 }
 
@@ -102,12 +98,7 @@ impl Entity for Client {
     }
     fn keys(&self) -> Keys {
         let (pk, sk) = client_key(&self.id);
-        Keys {
-            pk,
-            sk,
-            gsi1: Some((CLIENT_LIST.into(), self.id.to_string())),
-            gsi2: None,
-        }
+        Keys { pk, sk, gsi1: Some((CLIENT_LIST.into(), self.id.to_string())), gsi2: None }
     }
 }
 
@@ -118,13 +109,8 @@ impl Entity for Stock {
     }
     fn keys(&self) -> Keys {
         let (pk, sk) = stock_key(&self.id);
-        let start = self.schedule.dates().bookbuilding_start;
-        Keys {
-            pk,
-            sk,
-            gsi1: Some((STOCK_LIST.into(), format!("{start}#{}", self.id))),
-            gsi2: None,
-        }
+        let start = self.schedule().dates().bookbuilding_start;
+        Keys { pk, sk, gsi1: Some((STOCK_LIST.into(), format!("{start}#{}", self.id))), gsi2: None }
     }
 }
 
@@ -140,10 +126,7 @@ impl Entity for Process {
             pk,
             sk,
             gsi1: Some((PROCESS_LIST.into(), format!("{when}#{}", self.id))),
-            gsi2: Some((
-                processes_of_stock_partition(&self.stock_id),
-                format!("PROCESS#{when}#{}", self.id),
-            )),
+            gsi2: Some((processes_of_stock_partition(&self.stock_id), format!("PROCESS#{when}#{}", self.id))),
         }
     }
 }
@@ -159,22 +142,14 @@ impl Entity for Tracker {
         let gsi1 = self.state().is_open().then(|| {
             (
                 open_tracker_list(self.state()),
-                format!(
-                    "{}#{}#{}",
-                    sortable(self.state_since()),
-                    self.process_id,
-                    self.client_id
-                ),
+                format!("{}#{}#{}", sortable(self.state_since()), self.process_id, self.client_id),
             )
         });
         Keys {
             pk,
             sk,
             gsi1,
-            gsi2: Some((
-                format!("CLIENT#{}", self.client_id),
-                format!("TRACKER#{}", self.process_id),
-            )),
+            gsi2: Some((client_trackers_partition(&self.client_id), format!("{TRACKER_PREFIX}{}", self.process_id))),
         }
     }
     fn state_of(item: &Item) -> Option<String> {

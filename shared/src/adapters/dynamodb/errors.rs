@@ -9,9 +9,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use std::fmt::Debug;
 
 /// An operation's error type, able to say whether a condition check failed.
-pub(super) trait OperationError:
-    ProvideErrorMetadata + std::error::Error + Send + Sync + 'static
-{
+pub(super) trait OperationError: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static {
     /// `Some(old item, if returned)` when the request's condition did not hold.
     fn condition_failed(&self) -> Option<Option<Item>> {
         None
@@ -71,9 +69,7 @@ pub(super) fn classify<E: OperationError, R: Debug>(err: SdkError<E, R>) -> Erro
             }
             let message = e.message().unwrap_or_default().to_owned();
             match e.code() {
-                Some("ValidationException") if message.contains("size") => {
-                    ErrorKind::TooLarge(message)
-                }
+                Some("ValidationException") if message.contains("size") => ErrorKind::TooLarge(message),
                 Some(code) => ErrorKind::Other(format!("{code}: {message}")),
                 None => ErrorKind::Other(DisplayErrorContext(&e).to_string()),
             }
@@ -85,15 +81,13 @@ pub(super) fn classify<E: OperationError, R: Debug>(err: SdkError<E, R>) -> Erro
 impl ErrorKind {
     pub(super) fn into_store_error(self, entity: &'static str, id: &str) -> StoreError {
         match self {
-            ErrorKind::ConditionFailed(_) => StoreError::Conflict {
-                entity,
-                id: id.to_owned(),
-                detail: "its stored state no longer matches".into(),
-            },
+            ErrorKind::ConditionFailed(_) => {
+                StoreError::Conflict { entity, id: id.to_owned(), detail: "its stored state no longer matches".into() }
+            }
             // Our own size check runs first; this is DynamoDB counting a little differently.
-            ErrorKind::TooLarge(message) => StoreError::Unavailable(format!(
-                "DynamoDB refused {entity} {id} as too large: {message}"
-            )),
+            ErrorKind::TooLarge(message) => {
+                StoreError::Unavailable(format!("DynamoDB refused {entity} {id} as too large: {message}"))
+            }
             ErrorKind::Other(message) => StoreError::Unavailable(message),
         }
     }

@@ -19,12 +19,10 @@ const COMPLETED: &str = "COMPLETED";
 const IN_PROGRESS_UNTIL: &str = "InProgressUntil";
 const PAYLOAD_HASH: &str = "PayloadHash";
 const RESULT: &str = "Result";
+const OWNER: &str = "Owner";
 
 fn key(k: &str) -> (AttributeValue, AttributeValue) {
-    (
-        AttributeValue::S(format!("IDEMPOTENCY#{k}")),
-        AttributeValue::S("#IDEMPOTENCY".into()),
-    )
+    (AttributeValue::S(format!("IDEMPOTENCY#{k}")), AttributeValue::S("#IDEMPOTENCY".into()))
 }
 
 fn epoch_seconds(t: Timestamp) -> u64 {
@@ -43,6 +41,7 @@ fn string(item: &Item, attr: &str) -> Option<String> {
 impl IdempotencyStore for DynamoStore {
     async fn claim(&self, request: &IdempotencyRequest) -> Result<IdempotencyClaim, StoreError> {
         let (pk, sk) = key(&request.key);
+        let token = uuid::Uuid::new_v4().simple().to_string();
         let mut put = self
             .client
             .put_item()
@@ -51,6 +50,7 @@ impl IdempotencyStore for DynamoStore {
             .item(SK, sk)
             .item("Entity", AttributeValue::S("idempotency".into()))
             .item(STATUS, AttributeValue::S(IN_PROGRESS.into()))
+            .item(OWNER, AttributeValue::S(token.clone()))
             .item(IN_PROGRESS_UNTIL, number(epoch_millis(request.in_progress_until)))
             .item(TTL_ATTRIBUTE, number(epoch_seconds(request.expires_at)))
             .condition_expression(
@@ -68,18 +68,13 @@ impl IdempotencyStore for DynamoStore {
             put = put.item(PAYLOAD_HASH, AttributeValue::S(hash.clone()));
         }
         let old = match put.send().await {
-            Ok(_) => return Ok(IdempotencyClaim::Acquired),
+            Ok(_) => return Ok(IdempotencyClaim::Acquired { token }),
             Err(e) => match classify(e) {
                 ErrorKind::ConditionFailed(Some(old)) => old,
                 // The condition failed but the engine did not return the record: read it.
-                ErrorKind::ConditionFailed(None) => {
-                    self.read_record(&request.key).await?.ok_or_else(|| {
-                        StoreError::Unavailable(format!(
-                            "{NAME} {} vanished during its claim",
-                            request.key
-                        ))
-                    })?
-                }
+                ErrorKind::ConditionFailed(None) => self.read_record(&request.key).await?.ok_or_else(|| {
+                    StoreError::Unavailable(format!("{NAME} {} vanished during its claim", request.key))
+                })?,
                 other => return Err(other.into_store_error(NAME, &request.key)),
             },
         };
@@ -89,9 +84,7 @@ impl IdempotencyStore for DynamoStore {
             return Ok(IdempotencyClaim::PayloadMismatch);
         }
         if string(&old, STATUS).as_deref() == Some(COMPLETED) {
-            return Ok(IdempotencyClaim::Completed {
-                result: string(&old, RESULT),
-            });
+            return Ok(IdempotencyClaim::Completed { result: string(&old, RESULT) });
         }
         let until = read_number(&old, IN_PROGRESS_UNTIL)
             .and_then(|ms| i64::try_from(ms).ok())
@@ -103,6 +96,7 @@ impl IdempotencyStore for DynamoStore {
     async fn complete(
         &self,
         key_str: &str,
+        token: &str,
         result: Option<&str>,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
@@ -113,45 +107,55 @@ impl IdempotencyStore for DynamoStore {
             .table_name(&self.table)
             .key(PK, pk)
             .key(SK, sk)
-            .condition_expression("attribute_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
+            .condition_expression("#status = :in_progress AND #owner = :token")
             .expression_attribute_names("#status", STATUS)
+            .expression_attribute_names("#owner", OWNER)
             .expression_attribute_names("#expires", TTL_ATTRIBUTE)
+            .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.into()))
+            .expression_attribute_values(":token", AttributeValue::S(token.to_owned()))
             .expression_attribute_values(":completed", AttributeValue::S(COMPLETED.into()))
-            .expression_attribute_values(":expires", number(epoch_seconds(expires_at)));
+            .expression_attribute_values(":expires", number(epoch_seconds(expires_at)))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         update = match result {
             Some(r) => update
-                .update_expression(
-                    "SET #status = :completed, #expires = :expires, #result = :result",
-                )
+                .update_expression("SET #status = :completed, #expires = :expires, #result = :result")
                 .expression_attribute_names("#result", RESULT)
                 .expression_attribute_values(":result", AttributeValue::S(r.to_owned())),
             None => update.update_expression("SET #status = :completed, #expires = :expires"),
         };
-        update
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| match classify(e) {
-                ErrorKind::ConditionFailed(_) => StoreError::NotFound {
-                    entity: NAME,
-                    id: key_str.to_owned(),
-                },
-                other => other.into_store_error(NAME, key_str),
-            })
+        update.send().await.map(|_| ()).map_err(|e| lost_lock(classify(e), key_str))
     }
 
-    async fn release(&self, key_str: &str) -> Result<(), StoreError> {
+    async fn release(&self, key_str: &str, token: &str) -> Result<(), StoreError> {
         let (pk, sk) = key(key_str);
         self.client
             .delete_item()
             .table_name(&self.table)
             .key(PK, pk)
             .key(SK, sk)
+            .condition_expression("#status = :in_progress AND #owner = :token")
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_names("#owner", OWNER)
+            .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.into()))
+            .expression_attribute_values(":token", AttributeValue::S(token.to_owned()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| classify(e).into_store_error(NAME, key_str))
+            .map_err(|e| lost_lock(classify(e), key_str))
+    }
+}
+
+/// The lock was gone (never claimed, expired and deleted) or taken over by another attempt.
+fn lost_lock(kind: ErrorKind, key_str: &str) -> StoreError {
+    match kind {
+        ErrorKind::ConditionFailed(None) => StoreError::NotFound { entity: NAME, id: key_str.to_owned() },
+        ErrorKind::ConditionFailed(Some(_)) => StoreError::Conflict {
+            entity: NAME,
+            id: key_str.to_owned(),
+            detail: "another attempt holds or finished it".into(),
+        },
+        other => other.into_store_error(NAME, key_str),
     }
 }
 

@@ -25,20 +25,26 @@ fn log_sort_key(at: Timestamp) -> String {
     format!("LOG#{}", sortable(at))
 }
 
+/// Entries are immutable and uniquely keyed, so writing one twice stores it once.
+fn log_item(entry: &MessageLogEntry) -> Result<Item, StoreError> {
+    let corrupt =
+        |e: serde_dynamo::Error| StoreError::Corrupt { entity: NAME, id: entry.id.clone(), reason: e.to_string() };
+    let mut item: Item = serde_dynamo::to_item(entry).map_err(corrupt)?;
+    item.insert(PK.into(), AttributeValue::S(partition(entry)));
+    item.insert(SK.into(), AttributeValue::S(format!("{}#{}", log_sort_key(entry.at), entry.id)));
+    item.insert("Entity".into(), AttributeValue::S(NAME.into()));
+    check_size(NAME, &item, &entry.id)?;
+    Ok(item)
+}
+
 #[async_trait]
 impl MessageLogStore for DynamoStore {
     async fn append_message(&self, entry: &MessageLogEntry) -> Result<(), StoreError> {
-        let corrupt = |e: serde_dynamo::Error| StoreError::Corrupt {
-            entity: NAME,
-            id: entry.id.clone(),
-            reason: e.to_string(),
-        };
+        let corrupt =
+            |e: serde_dynamo::Error| StoreError::Corrupt { entity: NAME, id: entry.id.clone(), reason: e.to_string() };
         let mut item: Item = serde_dynamo::to_item(entry).map_err(corrupt)?;
         item.insert(PK.into(), AttributeValue::S(partition(entry)));
-        item.insert(
-            SK.into(),
-            AttributeValue::S(format!("{}#{}", log_sort_key(entry.at), entry.id)),
-        );
+        item.insert(SK.into(), AttributeValue::S(format!("{}#{}", log_sort_key(entry.at), entry.id)));
         item.insert("Entity".into(), AttributeValue::S(NAME.into()));
         check_size(NAME, &item, &entry.id)?;
         let result = self
@@ -60,6 +66,11 @@ impl MessageLogStore for DynamoStore {
         }
     }
 
+    async fn append_messages(&self, entries: &[MessageLogEntry]) -> Result<(), StoreError> {
+        let items = entries.iter().map(log_item).collect::<Result<Vec<_>, _>>()?;
+        self.put_all(NAME, items).await
+    }
+
     async fn client_messages(
         &self,
         client: &ClientId,
@@ -74,17 +85,11 @@ impl MessageLogStore for DynamoStore {
             partition: format!("CLIENT#{client}"),
             sort: SortCondition::Between(log_sort_key(from), log_sort_key(until)),
         };
-        let (items, next) = self
-            .query_items(&q, page.effective_limit(), page.cursor.as_ref())
-            .await?;
+        let (items, next) = self.query_items(&q, page.effective_limit(), page.cursor.as_ref()).await?;
         let entries = items
             .into_iter()
             .map(|item| {
-                let id = item
-                    .get(SK)
-                    .and_then(|v| v.as_s().ok())
-                    .cloned()
-                    .unwrap_or_default();
+                let id = item.get(SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
                 serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt {
                     entity: NAME,
                     id,
@@ -92,9 +97,6 @@ impl MessageLogStore for DynamoStore {
                 })
             })
             .collect::<Result<Vec<MessageLogEntry>, _>>()?;
-        Ok(Page {
-            items: entries,
-            next,
-        })
+        Ok(Page { items: entries, next })
     }
 }

@@ -1,6 +1,7 @@
 //! The one Store implementation: a single DynamoDB table (see `docs/data-model.md`). The same code
 //! runs against AWS, AWS's DynamoDB Local and the embedded dynoxide engine.
 
+mod batch;
 mod clients;
 pub mod cursor;
 mod entities;
@@ -36,14 +37,19 @@ pub const MAX_ITEM_BYTES: usize = 400 * 1024;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// Items per request when a method reads a whole collection.
+    read_page_size: u32,
 }
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        DynamoStore {
-            client,
-            table: table.into(),
-        }
+        DynamoStore { client, table: table.into(), read_page_size: 1_000 }
+    }
+
+    /// Reads whole collections in smaller pages (tests use it to cross page boundaries).
+    pub fn with_read_page_size(mut self, items: u32) -> Self {
+        self.read_page_size = items.max(1);
+        self
     }
 
     pub fn table(&self) -> &str {
@@ -62,31 +68,16 @@ impl DynamoStore {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(Versioned {
-                value: entity.clone(),
-                version: 1,
-            }),
+            Ok(_) => Ok(Versioned { value: entity.clone(), version: 1 }),
             Err(e) => Err(match classify(e) {
-                ErrorKind::ConditionFailed(_) => StoreError::AlreadyExists {
-                    entity: E::NAME,
-                    id: entity.id(),
-                },
+                ErrorKind::ConditionFailed(_) => StoreError::AlreadyExists { entity: E::NAME, id: entity.id() },
                 other => other.into_store_error(E::NAME, &entity.id()),
             }),
         }
     }
 
-    async fn get_entity<E: Entity>(
-        &self,
-        keys: (String, String),
-        id: &str,
-    ) -> Result<Versioned<E>, StoreError> {
-        self.find_entity(keys, id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: E::NAME,
-                id: id.to_owned(),
-            })
+    async fn get_entity<E: Entity>(&self, keys: (String, String), id: &str) -> Result<Versioned<E>, StoreError> {
+        self.find_entity(keys, id).await?.ok_or_else(|| StoreError::NotFound { entity: E::NAME, id: id.to_owned() })
     }
 
     async fn find_entity<E: Entity>(
@@ -115,39 +106,8 @@ impl DynamoStore {
         expected_version: u64,
         extra_condition: Option<(&str, AttributeValue)>,
     ) -> Result<Versioned<E>, StoreError> {
-        let version = expected_version + 1;
+        let Assignment { expression, mut names, mut values } = assign_all(entity, Some(expected_version + 1))?;
         let keys = entity.keys();
-        let mut item = to_item(entity, version)?;
-        item.remove(PK);
-        item.remove(SK);
-        for preserved in E::PRESERVED {
-            item.remove(*preserved);
-        }
-        let mut names: HashMap<String, String> = HashMap::new();
-        let mut values: HashMap<String, AttributeValue> = HashMap::new();
-        let mut sets = Vec::new();
-        for (i, (name, value)) in item.into_iter().enumerate() {
-            names.insert(format!("#a{i}"), name);
-            values.insert(format!(":a{i}"), value);
-            sets.push(format!("#a{i} = :a{i}"));
-        }
-        let mut removes = Vec::new();
-        for (present, attrs) in [
-            (keys.gsi1.is_some(), [GSI1_PK, GSI1_SK]),
-            (keys.gsi2.is_some(), [GSI2_PK, GSI2_SK]),
-        ] {
-            if !present {
-                for (j, attr) in attrs.iter().enumerate() {
-                    let placeholder = format!("#r{}{j}", removes.len());
-                    names.insert(placeholder.clone(), (*attr).to_owned());
-                    removes.push(placeholder);
-                }
-            }
-        }
-        let mut expression = format!("SET {}", sets.join(", "));
-        if !removes.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
-        }
         names.insert("#version".into(), VERSION.into());
         values.insert(":expected".into(), number(expected_version));
         let mut condition = "#version = :expected".to_owned();
@@ -173,37 +133,20 @@ impl DynamoStore {
         match result {
             Ok(output) => match output.attributes {
                 Some(item) => from_item(item),
-                None => Err(StoreError::Unavailable(format!(
-                    "{} update returned no attributes",
-                    E::NAME
-                ))),
+                None => Err(StoreError::Unavailable(format!("{} update returned no attributes", E::NAME))),
             },
             Err(e) => Err(match classify(e) {
-                ErrorKind::ConditionFailed(None) => StoreError::NotFound {
-                    entity: E::NAME,
-                    id: entity.id(),
-                },
-                ErrorKind::ConditionFailed(Some(old)) => {
-                    conflict::<E>(&entity.id(), expected_version, &old)
-                }
+                ErrorKind::ConditionFailed(None) => StoreError::NotFound { entity: E::NAME, id: entity.id() },
+                ErrorKind::ConditionFailed(Some(old)) => conflict::<E>(&entity.id(), expected_version, &old),
                 other => other.into_store_error(E::NAME, &entity.id()),
             }),
         }
     }
 
     /// One page of a query on the table or an index.
-    async fn query_page<E: Entity>(
-        &self,
-        q: Query<'_>,
-        page: &PageRequest,
-    ) -> Result<Page<Versioned<E>>, StoreError> {
-        let (items, next) = self
-            .query_items(&q, page.effective_limit(), page.cursor.as_ref())
-            .await?;
-        let items = items
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<Vec<_>, _>>()?;
+    async fn query_page<E: Entity>(&self, q: Query<'_>, page: &PageRequest) -> Result<Page<Versioned<E>>, StoreError> {
+        let (items, next) = self.query_items(&q, page.effective_limit(), page.cursor.as_ref()).await?;
+        let items = items.into_iter().map(from_item).collect::<Result<Vec<_>, _>>()?;
         Ok(Page { items, next })
     }
 
@@ -281,23 +224,61 @@ fn number(n: u64) -> AttributeValue {
 }
 
 fn read_number(item: &Item, attr: &str) -> Option<u64> {
-    item.get(attr)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse().ok())
+    item.get(attr).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
 }
 
 fn conflict<E: Entity>(id: &str, expected: u64, old: &Item) -> StoreError {
-    let found =
-        read_number(old, VERSION).map_or("no version".to_owned(), |v| format!("version {v}"));
+    let found = read_number(old, VERSION).map_or("no version".to_owned(), |v| format!("version {v}"));
     let mut detail = format!("expected version {expected}, found {found}");
     if let Some(state) = E::state_of(old) {
         detail.push_str(&format!(" in state {state}"));
     }
-    StoreError::Conflict {
-        entity: E::NAME,
-        id: id.to_owned(),
-        detail,
+    StoreError::Conflict { entity: E::NAME, id: id.to_owned(), detail }
+}
+
+/// An update expression that sets every attribute of an entity (but its key and the attributes it
+/// preserves) and removes the index keys it no longer has.
+struct Assignment {
+    expression: String,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+/// `version`: the version to write, or `None` to leave `Version` out of the assignment.
+fn assign_all<E: Entity>(entity: &E, version: Option<u64>) -> Result<Assignment, StoreError> {
+    let keys = entity.keys();
+    let mut item = to_item(entity, version.unwrap_or(0))?;
+    item.remove(PK);
+    item.remove(SK);
+    if version.is_none() {
+        item.remove(VERSION);
     }
+    for preserved in E::PRESERVED {
+        item.remove(*preserved);
+    }
+    let mut names = HashMap::new();
+    let mut values = HashMap::new();
+    let mut sets = Vec::new();
+    for (i, (name, value)) in item.into_iter().enumerate() {
+        names.insert(format!("#a{i}"), name);
+        values.insert(format!(":a{i}"), value);
+        sets.push(format!("#a{i} = :a{i}"));
+    }
+    let mut removes = Vec::new();
+    for (present, attrs) in [(keys.gsi1.is_some(), [GSI1_PK, GSI1_SK]), (keys.gsi2.is_some(), [GSI2_PK, GSI2_SK])] {
+        if !present {
+            for attr in attrs {
+                let placeholder = format!("#r{}", removes.len());
+                names.insert(placeholder.clone(), attr.to_owned());
+                removes.push(placeholder);
+            }
+        }
+    }
+    let mut expression = format!("SET {}", sets.join(", "));
+    if !removes.is_empty() {
+        expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+    }
+    Ok(Assignment { expression, names, values })
 }
 
 /// The entity's attributes plus its keys, version and kind.
@@ -326,16 +307,8 @@ fn to_item<E: Entity>(entity: &E, version: u64) -> Result<Item, StoreError> {
 
 fn from_item<E: Entity + DeserializeOwned>(item: Item) -> Result<Versioned<E>, StoreError> {
     let describe = |item: &Item| {
-        let pk = item
-            .get(PK)
-            .and_then(|v| v.as_s().ok())
-            .cloned()
-            .unwrap_or_default();
-        let sk = item
-            .get(SK)
-            .and_then(|v| v.as_s().ok())
-            .cloned()
-            .unwrap_or_default();
+        let pk = item.get(PK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+        let sk = item.get(SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
         format!("{pk}/{sk}")
     };
     let version = read_number(&item, VERSION).ok_or_else(|| StoreError::Corrupt {
@@ -356,21 +329,14 @@ fn from_item<E: Entity + DeserializeOwned>(item: Item) -> Result<Versioned<E>, S
 fn check_size(entity: &'static str, item: &Item, id: &str) -> Result<(), StoreError> {
     let size = item_size(item);
     if size > MAX_ITEM_BYTES {
-        return Err(StoreError::ItemTooLarge {
-            entity,
-            id: id.to_owned(),
-            size,
-            limit: MAX_ITEM_BYTES,
-        });
+        return Err(StoreError::ItemTooLarge { entity, id: id.to_owned(), size, limit: MAX_ITEM_BYTES });
     }
     Ok(())
 }
 
 /// DynamoDB's item size: attribute names plus values, as its documentation counts them.
 pub fn item_size(item: &Item) -> usize {
-    item.iter()
-        .map(|(name, value)| name.len() + value_size(value))
-        .sum()
+    item.iter().map(|(name, value)| name.len() + value_size(value)).sum()
 }
 
 fn value_size(v: &AttributeValue) -> usize {
@@ -380,12 +346,7 @@ fn value_size(v: &AttributeValue) -> usize {
         AttributeValue::B(b) => b.as_ref().len(),
         AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
         AttributeValue::L(list) => 3 + list.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
-        AttributeValue::M(map) => {
-            3 + map
-                .iter()
-                .map(|(k, v)| 1 + k.len() + value_size(v))
-                .sum::<usize>()
-        }
+        AttributeValue::M(map) => 3 + map.iter().map(|(k, v)| 1 + k.len() + value_size(v)).sum::<usize>(),
         AttributeValue::Ss(set) => set.iter().map(String::len).sum(),
         AttributeValue::Ns(set) => set.iter().map(|n| n.len().div_ceil(2) + 1).sum(),
         AttributeValue::Bs(set) => set.iter().map(|b| b.as_ref().len()).sum(),

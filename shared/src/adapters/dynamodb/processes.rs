@@ -1,24 +1,20 @@
 //! Processes and their per-client trackers: one item collection per process.
 
 use super::entities::{
-    Entity, PROCESS_LIST, TRACKER_PREFIX, open_tracker_list, process_key,
+    Entity, PROCESS_LIST, TRACKER_PREFIX, client_trackers_partition, open_tracker_list, process_key,
     processes_of_stock_partition, tracker_key,
 };
-use super::errors::classify;
-use super::{DynamoStore, Query, SortCondition, from_item, table, to_item};
+use super::{Assignment, DynamoStore, Query, SortCondition, VERSION, assign_all, from_item, number, table};
 use crate::domain::ids::{ClientId, ProcessId, StockId};
 use crate::domain::process::Process;
 use crate::domain::tracker::{Tracker, TrackerState};
 use crate::ports::store::{Page, PageRequest, ProcessStore, StoreError, TrackerStore, Versioned};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
-use std::collections::HashMap;
-use std::time::Duration;
-
-/// BatchWriteItem takes at most 25 requests.
-const BATCH: usize = 25;
-/// Attempts at the items DynamoDB leaves unprocessed under throttling, with doubling pauses.
-const BATCH_ATTEMPTS: u32 = 8;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
+use table::{PK, SK};
 
 #[async_trait]
 impl ProcessStore for DynamoStore {
@@ -30,23 +26,12 @@ impl ProcessStore for DynamoStore {
         self.get_entity(process_key(id), id.as_str()).await
     }
 
-    async fn update_process(
-        &self,
-        process: &Process,
-        expected_version: u64,
-    ) -> Result<Versioned<Process>, StoreError> {
+    async fn update_process(&self, process: &Process, expected_version: u64) -> Result<Versioned<Process>, StoreError> {
         self.update_entity(process, expected_version, None).await
     }
 
-    async fn list_processes(
-        &self,
-        page: &PageRequest,
-    ) -> Result<Page<Versioned<Process>>, StoreError> {
-        let q = Query {
-            index: Some(table::GSI1),
-            partition: PROCESS_LIST.into(),
-            sort: SortCondition::Any,
-        };
+    async fn list_processes(&self, page: &PageRequest) -> Result<Page<Versioned<Process>>, StoreError> {
+        let q = Query { index: Some(table::GSI1), partition: PROCESS_LIST.into(), sort: SortCondition::Any };
         self.query_page(q, page).await
     }
 
@@ -70,36 +55,37 @@ impl TrackerStore for DynamoStore {
         self.create_entity(tracker).await
     }
 
-    async fn put_trackers(&self, trackers: &[Tracker]) -> Result<(), StoreError> {
-        for chunk in trackers.chunks(BATCH) {
-            let requests = chunk
-                .iter()
-                .map(|t| {
-                    let put = PutRequest::builder()
-                        .set_item(Some(to_item(t, 1)?))
-                        .build()
-                        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-                    Ok(WriteRequest::builder().put_request(put).build())
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            self.batch_write(requests).await?;
+    async fn save_draft_trackers(
+        &self,
+        process: &ProcessId,
+        expected_process_version: u64,
+        trackers: &[Tracker],
+    ) -> Result<(), StoreError> {
+        if let Some(stray) = trackers.iter().find(|t| &t.process_id != process) {
+            return Err(StoreError::Conflict {
+                entity: Tracker::NAME,
+                id: stray.id(),
+                detail: format!("belongs to another process than {process}"),
+            });
+        }
+        for chunk in trackers.chunks(TRANSACTION - 1) {
+            let mut items = vec![draft_check(&self.table, process, expected_process_version)?];
+            for tracker in chunk {
+                items.push(replace_pending(&self.table, tracker)?);
+            }
+            let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+            if let Err(err) = result {
+                return Err(draft_save_error(err, process, expected_process_version, chunk));
+            }
         }
         Ok(())
     }
 
-    async fn get_tracker(
-        &self,
-        process: &ProcessId,
-        client: &ClientId,
-    ) -> Result<Versioned<Tracker>, StoreError> {
-        self.get_entity(tracker_key(process, client), &format!("{process}/{client}"))
-            .await
+    async fn get_tracker(&self, process: &ProcessId, client: &ClientId) -> Result<Versioned<Tracker>, StoreError> {
+        self.get_entity(tracker_key(process, client), &format!("{process}/{client}")).await
     }
 
-    async fn trackers_of_process(
-        &self,
-        process: &ProcessId,
-    ) -> Result<Vec<Versioned<Tracker>>, StoreError> {
+    async fn trackers_of_process(&self, process: &ProcessId) -> Result<Vec<Versioned<Tracker>>, StoreError> {
         let q = Query {
             index: None,
             partition: process_key(process).0,
@@ -108,7 +94,7 @@ impl TrackerStore for DynamoStore {
         let mut all = Vec::new();
         let mut cursor = None;
         loop {
-            let (items, next) = self.query_items(&q, 1_000, cursor.as_ref()).await?;
+            let (items, next) = self.query_items(&q, self.read_page_size, cursor.as_ref()).await?;
             for item in items {
                 all.push(from_item(item)?);
             }
@@ -126,8 +112,20 @@ impl TrackerStore for DynamoStore {
         expected_version: u64,
     ) -> Result<Versioned<Tracker>, StoreError> {
         let state = AttributeValue::S(expected_state.as_str().to_owned());
-        self.update_entity(tracker, expected_version, Some(("state", state)))
-            .await
+        self.update_entity(tracker, expected_version, Some(("state", state))).await
+    }
+
+    async fn trackers_of_client(
+        &self,
+        client: &ClientId,
+        page: &PageRequest,
+    ) -> Result<Page<Versioned<Tracker>>, StoreError> {
+        let q = Query {
+            index: Some(table::GSI2),
+            partition: client_trackers_partition(client),
+            sort: SortCondition::BeginsWith(TRACKER_PREFIX.into()),
+        };
+        self.query_page(q, page).await
     }
 
     async fn trackers_in_state(
@@ -135,43 +133,77 @@ impl TrackerStore for DynamoStore {
         state: TrackerState,
         page: &PageRequest,
     ) -> Result<Page<Versioned<Tracker>>, StoreError> {
-        let q = Query {
-            index: Some(table::GSI1),
-            partition: open_tracker_list(state),
-            sort: SortCondition::Any,
-        };
+        let q = Query { index: Some(table::GSI1), partition: open_tracker_list(state), sort: SortCondition::Any };
         self.query_page(q, page).await
     }
 }
 
-impl DynamoStore {
-    /// Writes up to 25 requests, retrying what DynamoDB leaves unprocessed.
-    async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
-        let mut pending: HashMap<String, Vec<WriteRequest>> =
-            HashMap::from([(self.table.clone(), requests)]);
-        for attempt in 0..BATCH_ATTEMPTS {
-            let output = self
-                .client
-                .batch_write_item()
-                .set_request_items(Some(pending))
-                .send()
-                .await
-                .map_err(|e| classify(e).into_store_error(Tracker::NAME, "batch"))?;
-            pending = output.unprocessed_items.unwrap_or_default();
-            pending.retain(|_, v| !v.is_empty());
-            if pending.is_empty() {
-                return Ok(());
+/// TransactWriteItems takes at most 100 items.
+const TRANSACTION: usize = 100;
+
+fn draft_check(table: &str, process: &ProcessId, version: u64) -> Result<TransactWriteItem, StoreError> {
+    let (pk, sk) = process_key(process);
+    let check = ConditionCheck::builder()
+        .table_name(table)
+        .key(PK, AttributeValue::S(pk))
+        .key(SK, AttributeValue::S(sk))
+        .condition_expression("#state = :draft AND #version = :version")
+        .expression_attribute_names("#state", "state")
+        .expression_attribute_names("#version", VERSION)
+        .expression_attribute_values(":draft", AttributeValue::S("draft".into()))
+        .expression_attribute_values(":version", number(version))
+        .build()
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    Ok(TransactWriteItem::builder().condition_check(check).build())
+}
+
+/// Creates the tracker or replaces it while it is still pending; its version only ever grows.
+fn replace_pending(table: &str, tracker: &Tracker) -> Result<TransactWriteItem, StoreError> {
+    let (pk, sk) = tracker_key(&tracker.process_id, &tracker.client_id);
+    let Assignment { expression, names, values } = assign_all(tracker, None)?;
+    let update = Update::builder()
+        .table_name(table)
+        .key(PK, AttributeValue::S(pk))
+        .key(SK, AttributeValue::S(sk))
+        .update_expression(format!("{expression} ADD #version :one"))
+        .condition_expression("attribute_not_exists(#pk) OR #state = :pending")
+        .set_expression_attribute_names(Some(names))
+        .expression_attribute_names("#version", VERSION)
+        .expression_attribute_names("#pk", PK)
+        .expression_attribute_names("#state", "state")
+        .set_expression_attribute_values(Some(values))
+        .expression_attribute_values(":one", number(1))
+        .expression_attribute_values(":pending", AttributeValue::S(TrackerState::Pending.as_str().into()))
+        .build()
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    Ok(TransactWriteItem::builder().update(update).build())
+}
+
+/// Says which condition of a draft save failed: the process (item 0) or a tracker.
+fn draft_save_error(
+    err: SdkError<TransactWriteItemsError, HttpResponse>,
+    process: &ProcessId,
+    version: u64,
+    chunk: &[Tracker],
+) -> StoreError {
+    if let SdkError::ServiceError(service) = &err
+        && let TransactWriteItemsError::TransactionCanceledException(cancelled) = service.err()
+    {
+        let failed = cancelled.cancellation_reasons().iter().position(|r| r.code() == Some("ConditionalCheckFailed"));
+        match failed {
+            Some(0) => {
+                return StoreError::Conflict {
+                    entity: Process::NAME,
+                    id: process.to_string(),
+                    detail: format!("is no longer a draft at version {version}"),
+                };
             }
-            let left: usize = pending.values().map(Vec::len).sum();
-            tracing::warn!(
-                attempt,
-                left,
-                "DynamoDB left batch items unprocessed; retrying"
-            );
-            tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+            Some(i) => {
+                let id = chunk.get(i - 1).map(Entity::id).unwrap_or_default();
+                return StoreError::Conflict { entity: Tracker::NAME, id, detail: "has moved on from pending".into() };
+            }
+            None => {}
         }
-        Err(StoreError::Unavailable(format!(
-            "DynamoDB left items unprocessed after {BATCH_ATTEMPTS} attempts"
-        )))
     }
+    StoreError::Unavailable(DisplayErrorContext(err).to_string())
 }

@@ -3,8 +3,8 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TableDescription, TableStatus, TimeToLiveSpecification,
 };
 use std::time::Duration;
 
@@ -45,16 +45,8 @@ pub const TABLE: TableDefinition = TableDefinition {
     sort_key: SK,
     string_attributes: &[PK, SK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK],
     indexes: &[
-        IndexDefinition {
-            name: GSI1,
-            partition_key: GSI1_PK,
-            sort_key: GSI1_SK,
-        },
-        IndexDefinition {
-            name: GSI2,
-            partition_key: GSI2_PK,
-            sort_key: GSI2_SK,
-        },
+        IndexDefinition { name: GSI1, partition_key: GSI1_PK, sort_key: GSI1_SK },
+        IndexDefinition { name: GSI2, partition_key: GSI2_PK, sort_key: GSI2_SK },
     ],
     ttl_attribute: TTL_ATTRIBUTE,
     pay_per_request: true,
@@ -68,30 +60,53 @@ pub struct CreateTableError {
 }
 
 impl TableDefinition {
-    /// Creates the table (for the devserver and tests; in AWS the SAM template does) and waits until
-    /// it is active. An existing table is left as it is.
-    pub async fn create(&self, client: &Client, table: &str) -> Result<(), CreateTableError> {
-        let fail = |reason: String| CreateTableError {
-            table: table.to_owned(),
-            reason,
+    /// How an existing table's keys and indexes differ from this definition.
+    pub fn differences(&self, table: &TableDescription) -> Vec<String> {
+        fn keys(schema: &[KeySchemaElement]) -> Vec<(String, String)> {
+            schema.iter().map(|k| (k.attribute_name().to_owned(), k.key_type().as_str().to_owned())).collect()
+        }
+        let pair = |hash: &str, range: &str| {
+            vec![(hash.to_owned(), "HASH".to_owned()), (range.to_owned(), "RANGE".to_owned())]
         };
+        let mut out = Vec::new();
+        if keys(table.key_schema()) != pair(self.partition_key, self.sort_key) {
+            out.push(format!("key schema {:?}", keys(table.key_schema())));
+        }
+        let indexes = table.global_secondary_indexes();
+        for index in self.indexes {
+            match indexes.iter().find(|i| i.index_name() == Some(index.name)) {
+                None => out.push(format!("index {} is missing", index.name)),
+                Some(found) if keys(found.key_schema()) != pair(index.partition_key, index.sort_key) => {
+                    out.push(format!("index {} has keys {:?}", index.name, keys(found.key_schema())))
+                }
+                Some(_) => {}
+            }
+        }
+        out
+    }
+
+    /// Creates the table (for the devserver and tests; in AWS the SAM template does) and waits until
+    /// it is active. An existing table of this layout is left as it is; one of another layout (a data
+    /// file from an older version) is refused, naming the differences.
+    pub async fn create(&self, client: &Client, table: &str) -> Result<(), CreateTableError> {
+        let fail = |reason: String| CreateTableError { table: table.to_owned(), reason };
+        if let Ok(existing) = client.describe_table().table_name(table).send().await {
+            let differences = existing.table().map(|t| self.differences(t)).unwrap_or_default();
+            return if differences.is_empty() {
+                Ok(())
+            } else {
+                Err(fail(format!("it exists with another layout: {}", differences.join("; "))))
+            };
+        }
         let key = |name: &str, key_type: KeyType| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(key_type)
-                .build()
-                .map_err(|e| fail(e.to_string()))
+            KeySchemaElement::builder().attribute_name(name).key_type(key_type).build().map_err(|e| fail(e.to_string()))
         };
         let mut request = client
             .create_table()
             .table_name(table)
             .key_schema(key(self.partition_key, KeyType::Hash)?)
             .key_schema(key(self.sort_key, KeyType::Range)?)
-            .billing_mode(if self.pay_per_request {
-                BillingMode::PayPerRequest
-            } else {
-                BillingMode::Provisioned
-            });
+            .billing_mode(if self.pay_per_request { BillingMode::PayPerRequest } else { BillingMode::Provisioned });
         for name in self.string_attributes {
             let def = AttributeDefinition::builder()
                 .attribute_name(*name)
@@ -105,27 +120,18 @@ impl TableDefinition {
                 .index_name(index.name)
                 .key_schema(key(index.partition_key, KeyType::Hash)?)
                 .key_schema(key(index.sort_key, KeyType::Range)?)
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
                 .build()
                 .map_err(|e| fail(e.to_string()))?;
             request = request.global_secondary_indexes(gsi);
         }
         match request.send().await {
             Ok(_) => {}
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_in_use_exception()) =>
-            {
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {
                 return Ok(());
             }
             Err(e) => {
-                return Err(fail(
-                    aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string(),
-                ));
+                return Err(fail(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()));
             }
         }
         for _ in 0..100 {
@@ -147,9 +153,7 @@ impl TableDefinition {
                     .time_to_live_specification(ttl)
                     .send()
                     .await
-                    .map_err(|e| {
-                        fail(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())
-                    })?;
+                    .map_err(|e| fail(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()))?;
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
