@@ -5,6 +5,9 @@
 //! implementations live in [`adapters`].
 
 pub mod adapters;
+pub mod app;
+pub mod config;
 pub mod domain;
+pub mod http;
 pub mod ports;
 pub mod telegram;

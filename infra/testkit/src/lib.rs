@@ -1,5 +1,8 @@
-//! What tests share: the store engines the suites run on. `cargo xtask test` starts AWS's DynamoDB
-//! Local once and exports its endpoint; the embedded engine starts in-process per test.
+//! What tests share: the store engines the suites run on, and a fake Telegram Bot API server
+//! ([`fake_telegram`]). `cargo xtask test` starts AWS's DynamoDB Local once and exports its
+//! endpoint; the embedded engine starts in-process per test.
+
+pub mod fake_telegram;
 
 use embedded_store::EmbeddedDynamo;
 use std::fmt;
@@ -44,21 +47,11 @@ pub async fn engine(engine: Engine) -> Option<EngineHandle> {
                 Ok(e) => e,
                 Err(e) => panic!("starting the embedded engine: {e}"),
             };
-            Some(EngineHandle {
-                engine,
-                client: embedded.client(),
-                table,
-                _embedded: Some(embedded),
-            })
+            Some(EngineHandle { engine, client: embedded.client(), table, _embedded: Some(embedded) })
         }
         Engine::DynamoDbLocal => {
             let endpoint = std::env::var(DYNAMODB_LOCAL_ENDPOINT_ENV).ok()?;
-            Some(EngineHandle {
-                engine,
-                client: embedded_store::local_client(&endpoint),
-                table,
-                _embedded: None,
-            })
+            Some(EngineHandle { engine, client: embedded_store::local_client(&endpoint), table, _embedded: None })
         }
     }
 }
@@ -66,9 +59,5 @@ pub async fn engine(engine: Engine) -> Option<EngineHandle> {
 /// A name unique within this machine's test run: prefix, process id, a counter.
 pub fn unique_name(prefix: &str) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "{prefix}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
+    format!("{prefix}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
 }

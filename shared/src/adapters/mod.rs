@@ -1,3 +1,4 @@
 //! Production implementations of the ports.
 
 pub mod dynamodb;
+pub mod telegram;

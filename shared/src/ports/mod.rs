@@ -2,4 +2,6 @@
 //! [`crate::adapters`] and only the fakes tests need.
 
 pub mod clock;
+pub mod messenger;
+pub mod pacer;
 pub mod store;

@@ -4,12 +4,14 @@
 
 use crate::domain::client::{ChatBinding, Client};
 use crate::domain::ids::{ChatId, ClientId, ProcessId, StaffId, StockId};
+use crate::domain::link_code::LinkCode;
 use crate::domain::message_log::MessageLogEntry;
 use crate::domain::process::Process;
 use crate::domain::staff::Staff;
 use crate::domain::stock::Stock;
 use crate::domain::time::Timestamp;
 use crate::domain::tracker::{Tracker, TrackerState};
+use crate::ports::pacer::PaceStore;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -236,13 +238,41 @@ pub trait IdempotencyStore: Send + Sync {
     async fn release(&self, key: &str, token: &str) -> Result<(), StoreError>;
 }
 
+#[async_trait]
+pub trait LinkCodeStore: Send + Sync {
+    async fn create_link_code(
+        &self,
+        code: &LinkCode,
+        client: &ClientId,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Takes a code, once: the client it links, or `None` when it is unknown, used or expired.
+    async fn redeem_link_code(&self, code: &LinkCode, now: Timestamp) -> Result<Option<ClientId>, StoreError>;
+}
+
 /// Everything the use cases store, as one bound.
 pub trait Store:
-    StaffStore + ClientStore + StockStore + ProcessStore + TrackerStore + MessageLogStore + IdempotencyStore
+    StaffStore
+    + ClientStore
+    + StockStore
+    + ProcessStore
+    + TrackerStore
+    + MessageLogStore
+    + IdempotencyStore
+    + LinkCodeStore
+    + PaceStore
 {
 }
 
 impl<T> Store for T where
-    T: StaffStore + ClientStore + StockStore + ProcessStore + TrackerStore + MessageLogStore + IdempotencyStore
+    T: StaffStore
+        + ClientStore
+        + StockStore
+        + ProcessStore
+        + TrackerStore
+        + MessageLogStore
+        + IdempotencyStore
+        + LinkCodeStore
+        + PaceStore
 {
 }

@@ -7,7 +7,9 @@ pub mod cursor;
 mod entities;
 mod errors;
 mod idempotency;
+mod link_codes;
 mod messages;
+mod pacing;
 mod processes;
 pub mod table;
 

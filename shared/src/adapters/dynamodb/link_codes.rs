@@ -1,0 +1,84 @@
+//! One-time link codes: `LINKCODE#<code>`, taken by a conditional delete so that a code links at
+//! most one group, and never after it expired (TTL deletion is lazy).
+
+use super::errors::{ErrorKind, classify};
+use super::{DynamoStore, number, table};
+use crate::domain::ids::ClientId;
+use crate::domain::link_code::LinkCode;
+use crate::domain::time::Timestamp;
+use crate::ports::store::{LinkCodeStore, StoreError};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use table::{PK, SK, TTL_ATTRIBUTE};
+
+const NAME: &str = "link code";
+const CLIENT: &str = "ClientId";
+
+fn key(code: &LinkCode) -> (AttributeValue, AttributeValue) {
+    (AttributeValue::S(format!("LINKCODE#{code}")), AttributeValue::S("#LINKCODE".into()))
+}
+
+fn seconds(t: Timestamp) -> u64 {
+    u64::try_from(t.timestamp()).unwrap_or(0)
+}
+
+#[async_trait]
+impl LinkCodeStore for DynamoStore {
+    async fn create_link_code(
+        &self,
+        code: &LinkCode,
+        client: &ClientId,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (pk, sk) = key(code);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item(PK, pk)
+            .item(SK, sk)
+            .item("Entity", AttributeValue::S("link_code".into()))
+            .item(CLIENT, AttributeValue::S(client.to_string()))
+            .item(TTL_ATTRIBUTE, number(seconds(expires_at)))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| match classify(e) {
+                ErrorKind::ConditionFailed(_) => StoreError::AlreadyExists { entity: NAME, id: code.to_string() },
+                other => other.into_store_error(NAME, code.as_str()),
+            })
+    }
+
+    async fn redeem_link_code(&self, code: &LinkCode, now: Timestamp) -> Result<Option<ClientId>, StoreError> {
+        let (pk, sk) = key(code);
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, pk)
+            .key(SK, sk)
+            .condition_expression("#expires >= :now")
+            .expression_attribute_names("#expires", TTL_ATTRIBUTE)
+            .expression_attribute_values(":now", number(seconds(now)))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await;
+        let old = match result {
+            Ok(output) => output.attributes,
+            Err(e) => match classify(e) {
+                // Unknown codes fail the condition too (no attribute to compare).
+                ErrorKind::ConditionFailed(_) => return Ok(None),
+                other => return Err(other.into_store_error(NAME, code.as_str())),
+            },
+        };
+        let Some(owner) = old.as_ref().and_then(|item| item.get(CLIENT)).and_then(|v| v.as_s().ok()) else {
+            return Ok(None);
+        };
+        owner.parse().map(Some).map_err(|e: crate::domain::ids::IdError| StoreError::Corrupt {
+            entity: NAME,
+            id: code.to_string(),
+            reason: e.to_string(),
+        })
+    }
+}

@@ -1,0 +1,253 @@
+//! Sending: every message to Telegram goes through here. It keeps Telegram's limits across every
+//! sender (pace buckets in the store), honours `retry_after`, retries Telegram's and the network's
+//! passing failures with jittered backoff, follows a group that became a supergroup, stops sending
+//! to a chat that removed the bot, splits long texts, and logs what was sent.
+
+use super::App;
+use crate::domain::client::ChatBinding;
+use crate::domain::ids::{ChatId, ClientId, ProcessId};
+use crate::domain::message_log::{Direction, MessageLogEntry};
+use crate::domain::templates;
+use crate::domain::time::Timestamp;
+use crate::ports::messenger::OutgoingMessage;
+use crate::ports::store::StoreError;
+use crate::telegram::error::TelegramError;
+use crate::telegram::html::{MESSAGE_LIMIT, split};
+use crate::telegram::types::{ReplyMarkup, SentMessage};
+use chrono::TimeDelta;
+use std::time::Duration;
+
+/// 429s tolerated for one message before giving up (each waits as Telegram asks).
+const MAX_THROTTLED: u32 = 20;
+/// Passing failures (5xx, network) tolerated for one message.
+const MAX_TRANSIENT: u32 = 5;
+
+/// A message to deliver, with what it is about (for the log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub chat: ChatId,
+    pub html: String,
+    pub markup: Option<ReplyMarkup>,
+    pub reply_to: Option<i64>,
+    pub client: Option<ClientId>,
+    pub process: Option<ProcessId>,
+}
+
+impl Outgoing {
+    pub fn text(chat: ChatId, html: String) -> Outgoing {
+        Outgoing { chat, html, markup: None, reply_to: None, client: None, process: None }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error(transparent)]
+    Telegram(#[from] TelegramError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl App {
+    /// Delivers a message (several, if it is long); the markup goes on the last part.
+    pub async fn deliver(&self, out: &Outgoing) -> Result<Vec<SentMessage>, DeliveryError> {
+        let parts = split(&out.html, MESSAGE_LIMIT);
+        let last = parts.len().saturating_sub(1);
+        let mut chat = out.chat;
+        let mut followed_migration = false;
+        let mut sent = Vec::with_capacity(parts.len());
+        for (i, part) in parts.into_iter().enumerate() {
+            loop {
+                let message = OutgoingMessage {
+                    chat_id: chat,
+                    html: part.clone(),
+                    markup: if i == last { out.markup.clone() } else { None },
+                    reply_to: if i == 0 { out.reply_to } else { None },
+                };
+                match self.send_paced(&message).await {
+                    Ok(s) => {
+                        self.log_outbound(out, chat, &part, s.message_id).await;
+                        sent.push(s);
+                        break;
+                    }
+                    Err(DeliveryError::Telegram(TelegramError::ChatMigrated { new_chat_id }))
+                        if !followed_migration =>
+                    {
+                        followed_migration = true;
+                        let new = ChatId(new_chat_id);
+                        self.follow_migration(chat, new).await?;
+                        chat = new;
+                    }
+                    Err(DeliveryError::Telegram(TelegramError::Forbidden { description })) => {
+                        self.chat_lost(chat).await?;
+                        return Err(TelegramError::Forbidden { description }.into());
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(sent)
+    }
+
+    /// Tells the staff group, best effort: a failure is logged, never raised.
+    pub async fn notify_staff(&self, html: String) {
+        let Some(staff) = self.config.staff_chat else {
+            tracing::warn!(notice = %html, "no staff group configured; notice not sent");
+            return;
+        };
+        let message = OutgoingMessage { chat_id: staff, html: html.clone(), markup: None, reply_to: None };
+        match self.send_paced(&message).await {
+            Ok(s) => self.log_outbound(&Outgoing::text(staff, html.clone()), staff, &html, s.message_id).await,
+            Err(e) => tracing::error!(error = %e, "could not tell the staff group"),
+        }
+    }
+
+    /// One message, sent in its paced slot, with Telegram's throttling and passing failures retried.
+    async fn send_paced(&self, message: &OutgoingMessage) -> Result<SentMessage, DeliveryError> {
+        let (mut throttled, mut transient) = (0u32, 0u32);
+        loop {
+            let at = self.pace(message.chat_id).await?;
+            sleep_until(self.pacing_clock.now(), at).await;
+            match self.messenger.send_message(message).await {
+                Ok(sent) => return Ok(sent),
+                Err(TelegramError::RetryAfter { seconds }) if throttled < MAX_THROTTLED => {
+                    throttled += 1;
+                    tracing::warn!(chat = %message.chat_id, seconds, "Telegram asked to slow down");
+                    let until = self.pacing_clock.now() + TimeDelta::seconds(i64::try_from(seconds).unwrap_or(60));
+                    // The whole bot waits: Telegram does not say which limit was hit.
+                    self.store.advance(&chat_bucket(message.chat_id), until).await?;
+                    self.store.advance(BOT_BUCKET, until).await?;
+                }
+                Err(e) if e.is_transient() && transient < MAX_TRANSIENT => {
+                    transient += 1;
+                    tracing::warn!(chat = %message.chat_id, error = %e, attempt = transient, "retrying a send");
+                    tokio::time::sleep(backoff(transient)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// The slot for the next message to `chat`: the chat's own limits first, then the bot's, and the
+    /// chat's buckets moved up to the slot actually taken.
+    async fn pace(&self, chat: ChatId) -> Result<Timestamp, StoreError> {
+        let limits = self.config.limits;
+        let now = self.pacing_clock.now();
+        let chat_key = chat_bucket(chat);
+        let mut at = self.store.reserve_slot(&chat_key, limits.per_chat, now).await?;
+        let group_key = (chat.0 < 0).then(|| format!("group:{chat}"));
+        if let Some(key) = &group_key {
+            at = self.store.reserve_slot(key, limits.per_group_minute, at).await?;
+        }
+        let slot = self.store.reserve_slot(BOT_BUCKET, limits.per_bot, at).await?;
+        if slot > at {
+            self.store.advance(&chat_key, slot + millis(limits.per_chat.interval_ms)).await?;
+        }
+        Ok(slot)
+    }
+
+    /// A group became a supergroup: its client moves to the new id (once; both halves of Telegram's
+    /// migration and a failed send can each report it).
+    pub async fn follow_migration(&self, old: ChatId, new: ChatId) -> Result<(), StoreError> {
+        for _ in 0..3 {
+            let Some(client) = self.store.client_by_chat(old).await? else {
+                return Ok(());
+            };
+            let title = client.value.chat.as_ref().and_then(|c| c.title.clone());
+            let binding = ChatBinding { chat_id: new, title, active: true };
+            match self.store.link_chat(&client.value.id, &binding, client.version).await {
+                Ok(_) => {
+                    tracing::info!(client = %client.value.id, %old, %new, "followed a group migration");
+                    self.notify_staff(templates::staff_chat_migrated(client.value.name.as_str(), old.0, new.0)).await;
+                    return Ok(());
+                }
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Conflict {
+            entity: "client",
+            id: old.to_string(),
+            detail: "kept changing during migration".into(),
+        })
+    }
+
+    /// The bot can no longer write to `chat`: its client's binding goes inactive (no more sends or
+    /// reminders) and staff are told. Repeated reports change nothing more.
+    pub async fn chat_lost(&self, chat: ChatId) -> Result<(), StoreError> {
+        for _ in 0..3 {
+            let Some(client) = self.store.client_by_chat(chat).await? else {
+                tracing::warn!(%chat, "the bot lost a chat that belongs to no client");
+                return Ok(());
+            };
+            let Some(binding) = client.value.chat.clone().filter(|b| b.active) else {
+                return Ok(());
+            };
+            let inactive = ChatBinding { active: false, ..binding };
+            match self.store.link_chat(&client.value.id, &inactive, client.version).await {
+                Ok(_) => {
+                    tracing::warn!(client = %client.value.id, %chat, "bot removed from the client's group");
+                    self.notify_staff(templates::staff_bot_removed(client.value.name.as_str(), chat.0)).await;
+                    return Ok(());
+                }
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Conflict { entity: "client", id: chat.to_string(), detail: "kept changing".into() })
+    }
+
+    async fn log_outbound(&self, out: &Outgoing, chat: ChatId, text: &str, message_id: i64) {
+        let entry = MessageLogEntry {
+            id: format!("out-{chat}-{message_id}"),
+            client_id: out.client.clone(),
+            chat_id: chat,
+            direction: Direction::Outbound,
+            text: Some(text.to_owned()),
+            file: None,
+            process_id: out.process.clone(),
+            telegram_message_id: Some(message_id),
+            at: self.clock.now(),
+        };
+        if let Err(e) = self.store.append_message(&entry).await {
+            tracing::error!(error = %e, %chat, message_id, "sent, but could not log the message");
+        }
+    }
+}
+
+const BOT_BUCKET: &str = "bot";
+
+fn chat_bucket(chat: ChatId) -> String {
+    format!("chat:{chat}")
+}
+
+fn millis(ms: u64) -> TimeDelta {
+    TimeDelta::milliseconds(i64::try_from(ms).unwrap_or(i64::MAX))
+}
+
+async fn sleep_until(now: Timestamp, at: Timestamp) {
+    if let Ok(wait) = (at - now).to_std() {
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// 200 ms, 400 ms, 800 ms … each ±50%, so retries from many senders do not land together.
+fn backoff(attempt: u32) -> Duration {
+    let base = 200u64 << attempt.saturating_sub(1).min(6);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let jitter = u64::from(nanos % 1_000); // 0..1000 → 0.5×..1.5×
+    Duration::from_millis(base / 2 + base * jitter / 1_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter() {
+        for attempt in 1..=5 {
+            let base = 200u64 << (attempt - 1);
+            let d = backoff(attempt).as_millis() as u64;
+            assert!((base / 2..=base * 3 / 2).contains(&d), "attempt {attempt}: {d} ms");
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! The webhook's use case: one Telegram update, handled at most once. The update id is claimed
+//! first (a redelivery finds it done), the inbound message is logged (the update is then durably
+//! accepted), and only then does anything happen. Business failures are logged and answered as
+//! handled: a 5xx would make Telegram retry, and a handler that keeps failing blocks the chat.
+
+use super::{App, Outgoing};
+use crate::domain::client::{ChatBinding, Client};
+use crate::domain::ids::{ChatId, TelegramUserId};
+use crate::domain::link_code::LinkCode;
+use crate::domain::message_log::{Direction, FileRef, MessageLogEntry};
+use crate::domain::templates;
+use crate::ports::store::{IdempotencyClaim, IdempotencyRequest, PageRequest, StoreError, Versioned};
+use crate::telegram::types::{CallbackQuery, ChatMemberUpdated, Message, Update, UpdateKind, User};
+use tracing::Instrument;
+
+/// What the webhook answers Telegram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookOutcome {
+    Processed,
+    /// Seen before: nothing done again.
+    Duplicate,
+    /// Not an update we act on (unparseable, unknown kind, reused id): acknowledged so Telegram does
+    /// not retry it.
+    Ignored(String),
+    /// Not durably accepted (the store failed, or another attempt holds it): Telegram should retry.
+    RetryLater(String),
+}
+
+impl App {
+    pub async fn handle_webhook(&self, body: &[u8]) -> WebhookOutcome {
+        let value: serde_json::Value = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(error = %e, bytes = body.len(), "webhook body is not JSON");
+                return WebhookOutcome::Ignored("not JSON".into());
+            }
+        };
+        let update: Update = match serde_json::from_value(value.clone()) {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::warn!(error = %e, "webhook body is not a Telegram update");
+                return WebhookOutcome::Ignored("not an update".into());
+            }
+        };
+        let chat = update.chat().map(|c| c.id);
+        let span = tracing::info_span!("update", update_id = update.update_id, chat_id = chat, kind = ?update.kind());
+        self.handle_update(update, &value).instrument(span).await
+    }
+
+    async fn handle_update(&self, update: Update, raw: &serde_json::Value) -> WebhookOutcome {
+        let now = self.clock.now();
+        let key = format!("telegram-update:{}", update.update_id);
+        let request = IdempotencyRequest {
+            key: key.clone(),
+            // serde_json's map is ordered, so the same update hashes the same however it was spaced.
+            payload_hash: Some(fnv1a(raw.to_string().as_bytes())),
+            now,
+            in_progress_until: now + self.config.update_lock,
+            expires_at: now + self.config.update_memory,
+        };
+        let token = match self.store.claim(&request).await {
+            Ok(IdempotencyClaim::Acquired { token }) => token,
+            Ok(IdempotencyClaim::Completed { .. }) => {
+                tracing::info!("duplicate update ignored");
+                return WebhookOutcome::Duplicate;
+            }
+            Ok(IdempotencyClaim::InProgress { .. }) => {
+                return WebhookOutcome::RetryLater("in progress elsewhere".into());
+            }
+            Ok(IdempotencyClaim::PayloadMismatch) => {
+                tracing::error!("update id reused with different content");
+                return WebhookOutcome::Ignored("update id reused".into());
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not claim the update");
+                return WebhookOutcome::RetryLater(e.to_string());
+            }
+        };
+        let client = match self.log_inbound(&update).await {
+            Ok(client) => client,
+            Err(e) => {
+                tracing::error!(error = %e, "could not record the update");
+                if let Err(e) = self.store.release(&key, &token).await {
+                    tracing::warn!(error = %e, "could not release the update's lock");
+                }
+                return WebhookOutcome::RetryLater(e.to_string());
+            }
+        };
+        let result = match self.process(&update, client).await {
+            Ok(()) => "processed".to_owned(),
+            Err(e) => {
+                tracing::error!(error = %e, "update accepted but its handling failed");
+                format!("failed: {e}")
+            }
+        };
+        let expires = self.clock.now() + self.config.update_memory;
+        for attempt in 1..=3 {
+            match self.store.complete(&key, &token, Some(&result), expires).await {
+                Ok(()) => break,
+                Err(e) => tracing::warn!(error = %e, attempt, "could not mark the update done"),
+            }
+        }
+        WebhookOutcome::Processed
+    }
+
+    /// Records an incoming message or button press (the durable accept) and returns the chat's
+    /// client, if linked.
+    async fn log_inbound(&self, update: &Update) -> Result<Option<Versioned<Client>>, StoreError> {
+        let message = update.message.as_ref().or(update.edited_message.as_ref());
+        let Some(chat) = update.chat() else {
+            return Ok(None);
+        };
+        let client = self.store.client_by_chat(ChatId(chat.id)).await?;
+        let client_id = client.as_ref().map(|c| c.value.id.clone());
+        if let Some(query) = &update.callback_query {
+            let entry = MessageLogEntry {
+                id: format!("in-{}", update.update_id),
+                client_id,
+                chat_id: ChatId(chat.id),
+                direction: Direction::Inbound,
+                text: Some(format!("[버튼] {} ({})", query.data.as_deref().unwrap_or(""), query.from.display_name())),
+                file: None,
+                process_id: None,
+                telegram_message_id: query.message.as_ref().map(|m| m.message_id),
+                at: self.clock.now(),
+            };
+            self.store.append_message(&entry).await?;
+        } else if let Some(message) = message {
+            let file = message
+                .document
+                .as_ref()
+                .map(|d| FileRef { file_id: d.file_id.clone(), file_name: d.file_name.clone(), size: d.file_size })
+                .or_else(|| {
+                    message
+                        .photo
+                        .as_ref()
+                        .and_then(|sizes| sizes.iter().max_by_key(|p| p.width * p.height))
+                        .map(|p| FileRef { file_id: p.file_id.clone(), file_name: None, size: p.file_size })
+                });
+            let entry = MessageLogEntry {
+                id: format!("in-{}", update.update_id),
+                client_id,
+                chat_id: ChatId(chat.id),
+                direction: Direction::Inbound,
+                text: message.text_or_caption().map(str::to_owned),
+                file,
+                process_id: None,
+                telegram_message_id: Some(message.message_id),
+                at: self.clock.now(),
+            };
+            self.store.append_message(&entry).await?;
+        }
+        Ok(client)
+    }
+
+    async fn process(&self, update: &Update, client: Option<Versioned<Client>>) -> Result<(), super::DeliveryError> {
+        match update.kind() {
+            UpdateKind::Message => match &update.message {
+                Some(message) => self.on_message(message, client).await,
+                None => Ok(()),
+            },
+            UpdateKind::CallbackQuery => match &update.callback_query {
+                Some(query) => self.on_callback(query).await,
+                None => Ok(()),
+            },
+            UpdateKind::MyChatMember => match &update.my_chat_member {
+                Some(change) => self.on_membership(change, client).await,
+                None => Ok(()),
+            },
+            // Edits are logged; the answer they correct is re-read when the client submits again.
+            UpdateKind::EditedMessage | UpdateKind::Other => Ok(()),
+        }
+    }
+
+    async fn on_message(
+        &self,
+        message: &Message,
+        client: Option<Versioned<Client>>,
+    ) -> Result<(), super::DeliveryError> {
+        let chat = ChatId(message.chat.id);
+        if let Some(new) = message.migrate_to_chat_id {
+            return Ok(self.follow_migration(chat, ChatId(new)).await?);
+        }
+        if let Some(old) = message.migrate_from_chat_id {
+            return Ok(self.follow_migration(ChatId(old), chat).await?);
+        }
+        if Some(chat) == self.config.staff_chat {
+            return self.on_staff_message(message).await;
+        }
+        let command = message.command();
+        if !message.chat.is_group() {
+            if command.is_some() {
+                self.reply(message, templates::private_chat()).await?;
+            }
+            return Ok(());
+        }
+        if let Some((name, args)) = &command
+            && name == "/link"
+        {
+            return self.link_group(message, args).await;
+        }
+        let replies_to_bot = message.reply_to_message.as_ref().and_then(|m| m.from.as_ref()).is_some_and(|u| u.is_bot);
+        let Some(client) = client else {
+            if command.is_some() || replies_to_bot {
+                self.reply(message, templates::unknown_group()).await?;
+            }
+            return Ok(());
+        };
+        if let Some(from) = &message.from
+            && self.is_staff(from).await?
+        {
+            tracing::info!(client = %client.value.id, "staff wrote in a client group; not an answer");
+            return Ok(());
+        }
+        tracing::info!(client = %client.value.id, "client message recorded");
+        Ok(())
+    }
+
+    async fn on_callback(&self, query: &CallbackQuery) -> Result<(), super::DeliveryError> {
+        self.messenger.answer_callback(&query.id, None).await?;
+        Ok(())
+    }
+
+    async fn on_membership(
+        &self,
+        change: &ChatMemberUpdated,
+        client: Option<Versioned<Client>>,
+    ) -> Result<(), super::DeliveryError> {
+        let chat = ChatId(change.chat.id);
+        let title = change.chat.title.clone().unwrap_or_default();
+        if Some(chat) == self.config.staff_chat || !change.chat.is_group() {
+            return Ok(());
+        }
+        if !change.new_chat_member.is_present() {
+            return Ok(self.chat_lost(chat).await?);
+        }
+        if change.old_chat_member.is_present() {
+            return Ok(()); // a promotion or demotion: still in the group
+        }
+        match client {
+            Some(client) => {
+                let binding =
+                    client.value.chat.clone().unwrap_or(ChatBinding { chat_id: chat, title: None, active: false });
+                if !binding.active {
+                    let active = ChatBinding { active: true, title: Some(title), ..binding };
+                    self.store.link_chat(&client.value.id, &active, client.version).await?;
+                    self.notify_staff(templates::staff_bot_returned(client.value.name.as_str())).await;
+                }
+            }
+            None => {
+                self.notify_staff(templates::staff_bot_added_unknown(&title, chat.0)).await;
+                self.deliver(&Outgoing::text(chat, templates::unknown_group())).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `/link CODE` in a group: binds the group to the code's client.
+    async fn link_group(&self, message: &Message, args: &str) -> Result<(), super::DeliveryError> {
+        let chat = ChatId(message.chat.id);
+        let title = message.chat.title.clone().unwrap_or_default();
+        if args.is_empty() {
+            return self.reply(message, templates::link_usage()).await;
+        }
+        let client_id = match args.parse::<LinkCode>() {
+            Ok(code) => self.store.redeem_link_code(&code, self.clock.now()).await?,
+            Err(_) => None,
+        };
+        let Some(client_id) = client_id else {
+            return self.reply(message, templates::link_refused()).await;
+        };
+        let binding = ChatBinding { chat_id: chat, title: Some(title.clone()), active: true };
+        let mut attempt = 0;
+        let linked = loop {
+            attempt += 1;
+            let client = self.store.get_client(&client_id).await?;
+            match self.store.link_chat(&client_id, &binding, client.version).await {
+                Ok(linked) => break linked,
+                Err(StoreError::Conflict { .. }) if attempt < 3 => continue,
+                Err(StoreError::ChatTaken { client_id: owner, .. }) => {
+                    let owner_name = self.store.get_client(&owner).await.map(|c| c.value.name.to_string());
+                    self.reply(message, templates::chat_taken()).await?;
+                    self.notify_staff(templates::staff_chat_taken(
+                        &title,
+                        chat.0,
+                        &owner_name.unwrap_or(owner.to_string()),
+                    ))
+                    .await;
+                    return Ok(());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let name = linked.value.name.to_string();
+        tracing::info!(client = %client_id, %chat, "group linked");
+        self.deliver(&Outgoing { client: Some(client_id), ..Outgoing::text(chat, templates::link_confirmed(&name)) })
+            .await?;
+        self.notify_staff(templates::staff_group_linked(&name, &title, chat.0)).await;
+        Ok(())
+    }
+
+    pub(super) async fn reply(&self, message: &Message, html: String) -> Result<(), super::DeliveryError> {
+        let out = Outgoing { reply_to: Some(message.message_id), ..Outgoing::text(ChatId(message.chat.id), html) };
+        self.deliver(&out).await.map(|_| ())
+    }
+
+    /// Whether a Telegram user is one of the firm's staff.
+    async fn is_staff(&self, user: &User) -> Result<bool, StoreError> {
+        let id = TelegramUserId(user.id);
+        let mut page = PageRequest::first(100);
+        loop {
+            let staff = self.store.list_staff(&page).await?;
+            if staff.items.iter().any(|s| s.value.telegram_user_id == Some(id)) {
+                return Ok(true);
+            }
+            match staff.next {
+                Some(cursor) => page = PageRequest::after(100, cursor),
+                None => return Ok(false),
+            }
+        }
+    }
+}
+
+/// FNV-1a, 64 bits: enough to tell a reused update id from a redelivery.
+fn fnv1a(bytes: &[u8]) -> String {
+    let hash =
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3));
+    format!("{hash:016x}")
+}

@@ -1,0 +1,116 @@
+//! Pacing sends to Telegram's limits with the generic cell rate algorithm: each limit is one number
+//! (the "theoretical arrival time"), so many senders can share it through one conditional write.
+
+use serde::{Deserialize, Serialize};
+
+/// A rate: on average one event per `interval_ms`, with up to `burst` events back to back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rate {
+    pub interval_ms: u64,
+    pub burst: u32,
+}
+
+impl Rate {
+    /// How far ahead of its schedule a burst may run.
+    pub fn tolerance_ms(self) -> u64 {
+        u64::from(self.burst.saturating_sub(1)) * self.interval_ms
+    }
+}
+
+/// A reserved slot: when to send, and the bucket's new state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    pub send_at_ms: u64,
+    pub new_tat_ms: u64,
+}
+
+/// Reserves the earliest slot at or after `not_before_ms` that `rate` allows, given the bucket's
+/// theoretical arrival time `tat_ms` (`None` for an unused bucket).
+pub fn reserve(rate: Rate, tat_ms: Option<u64>, not_before_ms: u64) -> Slot {
+    let tat = tat_ms.unwrap_or(0);
+    let send_at = not_before_ms.max(tat.saturating_sub(rate.tolerance_ms()));
+    Slot { send_at_ms: send_at, new_tat_ms: tat.max(send_at) + rate.interval_ms }
+}
+
+/// Telegram's limits, with margins so that a paced sender never meets a 429 of its own making:
+/// about 30 messages a second per bot, one a second per chat, 20 a minute per group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TelegramLimits {
+    pub per_bot: Rate,
+    pub per_chat: Rate,
+    pub per_group_minute: Rate,
+}
+
+impl Default for TelegramLimits {
+    fn default() -> Self {
+        TelegramLimits {
+            // 37 ms apart: 30 slots span 1.11 s, so even a send that leaves ~110 ms after its slot
+            // (a busy event loop, a slow connection) cannot put 31 into one second at Telegram.
+            per_bot: Rate { interval_ms: 37, burst: 1 },
+            per_chat: Rate { interval_ms: 1_050, burst: 1 },
+            // 3 back to back, then one per 3.6 s: at most 19 in any minute.
+            per_group_minute: Rate { interval_ms: 3_600, burst: 3 },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The most events in any window of `window_ms` among sorted send times.
+    fn max_in_window(times: &[u64], window_ms: u64) -> usize {
+        times
+            .iter()
+            .enumerate()
+            .map(|(i, t)| times[i..].iter().take_while(|u| **u < t + window_ms).count())
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn schedule(rate: Rate, n: usize) -> Vec<u64> {
+        let mut tat = None;
+        (0..n)
+            .map(|_| {
+                let slot = reserve(rate, tat, 0);
+                tat = Some(slot.new_tat_ms);
+                slot.send_at_ms
+            })
+            .collect()
+    }
+
+    #[test]
+    fn spacing_without_burst() {
+        let times = schedule(Rate { interval_ms: 37, burst: 1 }, 5);
+        assert_eq!(times, vec![0, 37, 74, 111, 148]);
+    }
+
+    #[test]
+    fn bursts_then_steady() {
+        let times = schedule(Rate { interval_ms: 3_600, burst: 3 }, 5);
+        assert_eq!(times, vec![0, 0, 0, 3_600, 7_200]);
+    }
+
+    #[test]
+    fn an_idle_bucket_does_not_bank_more_than_its_burst() {
+        let rate = Rate { interval_ms: 1_000, burst: 2 };
+        let a = reserve(rate, Some(5_000), 100_000);
+        let b = reserve(rate, Some(a.new_tat_ms), 100_000);
+        let c = reserve(rate, Some(b.new_tat_ms), 100_000);
+        assert_eq!((a.send_at_ms, b.send_at_ms, c.send_at_ms), (100_000, 100_000, 101_000));
+    }
+
+    #[test]
+    fn default_limits_stay_inside_telegrams_even_with_late_sends() {
+        let limits = TelegramLimits::default();
+        assert!(max_in_window(&schedule(limits.per_bot, 300), 1_000) <= 30);
+        // Every other send 100 ms late: still at most 30 in any second.
+        let jittered: Vec<u64> =
+            schedule(limits.per_bot, 300).iter().enumerate().map(|(i, t)| t + 100 * (i as u64 % 2)).collect();
+        let mut sorted = jittered.clone();
+        sorted.sort_unstable();
+        assert!(max_in_window(&sorted, 1_000) <= 30);
+        assert!(max_in_window(&schedule(limits.per_chat, 50), 1_000) <= 1);
+        assert!(max_in_window(&schedule(limits.per_group_minute, 100), 60_000) <= 20);
+    }
+}

@@ -1,0 +1,70 @@
+//! `POST /telegram/webhook`: checks Telegram's secret header, then hands the body to the use case.
+//! Answers: 401 for a wrong secret, 413 for an oversized body, 503 when the update could not be
+//! durably accepted (Telegram retries), 200 for everything else, so that an unparseable or
+//! unwanted update is never retried forever.
+
+use super::WEBHOOK_PATH;
+use crate::app::{App, WebhookOutcome};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use std::sync::Arc;
+
+/// Telegram's updates are a few KB; anything this large is not one.
+pub const MAX_UPDATE_BYTES: usize = 256 * 1024;
+const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+
+#[derive(Clone)]
+pub struct WebhookConfig {
+    /// The `secret_token` given to `setWebhook`.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookConfig { secret: <redacted> }")
+    }
+}
+
+#[derive(Clone)]
+struct WebhookState {
+    app: Arc<App>,
+    secret: Arc<[u8]>,
+}
+
+pub(super) fn routes(app: Arc<App>, config: WebhookConfig) -> Router {
+    let state = WebhookState { app, secret: config.secret.into_bytes().into() };
+    Router::new().route(WEBHOOK_PATH, post(receive)).layer(DefaultBodyLimit::max(MAX_UPDATE_BYTES)).with_state(state)
+}
+
+async fn receive(State(state): State<WebhookState>, headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
+    let given = headers.get(SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+    if !constant_time_eq(given, &state.secret) {
+        tracing::warn!("webhook call with a wrong or missing secret");
+        return (StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+    match state.app.handle_webhook(&body).await {
+        WebhookOutcome::Processed | WebhookOutcome::Duplicate | WebhookOutcome::Ignored(_) => (StatusCode::OK, "ok"),
+        WebhookOutcome::RetryLater(_) => (StatusCode::SERVICE_UNAVAILABLE, "retry later"),
+    }
+}
+
+/// Compares without stopping at the first difference, so response times do not reveal the secret.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::constant_time_eq;
+
+    #[test]
+    fn secrets_compare_exactly() {
+        assert!(constant_time_eq(b"s3cret", b"s3cret"));
+        assert!(!constant_time_eq(b"s3cret", b"s3creT"));
+        assert!(!constant_time_eq(b"s3cret", b"s3cre"));
+        assert!(!constant_time_eq(b"", b"s3cret"));
+    }
+}

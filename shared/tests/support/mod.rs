@@ -1,0 +1,116 @@
+//! A test bed for the Telegram layer: the store on the embedded engine, the fake Bot API, and the
+//! shared router served on 127.0.0.1 with the fake's webhook pointed at it.
+
+#![allow(dead_code, clippy::unwrap_used)] // each test file uses part of it; fixtures from literals
+
+use shared::adapters::dynamodb::{DynamoStore, TABLE};
+use shared::adapters::telegram::TelegramBot;
+use shared::app::{App, AppConfig};
+use shared::domain::client::{ChatBinding, Client, FundAccount, FundKind};
+use shared::domain::ids::{ChatId, ClientId};
+use shared::domain::money::Won;
+use shared::domain::pacing::{Rate, TelegramLimits};
+use shared::domain::text::Label;
+use shared::http::{WebhookConfig, router};
+use shared::ports::clock::SystemClock;
+use shared::ports::messenger::Messenger;
+use shared::ports::store::*;
+use std::sync::Arc;
+use std::time::Duration;
+use testkit::fake_telegram::{FakeConfig, FakeTelegram};
+
+pub const SECRET: &str = "test-webhook-secret";
+/// The staff group of the payloads in `events/telegram/`.
+pub const STAFF: ChatId = ChatId(-1_001_876_543_210);
+/// The client group of the payloads.
+pub const GROUP: ChatId = ChatId(-1_001_987_654_321);
+
+pub struct Bed {
+    pub fake: FakeTelegram,
+    pub app: Arc<App>,
+    pub store: Arc<DynamoStore>,
+    pub router: axum::Router,
+    pub webhook_url: String,
+    _engine: testkit::EngineHandle,
+}
+
+/// Limits with no waiting, for tests about behaviour rather than pacing.
+pub fn no_pacing() -> TelegramLimits {
+    let fast = Rate { interval_ms: 1, burst: 1 };
+    TelegramLimits { per_bot: fast, per_chat: fast, per_group_minute: fast }
+}
+
+pub async fn bed(fake: FakeConfig, limits: TelegramLimits) -> Bed {
+    let engine = testkit::engine(testkit::Engine::Dynoxide).await.unwrap();
+    TABLE.create(&engine.client, &engine.table).await.unwrap();
+    let store = Arc::new(DynamoStore::new(engine.client.clone(), engine.table.clone()));
+    let fake = FakeTelegram::start(fake).await;
+    let bot = TelegramBot::new(fake.api_base(), fake.token()).unwrap();
+    let app = Arc::new(App {
+        store: store.clone(),
+        messenger: Arc::new(bot.clone()),
+        clock: Arc::new(SystemClock),
+        pacing_clock: Arc::new(SystemClock),
+        config: AppConfig { staff_chat: Some(STAFF), limits, ..AppConfig::default() },
+    });
+    let router = router(app.clone(), WebhookConfig { secret: SECRET.into() });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let webhook_url = format!("http://{}/telegram/webhook", listener.local_addr().unwrap());
+    let served = router.clone();
+    tokio::spawn(async move { axum::serve(listener, served).await.unwrap() });
+    bot.set_webhook(&webhook_url, SECRET, &["message", "edited_message", "callback_query", "my_chat_member"])
+        .await
+        .unwrap();
+    Bed { fake, app, store, router, webhook_url, _engine: engine }
+}
+
+pub fn client(id: &str, name: &str) -> Client {
+    let funds = vec![FundAccount {
+        id: "main".parse().unwrap(),
+        name: Label::new("공모주").unwrap(),
+        kind: FundKind::IpoFund,
+        aum: Won::new(100_000_000_000),
+    }];
+    Client::new(id.parse().unwrap(), Label::new(name).unwrap(), "rep".parse().unwrap(), funds).unwrap()
+}
+
+impl Bed {
+    /// A client whose group is already linked.
+    pub async fn linked_client(&self, id: &str, chat: ChatId) -> ClientId {
+        let created = self.store.create_client(&client(id, &format!("(가상){id}자산운용"))).await.unwrap();
+        let binding = ChatBinding { chat_id: chat, title: Some(format!("{id} x 자문")), active: true };
+        self.store.link_chat(&created.value.id, &binding, created.version).await.unwrap();
+        created.value.id
+    }
+
+    /// Pushes an update through the fake's webhook delivery and waits until our server took it.
+    pub async fn deliver(&self, update: serde_json::Value) -> i64 {
+        let id = self.fake.push_update(update);
+        assert!(self.fake.wait_delivered(id, Duration::from_secs(10)).await, "update {id} was not accepted");
+        id
+    }
+
+    pub fn texts(&self, chat: ChatId) -> Vec<String> {
+        self.fake.sent(chat.0).into_iter().filter_map(|m| m.text).collect()
+    }
+}
+
+pub fn event(name: &str) -> serde_json::Value {
+    let path = format!("{}/../events/telegram/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// A text message in a group from a client's fund manager.
+pub fn group_text(update_id: i64, chat: ChatId, text: &str) -> serde_json::Value {
+    serde_json::json!({
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id % 100_000,
+            "from": { "id": 6_123_456_789i64, "is_bot": false, "first_name": "서연", "last_name": "김" },
+            "chat": { "id": chat.0, "title": "새벽 x 자문", "type": "supergroup" },
+            "date": 1_773_622_800,
+            "text": text,
+            "entities": [{ "offset": 0, "length": text.split(' ').next().map_or(0, |w| w.encode_utf16().count()), "type": "bot_command" }]
+        }
+    })
+}

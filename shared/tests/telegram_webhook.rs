@@ -1,0 +1,332 @@
+//! The Telegram layer end to end: Telegram's (fake) servers deliver updates to our webhook, which
+//! answers through the Bot API, on the embedded store.
+
+#![allow(clippy::unwrap_used)] // fixtures built from literals
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use shared::app::{DeliveryError, Outgoing};
+use shared::domain::ids::ChatId;
+use shared::domain::ids::ProcessId;
+use shared::domain::tracker::Tracker;
+use shared::ports::store::{
+    ClientStore, IdempotencyStore, MessageLogStore, PageRequest, ProcessStore, StockStore, StoreError, TrackerStore,
+};
+use shared::telegram::error::TelegramError;
+use std::time::Duration;
+use support::*;
+use testkit::fake_telegram::FakeConfig;
+use tower::ServiceExt;
+
+async fn post(bed: &Bed, secret: Option<&str>, body: Vec<u8>) -> StatusCode {
+    let mut request = Request::post("/telegram/webhook").header("content-type", "application/json");
+    if let Some(secret) = secret {
+        request = request.header("x-telegram-bot-api-secret-token", secret);
+    }
+    bed.router.clone().oneshot(request.body(Body::from(body)).unwrap()).await.unwrap().status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linking_a_group_confirms_in_korean_and_tells_staff() {
+    let bed = bed(FakeConfig::default(), no_pacing()).await;
+    let client = bed.store.create_client(&client("saebyeok", "(가상)새벽자산운용")).await.unwrap();
+    let (code, _) = bed.app.issue_link_code(&client.value).await.unwrap();
+
+    bed.deliver(group_text(9_001, GROUP, &format!("/link {}", code.as_str().to_lowercase()))).await;
+
+    let linked = bed.store.client_by_chat(GROUP).await.unwrap().expect("the group is linked");
+    assert_eq!(linked.value.id, client.value.id);
+    assert_eq!(
+        bed.texts(GROUP),
+        vec![
+            "✅ 이 그룹이 <b>(가상)새벽자산운용</b>와(과) 연결되었습니다.\n앞으로 공모주 자문 안내를 이 그룹으로 보내드립니다."
+        ]
+    );
+    assert_eq!(bed.texts(STAFF), vec![format!("🔗 (가상)새벽자산운용 그룹 연결: 새벽 x 자문 ({})", GROUP.0)]);
+
+    // The code is single-use: a second group cannot take it.
+    let other = ChatId(-1_001_000_000_777);
+    bed.deliver(group_text(9_002, other, &format!("/link {code}"))).await;
+    assert_eq!(bed.store.client_by_chat(other).await.unwrap(), None);
+    assert_eq!(
+        bed.texts(other),
+        vec!["연결 코드가 올바르지 않거나 만료되었습니다.\n담당자에게 새 코드를 요청해 주세요."]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redelivered_update_has_no_second_effect() {
+    let bed = bed(FakeConfig::default(), no_pacing()).await;
+    let client = bed.store.create_client(&client("saebyeok", "(가상)새벽자산운용")).await.unwrap();
+    let (code, _) = bed.app.issue_link_code(&client.value).await.unwrap();
+    let id = bed.deliver(group_text(9_100, GROUP, &format!("/link {code}"))).await;
+    assert!(bed.fake.redeliver(id));
+    assert!(
+        bed.fake
+            .wait_for(Duration::from_secs(10), |f| f
+                .deliveries()
+                .iter()
+                .filter(|d| d.update_id == id && d.succeeded())
+                .count()
+                == 2)
+            .await
+    );
+    // And once more straight at the handler, as a concurrent duplicate would arrive.
+    let body = serde_json::to_vec(&group_text(9_100, GROUP, &format!("/link {code}"))).unwrap();
+    assert_eq!(post(&bed, Some(SECRET), body).await, StatusCode::OK);
+
+    assert_eq!(bed.texts(GROUP).len(), 1, "one confirmation: {:?}", bed.texts(GROUP));
+    assert_eq!(bed.texts(STAFF).len(), 1, "one staff notice");
+    assert_eq!(bed.store.get_client(&client.value.id).await.unwrap().version, 2, "linked once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_storm_while_sending_to_50_groups_loses_nothing() {
+    // Telegram's real limits in the fake, our real pacing in the app.
+    let bed = bed(FakeConfig::default(), shared::domain::pacing::TelegramLimits::default()).await;
+    let mut targets = Vec::new();
+    for i in 0..50 {
+        let chat = ChatId(-1_001_100_000_000 - i);
+        targets.push((bed.linked_client(&format!("c{i:02}"), chat).await, chat));
+    }
+    bed.fake.retry_after_storm(6, 1);
+    let sends = targets.iter().map(|(client, chat)| {
+        let app = bed.app.clone();
+        let out = Outgoing {
+            client: Some(client.clone()),
+            ..Outgoing::text(*chat, format!("<b>{client}</b> 자문 안내"))
+        };
+        tokio::spawn(async move { app.deliver(&out).await })
+    });
+    for send in futures_join(sends.collect()).await {
+        assert_eq!(send.unwrap().unwrap().len(), 1);
+    }
+    for (client, chat) in &targets {
+        assert_eq!(bed.texts(*chat), vec![format!("<b>{client}</b> 자문 안내")], "exactly once to {chat}");
+    }
+    assert_eq!(bed.fake.injected_429s(), 6, "the storm happened");
+    assert_eq!(bed.fake.violations(), 0, "and no limit was broken: {:?}", bed.fake.violation_log());
+}
+
+/// (가상)한빛로보틱스 with a first-day participation process for two clients.
+async fn demo_process(bed: &Bed) -> (ProcessId, Vec<Tracker>) {
+    use shared::domain::lockup::LockUp;
+    use shared::domain::money::{Price, Quantity};
+    use shared::domain::process::{Process, ProcessKind, ReminderPolicy, Round};
+    use shared::domain::stock::{Market, NewStock, PriceBand, Schedule, ScheduleDates, Stock};
+    use shared::domain::text::Label;
+    use shared::domain::tracker::AdviceLine;
+    let d = |s: &str| s.parse().unwrap();
+    let schedule = Schedule::new(ScheduleDates {
+        filing: d("2026-02-20"),
+        bookbuilding_start: d("2026-03-16"),
+        bookbuilding_end: d("2026-03-20"),
+        price_fixing: d("2026-03-24"),
+        subscription_start: d("2026-03-26"),
+        subscription_end: d("2026-03-27"),
+        payment: d("2026-03-31"),
+        listing: d("2026-04-07"),
+    })
+    .unwrap();
+    let kind = ProcessKind::Participation { round: Round::FirstDay };
+    let kickoff = kind.default_kickoff(&schedule).unwrap();
+    let stock = Stock::new(NewStock {
+        id: "hanbit".parse().unwrap(),
+        name: Label::new("(가상)한빛로보틱스").unwrap(),
+        code: None,
+        market: Market::Kosdaq,
+        lead_manager: Label::new("(가상)미래증권").unwrap(),
+        band: PriceBand::new(Price::new(14_000).unwrap(), Price::new(16_000).unwrap()).unwrap(),
+        schedule,
+        spac: false,
+    });
+    bed.store.create_stock(&stock).await.unwrap();
+    let process =
+        Process::new(ProcessId::generate(), stock.id.clone(), kind, kickoff, ReminderPolicy::default(), kickoff);
+    bed.store.create_process(&process).await.unwrap();
+    let advice = vec![AdviceLine {
+        fund_id: "main".parse().unwrap(),
+        price: Price::new(17_500).unwrap(),
+        quantity: Quantity::new(300_000).unwrap(),
+        lockup: LockUp::Months1,
+        comment: String::new(),
+    }];
+    let trackers = ["saebyeok", "gaon"]
+        .iter()
+        .map(|c| Tracker::new(process.id.clone(), c.parse().unwrap(), advice.clone(), kickoff).unwrap())
+        .collect();
+    (process.id, trackers)
+}
+
+async fn futures_join<T>(handles: Vec<tokio::task::JoinHandle<T>>) -> Vec<Result<T, tokio::task::JoinError>> {
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migrated_group_keeps_receiving() {
+    let bed = bed(FakeConfig::default(), no_pacing()).await;
+    let old = ChatId(-4_012_345_678);
+    let new = ChatId(-1_002_456_789_012);
+    let client = bed.linked_client("gaon", old).await;
+    bed.fake.migrate(old.0, new.0);
+
+    let out = Outgoing { client: Some(client.clone()), ..Outgoing::text(old, "안내".into()) };
+    let sent = bed.app.deliver(&out).await.unwrap();
+    assert_eq!(sent[0].chat.id, new.0);
+    assert_eq!(bed.texts(new), vec!["안내"], "resent once to the supergroup");
+    assert_eq!(bed.store.client_by_chat(new).await.unwrap().map(|c| c.value.id), Some(client.clone()));
+    assert_eq!(bed.store.client_by_chat(old).await.unwrap(), None);
+    assert_eq!(
+        bed.texts(STAFF),
+        vec![format!("ℹ️ (가상)gaon자산운용 그룹이 슈퍼그룹으로 전환되어 연결을 옮겼습니다: {} → {}", old.0, new.0)]
+    );
+
+    // Both halves of Telegram's own migration notice arrive later and change nothing more.
+    bed.deliver(event("migrate_to_chat")).await;
+    bed.deliver(event("migrate_from_chat")).await;
+    assert_eq!(bed.store.client_by_chat(new).await.unwrap().map(|c| c.value.id), Some(client));
+    assert_eq!(bed.texts(STAFF).len(), 1);
+    bed.app.deliver(&Outgoing::text(new, "두 번째".into())).await.unwrap();
+    assert_eq!(bed.texts(new), vec!["안내", "두 번째"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_notice_moves_the_binding_before_any_send() {
+    let bed = bed(FakeConfig::default(), no_pacing()).await;
+    let client = bed.linked_client("gaon", ChatId(-4_012_345_678)).await;
+    bed.deliver(event("migrate_to_chat")).await;
+    let moved = bed.store.client_by_chat(ChatId(-1_002_456_789_012)).await.unwrap();
+    assert_eq!(moved.map(|c| c.value.id), Some(client));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kicked_bot_stops_sending_and_staff_are_told() {
+    let bed = bed(FakeConfig::default(), no_pacing()).await;
+    let client = bed.linked_client("nuri", GROUP).await;
+    bed.fake.kick(GROUP.0);
+
+    let out = Outgoing { client: Some(client.clone()), ..Outgoing::text(GROUP, "안내".into()) };
+    match bed.app.deliver(&out).await {
+        Err(DeliveryError::Telegram(TelegramError::Forbidden { .. })) => {}
+        other => panic!("expected Forbidden, got {other:?}"),
+    }
+    let stored = bed.store.get_client(&client).await.unwrap().value;
+    assert_eq!(stored.reachable_chat(), None, "no more sends or reminders to it");
+    assert_eq!(
+        bed.texts(STAFF),
+        vec![format!(
+            "🚨 (가상)nuri자산운용 그룹({})에서 봇이 제외되었습니다. 이 고객사로의 발송과 리마인드를 중단합니다.",
+            GROUP.0
+        )]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn membership_updates_keep_the_binding_right() {
+    let bed = bed(FakeConfig::default(), no_pacing()).await;
+    let client = bed.linked_client("nuri", GROUP).await;
+    bed.deliver(event("my_chat_member_kicked")).await;
+    assert_eq!(bed.store.get_client(&client).await.unwrap().value.reachable_chat(), None);
+    assert_eq!(bed.texts(STAFF).len(), 1, "staff told once");
+    assert!(bed.texts(GROUP).is_empty(), "nothing sent to a group that removed the bot");
+
+    // Added back: the binding is active again.
+    let mut added = event("my_chat_member_added");
+    added["update_id"] = serde_json::json!(9_200);
+    added["my_chat_member"]["chat"] =
+        serde_json::json!({ "id": GROUP.0, "title": "누리 x 자문", "type": "supergroup" });
+    bed.deliver(added).await;
+    assert_eq!(bed.store.get_client(&client).await.unwrap().value.reachable_chat(), Some(GROUP));
+    assert_eq!(bed.texts(STAFF)[1], "✅ (가상)nuri자산운용 그룹에 봇이 다시 추가되어 발송을 재개합니다.");
+
+    // Added to a group no client owns: the group is asked to link, staff are told.
+    bed.deliver(event("my_chat_member_added")).await;
+    let unknown = ChatId(-4_012_345_678);
+    assert_eq!(bed.texts(unknown).len(), 1);
+    assert!(bed.texts(STAFF)[2].starts_with("ℹ️ 봇이 연결되지 않은 그룹에 추가됨"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_commands_answer_in_the_staff_group_only() {
+    let bed = bed(FakeConfig::default(), no_pacing()).await;
+    bed.store.create_client(&client("saebyeok", "(가상)새벽자산운용")).await.unwrap();
+    bed.deliver(event("staff_help")).await;
+    assert!(bed.texts(STAFF)[0].starts_with("<b>운영팀 명령어</b>"));
+    bed.deliver(group_text(9_300, STAFF, "/code 새벽")).await;
+    assert!(
+        bed.texts(STAFF)[1].starts_with("🔗 <b>(가상)새벽자산운용</b> 연결 코드: <code>"),
+        "{}",
+        bed.texts(STAFF)[1]
+    );
+    bed.deliver(group_text(9_301, STAFF, "/status 없는종목")).await;
+    assert_eq!(bed.texts(STAFF)[2], "종목을 찾을 수 없습니다: 없는종목");
+    let (process, trackers) = demo_process(&bed).await;
+    bed.store.save_draft_trackers(&process, 1, &trackers).await.unwrap();
+    bed.deliver(group_text(9_303, STAFF, "/status 한빛")).await;
+    assert_eq!(
+        bed.texts(STAFF)[3],
+        "📊 <b>(가상)한빛로보틱스</b>\n• 수요예측 참여 (첫날) (2026-03-16 09:00 KST) — 대기 2"
+    );
+    // The same command in a client group is not a staff command.
+    bed.linked_client("gaon", GROUP).await;
+    bed.deliver(group_text(9_302, GROUP, "/code 새벽")).await;
+    assert!(bed.texts(GROUP).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_secret_is_refused_with_401_and_an_oversized_body_with_413() {
+    let bed = bed(FakeConfig::default(), no_pacing()).await;
+    let body = serde_json::to_vec(&event("staff_help")).unwrap();
+    assert_eq!(post(&bed, Some("wrong-secret"), body.clone()).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(post(&bed, None, body.clone()).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(post(&bed, Some(&SECRET[..SECRET.len() - 1]), body.clone()).await, StatusCode::UNAUTHORIZED);
+    assert!(bed.texts(STAFF).is_empty(), "nothing was handled");
+    let huge = vec![b' '; shared::http::MAX_UPDATE_BYTES + 1];
+    assert_eq!(post(&bed, Some(SECRET), huge).await, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(post(&bed, Some(SECRET), body).await, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_failing_before_the_update_is_recorded_asks_for_a_retry() {
+    let bed = bed(FakeConfig::default(), no_pacing()).await;
+    // Another attempt holds this update's lock: Telegram must retry later, not drop it.
+    let update = group_text(9_400, GROUP, "/help");
+    let claim = shared::ports::store::IdempotencyRequest {
+        key: "telegram-update:9400".into(),
+        payload_hash: None,
+        now: chrono::Utc::now(),
+        in_progress_until: chrono::Utc::now() + chrono::TimeDelta::seconds(30),
+        expires_at: chrono::Utc::now() + chrono::TimeDelta::hours(1),
+    };
+    bed.store.claim(&claim).await.unwrap();
+    assert_eq!(post(&bed, Some(SECRET), serde_json::to_vec(&update).unwrap()).await, StatusCode::SERVICE_UNAVAILABLE);
+    let _ = StoreError::InvalidCursor; // the other outcome kinds are covered by the store suite
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_inbound_and_outbound_message_is_logged() {
+    let bed = bed(FakeConfig::default(), no_pacing()).await;
+    let client = bed.linked_client("saebyeok", GROUP).await;
+    bed.deliver(event("reply_to_bot")).await;
+    bed.deliver(event("callback_query")).await;
+    bed.deliver(event("photo_reply")).await;
+    bed.app.deliver(&Outgoing { client: Some(client.clone()), ..Outgoing::text(GROUP, "안내".into()) }).await.unwrap();
+    let from = chrono::Utc::now() - chrono::TimeDelta::hours(1);
+    let until = chrono::Utc::now() + chrono::TimeDelta::hours(1);
+    let log = bed.store.client_messages(&client, from, until, &PageRequest::default()).await.unwrap().items;
+    let texts: Vec<String> = log.iter().map(|m| m.text.clone().unwrap_or_default()).collect();
+    assert_eq!(log.len(), 4, "{texts:?}");
+    assert!(texts.contains(&"17,500 / 300,000 / 1개월".to_owned()));
+    assert!(texts.iter().any(|t| t.starts_with("[버튼] ack:")));
+    assert!(
+        log.iter().any(|m| m.file.as_ref().is_some_and(|f| f.file_id.starts_with("AgAC"))),
+        "the photo is kept by file id"
+    );
+    assert!(texts.contains(&"안내".to_owned()));
+}
