@@ -9,5 +9,6 @@ pub mod app;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod import;
 pub mod ports;
 pub mod telegram;

@@ -161,7 +161,11 @@ async fn arbitrary_bytes_and_mutated_updates_never_panic_and_get_a_2xx_or_4xx() 
         };
         let status = status_of(&bed, body).await;
         assert!((200..500).contains(&status), "case {case}: {status}");
-        decided += 1;
+        if status == 200 {
+            decided += 1;
+        }
     }
-    assert_eq!(decided, 400);
+    // The mutations still reach the handler: most cases are accepted and some produce replies.
+    assert!(decided > 200, "{decided} of 400 answered 200");
+    assert!(!bed.fake.all_sent().is_empty(), "some mutated updates were handled far enough to reply");
 }

@@ -12,7 +12,7 @@ use shared::domain::ids::ChatId;
 use shared::domain::ids::ProcessId;
 use shared::domain::tracker::Tracker;
 use shared::ports::store::{
-    ClientStore, IdempotencyStore, MessageLogStore, PageRequest, ProcessStore, StockStore, StoreError, TrackerStore,
+    ClientStore, IdempotencyStore, MessageLogStore, PageRequest, ProcessStore, StockStore, TrackerStore,
 };
 use shared::telegram::error::TelegramError;
 use std::time::Duration;
@@ -83,11 +83,11 @@ async fn a_redelivered_update_has_no_second_effect() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_429_storm_while_sending_to_50_groups_loses_nothing() {
+async fn a_429_storm_while_sending_to_60_groups_loses_nothing() {
     // Telegram's real limits in the fake, our real pacing in the app.
     let bed = bed(FakeConfig::default(), shared::domain::pacing::TelegramLimits::default()).await;
     let mut targets = Vec::new();
-    for i in 0..50 {
+    for i in 0..60 {
         let chat = ChatId(-1_001_100_000_000 - i);
         targets.push((bed.linked_client(&format!("c{i:02}"), chat).await, chat));
     }
@@ -158,6 +158,27 @@ async fn demo_process(bed: &Bed) -> (ProcessId, Vec<Tracker>) {
         .map(|c| Tracker::new(process.id.clone(), c.parse().unwrap(), advice.clone(), kickoff).unwrap())
         .collect();
     (process.id, trackers)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_messages_to_one_group_keep_its_limits() {
+    let bed = bed(FakeConfig::default(), shared::domain::pacing::TelegramLimits::default()).await;
+    let client = bed.linked_client("gaon", GROUP).await;
+    let sends = (0..4).map(|i| {
+        let app = bed.app.clone();
+        let out = Outgoing { client: Some(client.clone()), ..Outgoing::text(GROUP, format!("안내 {i}")) };
+        tokio::spawn(async move { app.deliver(&out).await })
+    });
+    for send in futures_join(sends.collect()).await {
+        send.unwrap().unwrap();
+    }
+    let sent = bed.fake.sent(GROUP.0);
+    assert_eq!(sent.len(), 4);
+    for pair in sent.windows(2) {
+        let gap = pair[1].at.duration_since(pair[0].at);
+        assert!(gap >= Duration::from_millis(950), "messages to one chat {gap:?} apart");
+    }
+    assert_eq!(bed.fake.violations(), 0, "{:?}", bed.fake.violation_log());
 }
 
 async fn futures_join<T>(handles: Vec<tokio::task::JoinHandle<T>>) -> Vec<Result<T, tokio::task::JoinError>> {
@@ -293,7 +314,7 @@ async fn a_wrong_secret_is_refused_with_401_and_an_oversized_body_with_413() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_store_failing_before_the_update_is_recorded_asks_for_a_retry() {
+async fn an_update_held_by_a_live_attempt_asks_for_a_retry() {
     let bed = bed(FakeConfig::default(), no_pacing()).await;
     // Another attempt holds this update's lock: Telegram must retry later, not drop it.
     let update = group_text(9_400, GROUP, "/help");
@@ -306,7 +327,36 @@ async fn the_store_failing_before_the_update_is_recorded_asks_for_a_retry() {
     };
     bed.store.claim(&claim).await.unwrap();
     assert_eq!(post(&bed, Some(SECRET), serde_json::to_vec(&update).unwrap()).await, StatusCode::SERVICE_UNAVAILABLE);
-    let _ = StoreError::InvalidCursor; // the other outcome kinds are covered by the store suite
+    assert!(bed.texts(GROUP).is_empty(), "nothing was done");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_after_the_update_is_accepted_answers_200_and_is_not_redone() {
+    let bed = bed(FakeConfig::default(), no_pacing()).await;
+    bed.linked_client("saebyeok", GROUP).await;
+    // Telegram fails every send: handling the update fails after it was recorded.
+    bed.fake.fail_next(100, 500);
+    let update = serde_json::to_vec(&group_text(9_500, ChatId(-1_001_000_000_555), "/start")).unwrap();
+    assert_eq!(post(&bed, Some(SECRET), update.clone()).await, StatusCode::OK);
+    let calls = bed.fake.calls().len();
+    // A redelivery does nothing: the reply would go out twice if the first attempt had reached Telegram.
+    assert_eq!(post(&bed, Some(SECRET), update).await, StatusCode::OK);
+    assert_eq!(bed.fake.calls().len(), calls);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_cannot_record_the_update_asks_for_a_retry() {
+    let bed = bed(FakeConfig::default(), no_pacing()).await;
+    // A store whose table is gone: nothing can be recorded, so Telegram must keep the update.
+    let broken =
+        shared::adapters::dynamodb::DynamoStore::new(embedded_store::local_client("http://127.0.0.1:9"), "missing");
+    let app = shared::app::App { store: std::sync::Arc::new(broken), ..(*bed.app).clone() };
+    let router = shared::http::router(std::sync::Arc::new(app), shared::http::WebhookConfig { secret: SECRET.into() });
+    let request = Request::post("/telegram/webhook")
+        .header("x-telegram-bot-api-secret-token", SECRET)
+        .body(Body::from(serde_json::to_vec(&event("staff_help")).unwrap()))
+        .unwrap();
+    assert_eq!(router.oneshot(request).await.unwrap().status(), StatusCode::SERVICE_UNAVAILABLE);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

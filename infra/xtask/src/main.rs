@@ -4,6 +4,7 @@
 
 mod cache;
 mod dynamodb_local;
+mod moto;
 mod run;
 
 use std::process::ExitCode;
@@ -11,7 +12,8 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask test [-- <cargo test args>]
 
   test   check formatting, run clippy, and run every test of the workspace with
-         DynamoDB Local started (installed into the cache on first use)
+         DynamoDB Local and moto's server (EventBridge Scheduler) started
+         (installed into the cache on first use)
 
 environment:
   IPO_ADVISORY_CACHE   where tools are installed (default: $XDG_CACHE_HOME/ipo-advisory

@@ -1,12 +1,14 @@
 //! The test run.
 
-use crate::{cache, dynamodb_local};
+use crate::{cache, dynamodb_local, moto};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 /// The environment variable the store suite reads: `testkit::DYNAMODB_LOCAL_ENDPOINT_ENV` (not
 /// imported, to keep the emulator crates out of this small binary).
 const DYNAMODB_LOCAL_ENDPOINT_ENV: &str = "DYNAMODB_LOCAL_ENDPOINT";
+/// The environment variable the EventBridge Scheduler tests read (`shared/tests/eventbridge_scheduler.rs`).
+const MOTO_ENDPOINT_ENV: &str = "MOTO_ENDPOINT";
 
 fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
@@ -22,21 +24,29 @@ pub fn test(extra: &[String]) -> Result<(), String> {
     step("cargo clippy --all-targets -- -D warnings");
     cache::run(cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
 
-    step("DynamoDB Local");
+    step("DynamoDB Local and moto");
     let jar_dir = dynamodb_local::install()?;
-    let server = dynamodb_local::start(&jar_dir)?;
+    let moto_server = moto::install()?;
+    // Both are stopped by their drop guards, whatever happens from here on.
+    let dynamodb = dynamodb_local::start(&jar_dir)?;
+    let moto = moto::start(&moto_server)?;
 
     step("cargo test --workspace");
-    let counts = run_tests(&server.endpoint, &extra);
-    drop(server);
+    let counts = run_tests(&dynamodb.endpoint, &moto.endpoint, &extra);
+    drop(moto);
+    drop(dynamodb);
     let counts = counts?;
 
     println!("store suite: dynoxide {} passed, DynamoDB Local {} passed", counts.dynoxide, counts.dynamodb_local);
+    println!("EventBridge Scheduler on moto: {} passed", counts.eventbridge);
     if counts.dynamodb_local == 0 {
         return Err("the store suite ran no test on DynamoDB Local".into());
     }
     if counts.dynoxide == 0 {
         return Err("the store suite ran no test on the embedded engine".into());
+    }
+    if counts.eventbridge == 0 {
+        return Err("the EventBridge Scheduler tests ran no test on moto".into());
     }
     Ok(())
 }
@@ -49,14 +59,16 @@ fn step(name: &str) {
 struct Counts {
     dynoxide: usize,
     dynamodb_local: usize,
+    eventbridge: usize,
 }
 
-/// Runs the tests, echoing their output and counting the store suite's passes per engine.
-fn run_tests(endpoint: &str, extra: &[&String]) -> Result<Counts, String> {
+/// Runs the tests, echoing their output and counting the passes of the suites that need a server.
+fn run_tests(dynamodb_endpoint: &str, moto_endpoint: &str, extra: &[&String]) -> Result<Counts, String> {
     let mut child = cargo()
         .args(["test", "--workspace", "--no-fail-fast"])
         .args(extra)
-        .env(DYNAMODB_LOCAL_ENDPOINT_ENV, endpoint)
+        .env(DYNAMODB_LOCAL_ENDPOINT_ENV, dynamodb_endpoint)
+        .env(MOTO_ENDPOINT_ENV, moto_endpoint)
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cargo test: {e}"))?;
@@ -69,6 +81,8 @@ fn run_tests(endpoint: &str, extra: &[&String]) -> Result<Counts, String> {
                     counts.dynamodb_local += 1;
                 } else if name.starts_with("dynoxide::") {
                     counts.dynoxide += 1;
+                } else if name.starts_with("eventbridge::") {
+                    counts.eventbridge += 1;
                 }
             }
         }

@@ -1,4 +1,5 @@
 //! Production implementations of the ports.
 
 pub mod dynamodb;
+pub mod eventbridge;
 pub mod telegram;

@@ -94,9 +94,19 @@ impl App {
             tracing::warn!(notice = %html, "no staff group configured; notice not sent");
             return;
         };
-        let message = OutgoingMessage { chat_id: staff, html: html.clone(), markup: None, reply_to: None };
-        match self.send_paced(&message).await {
-            Ok(s) => self.log_outbound(&Outgoing::text(staff, html.clone()), staff, &html, s.message_id).await,
+        let mut message = OutgoingMessage { chat_id: staff, html: html.clone(), markup: None, reply_to: None };
+        let mut result = self.send_paced(&message).await;
+        if let Err(DeliveryError::Telegram(TelegramError::ChatMigrated { new_chat_id })) = result {
+            // The staff group became a supergroup; its id is configuration, so say so loudly.
+            tracing::error!(old = %staff, new = new_chat_id, "the staff group moved: set TELEGRAM_STAFF_CHAT_ID to the new id");
+            message.chat_id = ChatId(new_chat_id);
+            result = self.send_paced(&message).await;
+        }
+        match result {
+            Ok(s) => {
+                self.log_outbound(&Outgoing::text(message.chat_id, html.clone()), message.chat_id, &html, s.message_id)
+                    .await
+            }
             Err(e) => tracing::error!(error = %e, "could not tell the staff group"),
         }
     }
@@ -127,22 +137,15 @@ impl App {
         }
     }
 
-    /// The slot for the next message to `chat`: the chat's own limits first, then the bot's, and the
-    /// chat's buckets moved up to the slot actually taken.
+    /// The slot for the next message to `chat`: the earliest time the chat's, its group's and the
+    /// bot's limits all allow, reserved in all of them at once.
     async fn pace(&self, chat: ChatId) -> Result<Timestamp, StoreError> {
         let limits = self.config.limits;
-        let now = self.pacing_clock.now();
-        let chat_key = chat_bucket(chat);
-        let mut at = self.store.reserve_slot(&chat_key, limits.per_chat, now).await?;
-        let group_key = (chat.0 < 0).then(|| format!("group:{chat}"));
-        if let Some(key) = &group_key {
-            at = self.store.reserve_slot(key, limits.per_group_minute, at).await?;
+        let mut buckets = vec![(chat_bucket(chat), limits.per_chat), (BOT_BUCKET.to_owned(), limits.per_bot)];
+        if chat.0 < 0 {
+            buckets.push((format!("group:{chat}"), limits.per_group_minute));
         }
-        let slot = self.store.reserve_slot(BOT_BUCKET, limits.per_bot, at).await?;
-        if slot > at {
-            self.store.advance(&chat_key, slot + millis(limits.per_chat.interval_ms)).await?;
-        }
-        Ok(slot)
+        self.store.reserve_slot(&buckets, self.pacing_clock.now()).await
     }
 
     /// A group became a supergroup: its client moves to the new id (once; both halves of Telegram's
@@ -218,10 +221,6 @@ const BOT_BUCKET: &str = "bot";
 
 fn chat_bucket(chat: ChatId) -> String {
     format!("chat:{chat}")
-}
-
-fn millis(ms: u64) -> TimeDelta {
-    TimeDelta::milliseconds(i64::try_from(ms).unwrap_or(i64::MAX))
 }
 
 async fn sleep_until(now: Timestamp, at: Timestamp) {

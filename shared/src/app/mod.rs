@@ -25,6 +25,8 @@ pub struct AppConfig {
     /// How long one attempt at an update may hold its lock (longer than the function's timeout).
     pub update_lock: TimeDelta,
     pub link_code_lifetime: TimeDelta,
+    /// How long the webhook works on one update after accepting it (below the function's timeout).
+    pub handling_budget: std::time::Duration,
 }
 
 impl Default for AppConfig {
@@ -35,6 +37,7 @@ impl Default for AppConfig {
             update_memory: TimeDelta::hours(26),
             update_lock: TimeDelta::seconds(60),
             link_code_lifetime: TimeDelta::hours(24),
+            handling_budget: std::time::Duration::from_secs(20),
         }
     }
 }

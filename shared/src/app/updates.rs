@@ -5,7 +5,7 @@
 
 use super::{App, Outgoing};
 use crate::domain::client::{ChatBinding, Client};
-use crate::domain::ids::{ChatId, TelegramUserId};
+use crate::domain::ids::{ChatId, ClientId, TelegramUserId};
 use crate::domain::link_code::LinkCode;
 use crate::domain::message_log::{Direction, FileRef, MessageLogEntry};
 use crate::domain::templates;
@@ -86,18 +86,18 @@ impl App {
                 return WebhookOutcome::RetryLater(e.to_string());
             }
         };
-        let result = match self.process(&update, client).await {
-            Ok(()) => "processed".to_owned(),
-            Err(e) => {
-                tracing::error!(error = %e, "update accepted but its handling failed");
-                format!("failed: {e}")
-            }
-        };
+        // Durably accepted: from here a redelivery is a duplicate, even if handling below fails or
+        // runs out of time, because it may already have sent messages that must not go twice.
         let expires = self.clock.now() + self.config.update_memory;
-        for attempt in 1..=3 {
-            match self.store.complete(&key, &token, Some(&result), expires).await {
-                Ok(()) => break,
-                Err(e) => tracing::warn!(error = %e, attempt, "could not mark the update done"),
+        if let Err(e) = self.store.complete(&key, &token, Some("accepted"), expires).await {
+            tracing::error!(error = %e, "could not mark the update accepted");
+            return WebhookOutcome::RetryLater(e.to_string());
+        }
+        match tokio::time::timeout(self.config.handling_budget, self.process(&update, client)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "update accepted but its handling failed"),
+            Err(_) => {
+                tracing::error!(budget = ?self.config.handling_budget, "update accepted but its handling ran out of time")
             }
         }
         WebhookOutcome::Processed
@@ -134,7 +134,7 @@ impl App {
                     message
                         .photo
                         .as_ref()
-                        .and_then(|sizes| sizes.iter().max_by_key(|p| p.width * p.height))
+                        .and_then(|sizes| sizes.iter().max_by_key(|p| u64::from(p.width) * u64::from(p.height)))
                         .map(|p| FileRef { file_id: p.file_id.clone(), file_name: None, size: p.file_size })
                 });
             let entry = MessageLogEntry {
@@ -255,48 +255,58 @@ impl App {
         Ok(())
     }
 
-    /// `/link CODE` in a group: binds the group to the code's client.
+    /// `/link CODE` in a group: binds the group to the code's client. A code that links nothing
+    /// (the group belongs to another client, the store failed) is given back.
     async fn link_group(&self, message: &Message, args: &str) -> Result<(), super::DeliveryError> {
-        let chat = ChatId(message.chat.id);
-        let title = message.chat.title.clone().unwrap_or_default();
         if args.is_empty() {
             return self.reply(message, templates::link_usage()).await;
         }
-        let client_id = match args.parse::<LinkCode>() {
-            Ok(code) => self.store.redeem_link_code(&code, self.clock.now()).await?,
-            Err(_) => None,
-        };
-        let Some(client_id) = client_id else {
+        let Ok(code) = args.parse::<LinkCode>() else {
             return self.reply(message, templates::link_refused()).await;
         };
+        let Some((client_id, expires_at)) = self.store.redeem_link_code(&code, self.clock.now()).await? else {
+            return self.reply(message, templates::link_refused()).await;
+        };
+        let linked = self.link_redeemed(message, &client_id).await;
+        if !matches!(linked, Ok(true))
+            && let Err(e) = self.store.create_link_code(&code, &client_id, expires_at).await
+        {
+            tracing::warn!(error = %e, "could not restore an unused link code");
+        }
+        linked.map(|_| ())
+    }
+
+    /// Links the message's group to `client_id`; `Ok(false)` when the group belongs to another client.
+    async fn link_redeemed(&self, message: &Message, client_id: &ClientId) -> Result<bool, super::DeliveryError> {
+        let chat = ChatId(message.chat.id);
+        let title = message.chat.title.clone().unwrap_or_default();
         let binding = ChatBinding { chat_id: chat, title: Some(title.clone()), active: true };
         let mut attempt = 0;
         let linked = loop {
             attempt += 1;
-            let client = self.store.get_client(&client_id).await?;
-            match self.store.link_chat(&client_id, &binding, client.version).await {
+            let client = self.store.get_client(client_id).await?;
+            match self.store.link_chat(client_id, &binding, client.version).await {
                 Ok(linked) => break linked,
                 Err(StoreError::Conflict { .. }) if attempt < 3 => continue,
                 Err(StoreError::ChatTaken { client_id: owner, .. }) => {
                     let owner_name = self.store.get_client(&owner).await.map(|c| c.value.name.to_string());
                     self.reply(message, templates::chat_taken()).await?;
-                    self.notify_staff(templates::staff_chat_taken(
-                        &title,
-                        chat.0,
-                        &owner_name.unwrap_or(owner.to_string()),
-                    ))
-                    .await;
-                    return Ok(());
+                    let owner_name = owner_name.unwrap_or_else(|_| owner.to_string());
+                    self.notify_staff(templates::staff_chat_taken(&title, chat.0, &owner_name)).await;
+                    return Ok(false);
                 }
                 Err(e) => return Err(e.into()),
             }
         };
         let name = linked.value.name.to_string();
         tracing::info!(client = %client_id, %chat, "group linked");
-        self.deliver(&Outgoing { client: Some(client_id), ..Outgoing::text(chat, templates::link_confirmed(&name)) })
-            .await?;
         self.notify_staff(templates::staff_group_linked(&name, &title, chat.0)).await;
-        Ok(())
+        let confirmation =
+            Outgoing { client: Some(client_id.clone()), ..Outgoing::text(chat, templates::link_confirmed(&name)) };
+        if let Err(e) = self.deliver(&confirmation).await {
+            tracing::warn!(error = %e, "linked, but the confirmation was not delivered");
+        }
+        Ok(true)
     }
 
     pub(super) async fn reply(&self, message: &Message, html: String) -> Result<(), super::DeliveryError> {

@@ -12,6 +12,7 @@ pub mod pacing;
 pub mod process;
 pub mod regulation;
 pub mod reminder;
+pub mod reply;
 pub mod staff;
 pub mod stock;
 pub mod templates;

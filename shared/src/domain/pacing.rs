@@ -32,6 +32,18 @@ pub fn reserve(rate: Rate, tat_ms: Option<u64>, not_before_ms: u64) -> Slot {
     Slot { send_at_ms: send_at, new_tat_ms: tat.max(send_at) + rate.interval_ms }
 }
 
+/// Reserves one event against several buckets at once: the earliest time at or after
+/// `not_before` that every bucket allows, and each bucket's new state. Reserving them one after the
+/// other instead would let a later bucket push the send past the slot an earlier one recorded.
+pub fn reserve_all(buckets: &[(Rate, Option<u64>)], not_before_ms: u64) -> (u64, Vec<u64>) {
+    let send_at = buckets
+        .iter()
+        .map(|(rate, tat)| tat.unwrap_or(0).saturating_sub(rate.tolerance_ms()))
+        .fold(not_before_ms, u64::max);
+    let tats = buckets.iter().map(|(rate, tat)| tat.unwrap_or(0).max(send_at) + rate.interval_ms).collect();
+    (send_at, tats)
+}
+
 /// Telegram's limits, with margins so that a paced sender never meets a 429 of its own making:
 /// about 30 messages a second per bot, one a second per chat, 20 a minute per group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +101,17 @@ mod tests {
     fn bursts_then_steady() {
         let times = schedule(Rate { interval_ms: 3_600, burst: 3 }, 5);
         assert_eq!(times, vec![0, 0, 0, 3_600, 7_200]);
+    }
+
+    #[test]
+    fn several_buckets_agree_on_one_time() {
+        let chat = Rate { interval_ms: 1_050, burst: 1 };
+        let bot = Rate { interval_ms: 37, burst: 1 };
+        // The bot is busy until 5,000: the chat's next send is then, and its bucket records that.
+        let (at, tats) = reserve_all(&[(chat, Some(1_000)), (bot, Some(5_000))], 0);
+        assert_eq!((at, tats), (5_000, vec![6_050, 5_037]));
+        let (next, _) = reserve_all(&[(chat, Some(6_050)), (bot, Some(5_037))], 0);
+        assert_eq!(next, 6_050, "one second after the previous send, not 37 ms");
     }
 
     #[test]

@@ -207,3 +207,249 @@ mod tests {
         }
     }
 }
+
+// ---- phase 1: book-building participation ------------------------------------------------------
+
+pub mod phase1 {
+    //! The messages of 수요예측 참여: advice, the bid prompt, receipts, reminders, and what staff see.
+
+    use crate::domain::check::Finding;
+    use crate::domain::client::Client;
+    use crate::domain::ids::FundId;
+    use crate::domain::money::{Won, group_thousands};
+    use crate::domain::process::ProcessKind;
+    use crate::domain::stock::Stock;
+    use crate::domain::tracker::{ActualLine, AdviceLine};
+    use crate::telegram::html::escape;
+
+    pub const ACK_BUTTON: &str = "✅ 확인";
+    pub const EDIT_BUTTON: &str = "✏️ 수정";
+
+    fn fund_name(client: &Client, fund: &FundId) -> String {
+        client.fund(fund).map_or_else(|| fund.to_string(), |f| f.name.to_string())
+    }
+
+    fn heading(stock: &Stock, kind: ProcessKind) -> String {
+        format!("📌 <b>{}</b> {}", escape(stock.name.as_str()), escape(kind.korean()))
+    }
+
+    /// The advice for one client: only its own funds' lines.
+    pub fn advice(stock: &Stock, kind: ProcessKind, client: &Client, lines: &[AdviceLine]) -> String {
+        let d = stock.schedule().dates();
+        let band = stock.band();
+        let mut out = format!(
+            "{}\n수요예측 {} ~ {} · 밴드 {} ~ {}",
+            heading(stock, kind),
+            d.bookbuilding_start.format("%m-%d"),
+            d.bookbuilding_end.format("%m-%d"),
+            band.low(),
+            band.high()
+        );
+        for line in lines {
+            out.push_str(&format!(
+                "\n\n<b>{}</b>\n• 참여가격: {}\n• 참여수량: {}\n• 확약: {}",
+                escape(&fund_name(client, &line.fund_id)),
+                line.price,
+                line.quantity,
+                line.lockup
+            ));
+            if !line.comment.trim().is_empty() {
+                out.push_str(&format!("\n• 코멘트: {}", escape(line.comment.trim())));
+            }
+        }
+        out.push_str(&format!("\n\n확인하셨으면 [{ACK_BUTTON}] 버튼을 눌러 주세요."));
+        out
+    }
+
+    /// How to answer, with an example in the client's own fund names when it has several.
+    pub fn example(client: &Client, lines: &[AdviceLine]) -> String {
+        if lines.len() <= 1 {
+            return "17,500 / 300,000 / 1개월".to_owned();
+        }
+        lines
+            .iter()
+            .map(|l| {
+                format!(
+                    "{} {} / {} / {}",
+                    escape(&fund_name(client, &l.fund_id)),
+                    group_thousands(l.price.get()),
+                    group_thousands(l.quantity.get()),
+                    l.lockup
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    pub fn bid_prompt(stock: &Stock, client: &Client, lines: &[AdviceLine]) -> String {
+        format!(
+            "<b>{}</b> 실제 참여 내역(가격 / 수량 / 확약)을 이 메시지에 <b>답장</b>으로 보내 주세요.{}\n예)\n{}\n참여 화면 캡처나 파일을 답장으로 보내셔도 됩니다.",
+            escape(stock.name.as_str()),
+            if lines.len() > 1 { " 펀드마다 한 줄씩 적어 주세요." } else { "" },
+            example(client, lines)
+        )
+    }
+
+    pub fn bid_unreadable(reason: &str, client: &Client, lines: &[AdviceLine]) -> String {
+        format!(
+            "입력하신 내용을 이해하지 못했습니다: {}\n다시 이 메시지에 답장으로 보내 주세요.\n예)\n{}",
+            escape(reason),
+            example(client, lines)
+        )
+    }
+
+    pub fn bid_received(stock: &Stock, client: &Client, bids: &[ActualLine]) -> String {
+        let mut out = format!("📝 <b>{}</b> 참여 내역을 접수했습니다.", escape(stock.name.as_str()));
+        for b in bids {
+            out.push_str(&format!(
+                "\n• {}: {} / {} / {}",
+                escape(&fund_name(client, &b.fund_id)),
+                b.price,
+                b.quantity,
+                b.lockup
+            ));
+        }
+        out.push_str(&format!("\n틀린 곳이 있으면 [{EDIT_BUTTON}] 을 눌러 다시 보내 주세요."));
+        out
+    }
+
+    pub fn evidence_received() -> String {
+        "📎 자료를 받았습니다. 담당자가 확인 후 반영하겠습니다.".to_owned()
+    }
+
+    pub fn already_acknowledged() -> String {
+        "이미 확인되었습니다.".to_owned()
+    }
+
+    pub fn acknowledged_toast() -> String {
+        "확인되었습니다 ✅".to_owned()
+    }
+
+    pub fn staff_cannot_answer() -> String {
+        "운영팀은 고객사 대신 확인할 수 없습니다.".to_owned()
+    }
+
+    pub fn which_ipo() -> String {
+        "어느 종목에 대한 답변인지 알 수 없습니다. 해당 종목 안내 메시지에 답장으로 보내 주세요.".to_owned()
+    }
+
+    pub fn reminder_unacknowledged(stock: &Stock, kind: ProcessKind) -> String {
+        format!(
+            "⏰ {} 안내를 확인해 주세요. 위 메시지의 [{ACK_BUTTON}] 버튼을 눌러 주시면 됩니다.",
+            heading(stock, kind)
+        )
+    }
+
+    pub fn reminder_unsubmitted(stock: &Stock, kind: ProcessKind) -> String {
+        format!(
+            "⏰ {} 실제 참여 내역을 아직 받지 못했습니다. 안내 메시지에 답장으로 보내 주세요.",
+            heading(stock, kind)
+        )
+    }
+
+    // ---- to staff ----
+
+    pub fn staff_kickoff(stock: &Stock, kind: ProcessKind, sent: &[String], failed: &[(String, String)]) -> String {
+        let mut out = format!("📤 {} 발송 {}건, 실패 {}건", heading(stock, kind), sent.len(), failed.len());
+        if !sent.is_empty() {
+            out.push_str(&format!("\n발송: {}", sent.iter().map(|s| escape(s)).collect::<Vec<_>>().join(", ")));
+        }
+        for (name, reason) in failed {
+            out.push_str(&format!("\n❌ {}: {}", escape(name), escape(reason)));
+        }
+        out
+    }
+
+    pub fn staff_acknowledged(client: &Client, by: &str) -> String {
+        format!("👀 {} 확인 ({})", escape(client.name.as_str()), escape(by))
+    }
+
+    /// A submitted bid: every finding, or that it matches the advice.
+    pub fn staff_bid(stock: &Stock, client: &Client, findings: &[Finding]) -> String {
+        let head = format!("📥 {} — {} 참여 내역 제출", escape(client.name.as_str()), escape(stock.name.as_str()));
+        if findings.is_empty() {
+            return format!("{head}\n✅ 자문과 일치");
+        }
+        let mut out = head;
+        for f in findings {
+            out.push_str(&format!("\n{}", finding(client, f)));
+        }
+        out
+    }
+
+    pub fn finding(client: &Client, f: &Finding) -> String {
+        let fund = |id: &FundId| escape(&fund_name(client, id));
+        match f {
+            Finding::PriceDiffers { fund_id, advised, actual, diff } => {
+                format!("⚠️ {} 가격 {advised} → {actual} ({}원)", fund(fund_id), signed(*diff))
+            }
+            Finding::QuantityDiffers { fund_id, advised, actual, percent_tenths, .. } => format!(
+                "⚠️ {} 수량 {advised} → {actual} ({}{}.{}%)",
+                fund(fund_id),
+                if *percent_tenths < 0 { "−" } else { "+" },
+                percent_tenths.unsigned_abs() / 10,
+                percent_tenths.unsigned_abs() % 10
+            ),
+            Finding::LockUpDiffers { fund_id, advised, actual } => {
+                format!("⚠️ {} 확약 {advised} → {actual}", fund(fund_id))
+            }
+            Finding::MissingBid { fund_id } => format!("⚠️ {} 참여 내역 없음", fund(fund_id)),
+            Finding::UnadvisedBid { fund_id } => format!("⚠️ {} 자문하지 않은 펀드의 참여", fund(fund_id)),
+            Finding::OffGrid { fund_id, price, tick } => {
+                format!("⚠️ {} 가격 {price} 이(가) 호가단위({tick}원)에 맞지 않음", fund(fund_id))
+            }
+            Finding::ExceedsAbilityToPay { fund_id, amount, aum } => format!(
+                "🚫 {} 참여금액 {} 이(가) 펀드 규모 {} 초과 (납입능력 초과)",
+                fund(fund_id),
+                amount.display_eok(),
+                aum.display_eok()
+            ),
+            Finding::UnknownFund { fund_id } => format!("🚫 {} 은(는) 이 고객사의 펀드가 아님", fund(fund_id)),
+        }
+    }
+
+    fn signed(n: i64) -> String {
+        let magnitude = group_thousands(n.unsigned_abs());
+        if n < 0 { format!("−{magnitude}") } else { format!("+{magnitude}") }
+    }
+
+    pub fn staff_evidence(stock: &Stock, client: &Client) -> String {
+        format!(
+            "📎 {} — {} 자료 제출 (캡처/파일): 값을 확인해 확정해 주세요.",
+            escape(client.name.as_str()),
+            escape(stock.name.as_str())
+        )
+    }
+
+    pub fn staff_escalation(
+        stock: &Stock,
+        kind: ProcessKind,
+        client: &Client,
+        minutes: i64,
+        acknowledged: bool,
+    ) -> String {
+        format!(
+            "🚨 긴급: {} — {} {}분째 {}",
+            escape(client.name.as_str()),
+            heading(stock, kind),
+            minutes,
+            if acknowledged { "참여 내역 미제출" } else { "확인 없음" }
+        )
+    }
+
+    pub fn staff_confirmed(client: &Client, by: &str) -> String {
+        format!("✔️ {} 참여 내역 확정 ({})", escape(client.name.as_str()), escape(by))
+    }
+
+    pub fn staff_send_unclear(client: &Client) -> String {
+        format!(
+            "❓ {} 발송 도중 중단되어 전달 여부가 불확실합니다. 그룹을 확인한 뒤 필요하면 다시 보내 주세요.",
+            escape(client.name.as_str())
+        )
+    }
+
+    /// Sum shown for staff when a bid's amount matters.
+    pub fn amount(won: Won) -> String {
+        won.display_eok()
+    }
+}

@@ -113,6 +113,11 @@ pub struct ChatActor {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrackerEvent {
+    /// A sender is about to send the advice. A tracker left in this mark by a crash is not sent
+    /// again blindly: the message may have gone out.
+    SendStarted {
+        at: Timestamp,
+    },
     Sent {
         at: Timestamp,
     },
@@ -161,6 +166,7 @@ pub enum TrackerEvent {
 impl TrackerEvent {
     pub fn name(&self) -> &'static str {
         match self {
+            TrackerEvent::SendStarted { .. } => "send_started",
             TrackerEvent::Sent { .. } => "sent",
             TrackerEvent::SendFailed { .. } => "send_failed",
             TrackerEvent::Retry { .. } => "retry",
@@ -177,7 +183,8 @@ impl TrackerEvent {
 
     fn at(&self) -> Timestamp {
         match self {
-            TrackerEvent::Sent { at }
+            TrackerEvent::SendStarted { at }
+            | TrackerEvent::Sent { at }
             | TrackerEvent::SendFailed { at, .. }
             | TrackerEvent::Retry { at }
             | TrackerEvent::Acknowledged { at, .. }
@@ -222,6 +229,12 @@ pub struct Tracker {
     reminders_in_state: u32,
     last_reminded_at: Option<Timestamp>,
     escalated_at: Option<Timestamp>,
+    /// When a send of the advice began, until it is known to have succeeded or failed.
+    #[serde(default)]
+    send_started_at: Option<Timestamp>,
+    /// The bot's messages about this tracker (advice, prompts), so replies to them find it.
+    #[serde(default)]
+    message_ids: Vec<i64>,
 }
 
 /// A stored tracker before its invariants are checked again.
@@ -242,6 +255,12 @@ struct TrackerFields {
     reminders_in_state: u32,
     last_reminded_at: Option<Timestamp>,
     escalated_at: Option<Timestamp>,
+    /// When a send of the advice began, until it is known to have succeeded or failed.
+    #[serde(default)]
+    send_started_at: Option<Timestamp>,
+    /// The bot's messages about this tracker (advice, prompts), so replies to them find it.
+    #[serde(default)]
+    message_ids: Vec<i64>,
 }
 
 impl TryFrom<TrackerFields> for Tracker {
@@ -264,6 +283,8 @@ impl TryFrom<TrackerFields> for Tracker {
         tracker.reminders_in_state = f.reminders_in_state;
         tracker.last_reminded_at = f.last_reminded_at;
         tracker.escalated_at = f.escalated_at;
+        tracker.send_started_at = f.send_started_at;
+        tracker.message_ids = f.message_ids;
         Ok(tracker)
     }
 }
@@ -293,6 +314,8 @@ impl Tracker {
             reminders_in_state: 0,
             last_reminded_at: None,
             escalated_at: None,
+            send_started_at: None,
+            message_ids: Vec::new(),
         })
     }
 
@@ -332,6 +355,19 @@ impl Tracker {
     pub fn escalated_at(&self) -> Option<Timestamp> {
         self.escalated_at
     }
+    pub fn send_started_at(&self) -> Option<Timestamp> {
+        self.send_started_at
+    }
+    pub fn message_ids(&self) -> &[i64] {
+        &self.message_ids
+    }
+
+    /// Remembers a message the bot sent about this tracker.
+    pub fn note_message(&mut self, message_id: i64) {
+        if !self.message_ids.contains(&message_id) {
+            self.message_ids.push(message_id);
+        }
+    }
 
     /// How the submitted answer deviates from the advice, fund by fund (empty before an answer).
     pub fn deviations(&self) -> Vec<Finding> {
@@ -348,13 +384,19 @@ impl Tracker {
         let illegal = TrackerError::IllegalTransition { state: self.state, event: event.name() };
         let at = event.at();
         let next = match (self.state, event) {
+            (S::Pending, E::SendStarted { .. }) => {
+                self.send_started_at = Some(at);
+                return Ok(self.state);
+            }
             (S::Pending | S::Failed, E::Sent { .. }) => {
                 self.failure = None;
+                self.send_started_at = None;
                 S::Sent
             }
             // A reminder can fail too (the bot was removed mid-chase): stop chasing a dead chat.
             (S::Pending | S::Sent | S::Acknowledged, E::SendFailed { reason, .. }) => {
                 self.failure = Some(reason);
+                self.send_started_at = None;
                 S::Failed
             }
             (S::Failed, E::Retry { .. }) => S::Pending,
@@ -467,6 +509,7 @@ mod tests {
     /// One instance of every event, for exhaustive transition checks.
     fn every_event() -> Vec<TrackerEvent> {
         vec![
+            TrackerEvent::SendStarted { at: t(1) },
             TrackerEvent::Sent { at: t(1) },
             TrackerEvent::SendFailed { reason: "403".into(), at: t(1) },
             TrackerEvent::Retry { at: t(1) },
@@ -522,6 +565,7 @@ mod tests {
     fn transition_table_is_exactly_as_designed() {
         use TrackerState as S;
         let legal: &[(S, &str, S)] = &[
+            (S::Pending, "send_started", S::Pending),
             (S::Pending, "sent", S::Sent),
             (S::Pending, "send_failed", S::Failed),
             (S::Pending, "skipped", S::Skipped),

@@ -4,4 +4,5 @@
 pub mod clock;
 pub mod messenger;
 pub mod pacer;
+pub mod scheduler;
 pub mod store;

@@ -246,8 +246,13 @@ pub trait LinkCodeStore: Send + Sync {
         client: &ClientId,
         expires_at: Timestamp,
     ) -> Result<(), StoreError>;
-    /// Takes a code, once: the client it links, or `None` when it is unknown, used or expired.
-    async fn redeem_link_code(&self, code: &LinkCode, now: Timestamp) -> Result<Option<ClientId>, StoreError>;
+    /// Takes a code, once: the client it links and when the code would have expired, or `None` when
+    /// it is unknown, used or expired.
+    async fn redeem_link_code(
+        &self,
+        code: &LinkCode,
+        now: Timestamp,
+    ) -> Result<Option<(ClientId, Timestamp)>, StoreError>;
 }
 
 /// Everything the use cases store, as one bound.

@@ -34,9 +34,10 @@ pub enum TelegramError {
 }
 
 impl TelegramError {
-    /// Worth trying again after a pause.
+    /// A passing failure worth retrying after a backoff. `RetryAfter` is not one: it says exactly
+    /// how long to wait, and is handled on its own.
     pub fn is_transient(&self) -> bool {
-        matches!(self, TelegramError::RetryAfter { .. } | TelegramError::Server { .. } | TelegramError::Network(_))
+        matches!(self, TelegramError::Server { .. } | TelegramError::Network(_))
     }
 }
 
@@ -145,5 +146,6 @@ mod tests {
         let server = parse(502, r#"{"ok":false,"error_code":502,"description":"Bad Gateway"}"#);
         assert!(server.is_transient());
         assert!(!TelegramError::Unauthorized.is_transient());
+        assert!(!TelegramError::RetryAfter { seconds: 1 }.is_transient(), "waits as told, not on a backoff");
     }
 }

@@ -153,9 +153,11 @@ pub fn split(html: &str, limit: usize) -> Vec<String> {
             }
         }
     }
-    if current_len > 0 || parts.is_empty() {
+    if current_len > 0 {
         parts.push(close_all(current, &open));
     }
+    // Telegram refuses a message of nothing but white space ("message text is empty").
+    parts.retain(|p| tokens(p).iter().any(|t| matches!(t, Token::Visible { raw, .. } if !raw.trim().is_empty())));
     parts
 }
 
@@ -220,7 +222,8 @@ mod tests {
     #[test]
     fn short_texts_are_one_part() {
         assert_eq!(split("<b>안녕</b>", 4096), vec!["<b>안녕</b>"]);
-        assert_eq!(split("", 4096), vec![""]);
+        assert_eq!(split("", 4096), Vec::<String>::new(), "nothing to send");
+        assert_eq!(split(" \n <b> </b>", 4096), Vec::<String>::new());
     }
 
     #[test]
@@ -246,6 +249,14 @@ mod tests {
         let lens: Vec<usize> = parts.iter().map(|p| visible_len(p)).collect();
         assert_eq!(lens, vec![4096, 4096, 1808]);
         assert!(parts.iter().all(|p| p.starts_with("<b>") && p.ends_with("</b>")));
+    }
+
+    #[test]
+    fn a_cut_before_trailing_white_space_sends_no_empty_part() {
+        let html = format!("{}\n\n", "가".repeat(4096));
+        let parts = split(&html, MESSAGE_LIMIT);
+        assert_eq!(parts.len(), 1);
+        assert_eq!(visible_len(&parts[0]), 4096);
     }
 
     #[test]

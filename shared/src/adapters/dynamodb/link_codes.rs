@@ -50,7 +50,11 @@ impl LinkCodeStore for DynamoStore {
             })
     }
 
-    async fn redeem_link_code(&self, code: &LinkCode, now: Timestamp) -> Result<Option<ClientId>, StoreError> {
+    async fn redeem_link_code(
+        &self,
+        code: &LinkCode,
+        now: Timestamp,
+    ) -> Result<Option<(ClientId, Timestamp)>, StoreError> {
         let (pk, sk) = key(code);
         let result = self
             .client
@@ -75,7 +79,13 @@ impl LinkCodeStore for DynamoStore {
         let Some(owner) = old.as_ref().and_then(|item| item.get(CLIENT)).and_then(|v| v.as_s().ok()) else {
             return Ok(None);
         };
-        owner.parse().map(Some).map_err(|e: crate::domain::ids::IdError| StoreError::Corrupt {
+        let expires_at = old
+            .as_ref()
+            .and_then(|item| super::read_number(item, TTL_ATTRIBUTE))
+            .and_then(|secs| i64::try_from(secs).ok())
+            .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+            .unwrap_or(now);
+        owner.parse().map(|id| Some((id, expires_at))).map_err(|e: crate::domain::ids::IdError| StoreError::Corrupt {
             entity: NAME,
             id: code.to_string(),
             reason: e.to_string(),

@@ -1,0 +1,41 @@
+//! The few lines every function's `main` would otherwise repeat.
+
+use shared::adapters::dynamodb::DynamoStore;
+use shared::adapters::telegram::{TELEGRAM_API, TelegramBot};
+use shared::app::{App, AppConfig};
+use shared::config::{ConfigError, chat_id, optional, required};
+use shared::ports::clock::SystemClock;
+use std::sync::Arc;
+use tracing_subscriber::EnvFilter;
+
+/// Logs as JSON when Lambda asks for it (`AWS_LAMBDA_LOG_FORMAT=JSON`), at `AWS_LAMBDA_LOG_LEVEL`
+/// or `RUST_LOG` (default info). The runtime crates stay at info whatever is asked: at trace they
+/// log whole events, headers included, and the webhook's secret is a header.
+pub fn init_tracing() {
+    let level = optional("AWS_LAMBDA_LOG_LEVEL").or_else(|| optional("RUST_LOG")).unwrap_or_else(|| "info".into());
+    let filter = EnvFilter::try_new(format!("{},lambda_runtime=info,lambda_http=info", level.to_lowercase()))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = optional("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).without_time();
+    if json {
+        builder.json().with_current_span(true).init();
+    } else {
+        builder.init();
+    }
+}
+
+/// The app with its production adapters, from the function's environment.
+pub async fn app_from_env() -> Result<App, ConfigError> {
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), required("TABLE_NAME")?);
+    let base = optional("TELEGRAM_API_BASE").unwrap_or_else(|| TELEGRAM_API.to_owned());
+    let bot = TelegramBot::new(base, required("TELEGRAM_BOT_TOKEN")?)
+        .map_err(|e| ConfigError::Invalid { name: "TELEGRAM_BOT_TOKEN", reason: e.to_string() })?;
+    Ok(App {
+        store: Arc::new(store),
+        messenger: Arc::new(bot),
+        clock: Arc::new(SystemClock),
+        pacing_clock: Arc::new(SystemClock),
+        config: AppConfig { staff_chat: chat_id("TELEGRAM_STAFF_CHAT_ID")?, ..AppConfig::default() },
+    })
+}

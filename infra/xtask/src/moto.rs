@@ -1,0 +1,103 @@
+//! moto's server, which speaks the EventBridge Scheduler API (it stores schedules and never fires
+//! them), installed with pip into a virtual environment in the cache.
+
+use crate::cache;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PACKAGE: &str = "moto[server]==5.2.5";
+
+/// A running moto server; stopped (by its process id) when dropped.
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let pid = self.child.id();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        eprintln!("xtask: stopped moto (pid {pid})");
+    }
+}
+
+/// Creates the virtual environment and installs moto into it if they are not there, and returns
+/// the path of `moto_server`.
+pub fn install() -> Result<PathBuf, String> {
+    let venv = cache::dir()?.join("venv");
+    let server = bin(&venv, "moto_server");
+    if server.is_file() && installed_version_is_pinned(&venv) {
+        return Ok(server);
+    }
+    let pip = bin(&venv, "pip");
+    if !pip.is_file() {
+        if !cache::have("python3") {
+            return Err("python3 is needed to install moto (apt-get install python3 python3-venv)".into());
+        }
+        eprintln!("xtask: creating a Python virtual environment in {}", venv.display());
+        cache::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))
+            .map_err(|e| format!("{e} (on Debian: apt-get install python3-venv)"))?;
+    }
+    eprintln!("xtask: installing {PACKAGE} into {}", venv.display());
+    cache::run(Command::new(&pip).args(["install", "--quiet", "--disable-pip-version-check", PACKAGE]))?;
+    if server.is_file() {
+        Ok(server)
+    } else {
+        Err(format!("{PACKAGE} installed, but there is no {}", server.display()))
+    }
+}
+
+fn bin(venv: &Path, program: &str) -> PathBuf {
+    venv.join("bin").join(program)
+}
+
+/// Whether the venv's moto is the pinned version (so changing the pin reinstalls it).
+fn installed_version_is_pinned(venv: &Path) -> bool {
+    let Some((_, version)) = PACKAGE.split_once("==") else { return true };
+    let prefix = format!("moto-{version}.dist-info");
+    let Ok(lib) = std::fs::read_dir(venv.join("lib")) else { return false };
+    lib.filter_map(Result::ok).any(|python| {
+        std::fs::read_dir(python.path().join("site-packages"))
+            .map(|entries| entries.filter_map(Result::ok).any(|e| e.file_name().to_string_lossy() == prefix))
+            .unwrap_or(false)
+    })
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| format!("finding a free port: {e}"))?;
+    listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+}
+
+/// Starts `moto_server` on a free loopback port and waits until it accepts connections.
+pub fn start(server: &Path) -> Result<Moto, String> {
+    let port = free_port()?;
+    let log_path = cache::dir()?.join("moto.log");
+    let log = std::fs::File::create(&log_path).map_err(|e| format!("creating {}: {e}", log_path.display()))?;
+    let log_err = log.try_clone().map_err(|e| e.to_string())?;
+    let child = Command::new(server)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err)
+        .spawn()
+        .map_err(|e| format!("starting moto: {e}"))?;
+    let mut moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
+    eprintln!("xtask: started moto (pid {}) on {}", moto.child.id(), moto.endpoint);
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(moto);
+        }
+        if let Ok(Some(status)) = moto.child.try_wait() {
+            return Err(format!("moto exited ({status}); see {}", log_path.display()));
+        }
+        if Instant::now() > deadline {
+            return Err(format!("moto did not start within 60 s; see {}", log_path.display()));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

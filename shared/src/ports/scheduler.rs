@@ -1,0 +1,99 @@
+//! The Scheduler port: one-time jobs at a given time (kickoffs, chasing silent clients). In AWS,
+//! EventBridge Scheduler invokes the scheduler function; locally, a loop over due jobs in the store.
+
+use crate::domain::ids::{ClientId, ProcessId};
+use crate::domain::time::Timestamp;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// What a job does when it fires. Handlers re-read the state and do nothing when it has moved on,
+/// so a job fired twice, late, or after a change of plan is harmless.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "job", rename_all = "snake_case")]
+pub enum JobPayload {
+    /// Send the process's advice to every client not yet sent to.
+    Kickoff { process_id: ProcessId },
+    /// Remind or escalate one silent client, whichever is due.
+    Chase { process_id: ProcessId, client_id: ClientId },
+}
+
+/// A one-time job. Its name is deterministic, at most 64 characters of `[0-9A-Za-z_.-]`, so
+/// scheduling the same job twice is one job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    pub name: String,
+    pub at: Timestamp,
+    pub payload: JobPayload,
+}
+
+impl Job {
+    pub fn kickoff(process_id: &ProcessId, at: Timestamp) -> Job {
+        Job {
+            name: format!("kickoff-{process_id}"),
+            at,
+            payload: JobPayload::Kickoff { process_id: process_id.clone() },
+        }
+    }
+
+    /// A chase due at `at`: one name per tracker and due minute.
+    pub fn chase(process_id: &ProcessId, client_id: &ClientId, at: Timestamp) -> Job {
+        Job {
+            name: format!(
+                "chase-{}-{}-{}",
+                short_hash(process_id.as_str()),
+                short_hash(client_id.as_str()),
+                at.timestamp() / 60
+            ),
+            at,
+            payload: JobPayload::Chase { process_id: process_id.clone(), client_id: client_id.clone() },
+        }
+    }
+}
+
+/// 16 hex digits of FNV-1a: keeps names short whatever the ids' lengths.
+fn short_hash(s: &str) -> String {
+    let hash = s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
+    format!("{hash:016x}")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SchedulerError {
+    #[error("the scheduler refused job {name}: {reason}")]
+    Refused { name: String, reason: String },
+    #[error("the scheduler failed: {0}")]
+    Unavailable(String),
+}
+
+#[async_trait]
+pub trait Scheduler: Send + Sync {
+    /// Schedules `job`; a job of the same name already scheduled is left as it is.
+    async fn schedule(&self, job: &Job) -> Result<(), SchedulerError>;
+    /// Cancels a job by name; cancelling a job that is not there (fired, or never scheduled) is fine.
+    async fn cancel(&self, name: &str) -> Result<(), SchedulerError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_names_are_deterministic_short_and_safe() {
+        let process = ProcessId::generate();
+        let client: ClientId = "x".repeat(64).parse().unwrap();
+        let at: Timestamp = "2026-03-16T00:05:00Z".parse().unwrap();
+        let a = Job::chase(&process, &client, at);
+        assert_eq!(a, Job::chase(&process, &client, at));
+        assert_ne!(a.name, Job::chase(&process, &client, at + chrono::TimeDelta::minutes(5)).name);
+        for job in [a, Job::kickoff(&process, at)] {
+            assert!(job.name.len() <= 64, "{}", job.name);
+            assert!(job.name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)), "{}", job.name);
+        }
+    }
+
+    #[test]
+    fn payloads_are_tagged_json() {
+        let p: ProcessId = "p1".parse().unwrap();
+        let json = serde_json::to_value(JobPayload::Kickoff { process_id: p }).unwrap();
+        assert_eq!(json, serde_json::json!({"job": "kickoff", "process_id": "p1"}));
+    }
+}
