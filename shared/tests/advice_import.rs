@@ -1,5 +1,6 @@
 //! The advice import over real files: the firm's workbook for (가상)한빛로보틱스 with both
 //! book-building sheets, the same first day as CSV, and the files it must refuse.
+#![allow(clippy::unwrap_used)] // fixtures built from literals
 
 use chrono::NaiveDate;
 use shared::domain::check::Finding;

@@ -1,6 +1,7 @@
 //! The few lines every function's `main` would otherwise repeat.
 
 use shared::adapters::dynamodb::DynamoStore;
+use shared::adapters::eventbridge::EventBridgeScheduler;
 use shared::adapters::telegram::{TELEGRAM_API, TelegramBot};
 use shared::app::{App, AppConfig};
 use shared::config::{ConfigError, chat_id, optional, required};
@@ -31,9 +32,17 @@ pub async fn app_from_env() -> Result<App, ConfigError> {
     let base = optional("TELEGRAM_API_BASE").unwrap_or_else(|| TELEGRAM_API.to_owned());
     let bot = TelegramBot::new(base, required("TELEGRAM_BOT_TOKEN")?)
         .map_err(|e| ConfigError::Invalid { name: "TELEGRAM_BOT_TOKEN", reason: e.to_string() })?;
+    let scheduler = EventBridgeScheduler::new(
+        aws_sdk_scheduler::Client::new(&aws),
+        required("SCHEDULE_GROUP")?,
+        required("SCHEDULER_FUNCTION_ARN")?,
+        required("SCHEDULER_ROLE_ARN")?,
+        optional("SCHEDULER_DLQ_ARN"),
+    );
     Ok(App {
         store: Arc::new(store),
         messenger: Arc::new(bot),
+        scheduler: Arc::new(scheduler),
         clock: Arc::new(SystemClock),
         pacing_clock: Arc::new(SystemClock),
         config: AppConfig { staff_chat: chat_id("TELEGRAM_STAFF_CHAT_ID")?, ..AppConfig::default() },

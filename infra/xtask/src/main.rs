@@ -10,10 +10,14 @@ mod run;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask test [-- <cargo test args>]
+       cargo xtask bench fanout --clients N
 
-  test   check formatting, run clippy, and run every test of the workspace with
-         DynamoDB Local and moto's server (EventBridge Scheduler) started
-         (installed into the cache on first use)
+  test    check formatting, run clippy, and run every test of the workspace with
+          DynamoDB Local and moto's server (EventBridge Scheduler) started
+          (installed into the cache on first use)
+  bench   run a benchmark (infra/bench) and print its figures:
+          fanout --clients N   the phase-1 kickoff to N clients against the fake Bot API
+                               with Telegram's limits on
 
 environment:
   IPO_ADVISORY_CACHE   where tools are installed (default: $XDG_CACHE_HOME/ipo-advisory
@@ -23,6 +27,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => run::test(&args[1..]),
+        Some("bench") => run::bench(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

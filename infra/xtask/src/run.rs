@@ -90,3 +90,12 @@ fn run_tests(dynamodb_endpoint: &str, moto_endpoint: &str, extra: &[&String]) ->
     let status = child.wait().map_err(|e| format!("cargo test: {e}"))?;
     if status.success() { Ok(counts) } else { Err(format!("tests failed ({status})")) }
 }
+
+/// Benchmarks are bound by Telegram's limits, not by CPU, so they run in the dev profile the tests
+/// have already built instead of waiting minutes for a fat-LTO release build.
+pub fn bench(args: &[String]) -> Result<(), String> {
+    if args.first().map(String::as_str) != Some("fanout") {
+        return Err("usage: cargo xtask bench fanout --clients N".into());
+    }
+    cache::run(cargo().args(["run", "--quiet", "--package", "bench", "--"]).args(args))
+}

@@ -2,4 +2,5 @@
 
 pub mod dynamodb;
 pub mod eventbridge;
+pub mod local_scheduler;
 pub mod telegram;

@@ -39,17 +39,25 @@ impl Outgoing {
     }
 }
 
+/// What a use case can fail with, mapped once at the edge (webhook: logged and 200; scheduler:
+/// retried; API: problem+json).
 #[derive(Debug, thiserror::Error)]
-pub enum DeliveryError {
+pub enum AppError {
     #[error(transparent)]
     Telegram(#[from] TelegramError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Scheduler(#[from] crate::ports::scheduler::SchedulerError),
+    #[error(transparent)]
+    Tracker(#[from] crate::domain::tracker::TrackerError),
+    #[error(transparent)]
+    Process(#[from] crate::domain::process::IllegalProcessTransition),
 }
 
 impl App {
     /// Delivers a message (several, if it is long); the markup goes on the last part.
-    pub async fn deliver(&self, out: &Outgoing) -> Result<Vec<SentMessage>, DeliveryError> {
+    pub async fn deliver(&self, out: &Outgoing) -> Result<Vec<SentMessage>, AppError> {
         let parts = split(&out.html, MESSAGE_LIMIT);
         let last = parts.len().saturating_sub(1);
         let mut chat = out.chat;
@@ -69,15 +77,13 @@ impl App {
                         sent.push(s);
                         break;
                     }
-                    Err(DeliveryError::Telegram(TelegramError::ChatMigrated { new_chat_id }))
-                        if !followed_migration =>
-                    {
+                    Err(AppError::Telegram(TelegramError::ChatMigrated { new_chat_id })) if !followed_migration => {
                         followed_migration = true;
                         let new = ChatId(new_chat_id);
                         self.follow_migration(chat, new).await?;
                         chat = new;
                     }
-                    Err(DeliveryError::Telegram(TelegramError::Forbidden { description })) => {
+                    Err(AppError::Telegram(TelegramError::Forbidden { description })) => {
                         self.chat_lost(chat).await?;
                         return Err(TelegramError::Forbidden { description }.into());
                     }
@@ -96,7 +102,7 @@ impl App {
         };
         let mut message = OutgoingMessage { chat_id: staff, html: html.clone(), markup: None, reply_to: None };
         let mut result = self.send_paced(&message).await;
-        if let Err(DeliveryError::Telegram(TelegramError::ChatMigrated { new_chat_id })) = result {
+        if let Err(AppError::Telegram(TelegramError::ChatMigrated { new_chat_id })) = result {
             // The staff group became a supergroup; its id is configuration, so say so loudly.
             tracing::error!(old = %staff, new = new_chat_id, "the staff group moved: set TELEGRAM_STAFF_CHAT_ID to the new id");
             message.chat_id = ChatId(new_chat_id);
@@ -112,7 +118,7 @@ impl App {
     }
 
     /// One message, sent in its paced slot, with Telegram's throttling and passing failures retried.
-    async fn send_paced(&self, message: &OutgoingMessage) -> Result<SentMessage, DeliveryError> {
+    async fn send_paced(&self, message: &OutgoingMessage) -> Result<SentMessage, AppError> {
         let (mut throttled, mut transient) = (0u32, 0u32);
         loop {
             let at = self.pace(message.chat_id).await?;

@@ -1,16 +1,20 @@
 //! Use cases, written against the ports: they know nothing of Lambda, axum or AWS.
 
 mod delivery;
+mod jobs;
+mod phase1;
 mod staff_commands;
 mod updates;
 
-pub use delivery::{DeliveryError, Outgoing};
+pub use delivery::{AppError, Outgoing};
+pub use phase1::KickoffReport;
 pub use updates::WebhookOutcome;
 
 use crate::domain::ids::ChatId;
 use crate::domain::pacing::TelegramLimits;
 use crate::ports::clock::Clock;
 use crate::ports::messenger::Messenger;
+use crate::ports::scheduler::Scheduler;
 use crate::ports::store::Store;
 use chrono::TimeDelta;
 use std::sync::Arc;
@@ -47,6 +51,7 @@ impl Default for AppConfig {
 pub struct App {
     pub store: Arc<dyn Store>,
     pub messenger: Arc<dyn Messenger>,
+    pub scheduler: Arc<dyn Scheduler>,
     /// Business time: kickoffs, reminders, expiries. Tests set it.
     pub clock: Arc<dyn Clock>,
     /// Wall time for pacing sends, which must really wait.

@@ -1,6 +1,6 @@
 //! Commands in the staff group: `/help`, `/status <stock>`, `/code <client>`.
 
-use super::{App, DeliveryError};
+use super::{App, AppError};
 use crate::domain::client::Client;
 use crate::domain::link_code::LinkCode;
 use crate::domain::stock::Stock;
@@ -11,7 +11,7 @@ use crate::telegram::types::Message;
 use std::future::Future;
 
 impl App {
-    pub(super) async fn on_staff_message(&self, message: &Message) -> Result<(), DeliveryError> {
+    pub(super) async fn on_staff_message(&self, message: &Message) -> Result<(), AppError> {
         let Some((command, args)) = message.command() else {
             return Ok(());
         };

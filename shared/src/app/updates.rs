@@ -10,7 +10,7 @@ use crate::domain::link_code::LinkCode;
 use crate::domain::message_log::{Direction, FileRef, MessageLogEntry};
 use crate::domain::templates;
 use crate::ports::store::{IdempotencyClaim, IdempotencyRequest, PageRequest, StoreError, Versioned};
-use crate::telegram::types::{CallbackQuery, ChatMemberUpdated, Message, Update, UpdateKind, User};
+use crate::telegram::types::{CallbackQuery, ChatMemberUpdated, Message, Update, UpdateKind};
 use tracing::Instrument;
 
 /// What the webhook answers Telegram.
@@ -153,14 +153,14 @@ impl App {
         Ok(client)
     }
 
-    async fn process(&self, update: &Update, client: Option<Versioned<Client>>) -> Result<(), super::DeliveryError> {
+    async fn process(&self, update: &Update, client: Option<Versioned<Client>>) -> Result<(), super::AppError> {
         match update.kind() {
             UpdateKind::Message => match &update.message {
                 Some(message) => self.on_message(message, client).await,
                 None => Ok(()),
             },
             UpdateKind::CallbackQuery => match &update.callback_query {
-                Some(query) => self.on_callback(query).await,
+                Some(query) => self.on_callback(query, client).await,
                 None => Ok(()),
             },
             UpdateKind::MyChatMember => match &update.my_chat_member {
@@ -172,11 +172,7 @@ impl App {
         }
     }
 
-    async fn on_message(
-        &self,
-        message: &Message,
-        client: Option<Versioned<Client>>,
-    ) -> Result<(), super::DeliveryError> {
+    async fn on_message(&self, message: &Message, client: Option<Versioned<Client>>) -> Result<(), super::AppError> {
         let chat = ChatId(message.chat.id);
         if let Some(new) = message.migrate_to_chat_id {
             return Ok(self.follow_migration(chat, ChatId(new)).await?);
@@ -207,25 +203,30 @@ impl App {
             return Ok(());
         };
         if let Some(from) = &message.from
-            && self.is_staff(from).await?
+            && self.is_staff_user(from.id).await?
         {
             tracing::info!(client = %client.value.id, "staff wrote in a client group; not an answer");
             return Ok(());
         }
-        tracing::info!(client = %client.value.id, "client message recorded");
-        Ok(())
+        self.on_client_message(message, &client).await
     }
 
-    async fn on_callback(&self, query: &CallbackQuery) -> Result<(), super::DeliveryError> {
-        self.messenger.answer_callback(&query.id, None).await?;
-        Ok(())
+    async fn on_callback(
+        &self,
+        query: &CallbackQuery,
+        client: Option<Versioned<Client>>,
+    ) -> Result<(), super::AppError> {
+        match client {
+            Some(client) => self.on_phase1_callback(query, &client).await,
+            None => Ok(self.messenger.answer_callback(&query.id, None).await?),
+        }
     }
 
     async fn on_membership(
         &self,
         change: &ChatMemberUpdated,
         client: Option<Versioned<Client>>,
-    ) -> Result<(), super::DeliveryError> {
+    ) -> Result<(), super::AppError> {
         let chat = ChatId(change.chat.id);
         let title = change.chat.title.clone().unwrap_or_default();
         if Some(chat) == self.config.staff_chat || !change.chat.is_group() {
@@ -257,7 +258,7 @@ impl App {
 
     /// `/link CODE` in a group: binds the group to the code's client. A code that links nothing
     /// (the group belongs to another client, the store failed) is given back.
-    async fn link_group(&self, message: &Message, args: &str) -> Result<(), super::DeliveryError> {
+    async fn link_group(&self, message: &Message, args: &str) -> Result<(), super::AppError> {
         if args.is_empty() {
             return self.reply(message, templates::link_usage()).await;
         }
@@ -277,7 +278,7 @@ impl App {
     }
 
     /// Links the message's group to `client_id`; `Ok(false)` when the group belongs to another client.
-    async fn link_redeemed(&self, message: &Message, client_id: &ClientId) -> Result<bool, super::DeliveryError> {
+    async fn link_redeemed(&self, message: &Message, client_id: &ClientId) -> Result<bool, super::AppError> {
         let chat = ChatId(message.chat.id);
         let title = message.chat.title.clone().unwrap_or_default();
         let binding = ChatBinding { chat_id: chat, title: Some(title.clone()), active: true };
@@ -309,14 +310,14 @@ impl App {
         Ok(true)
     }
 
-    pub(super) async fn reply(&self, message: &Message, html: String) -> Result<(), super::DeliveryError> {
+    pub(super) async fn reply(&self, message: &Message, html: String) -> Result<(), super::AppError> {
         let out = Outgoing { reply_to: Some(message.message_id), ..Outgoing::text(ChatId(message.chat.id), html) };
         self.deliver(&out).await.map(|_| ())
     }
 
     /// Whether a Telegram user is one of the firm's staff.
-    async fn is_staff(&self, user: &User) -> Result<bool, StoreError> {
-        let id = TelegramUserId(user.id);
+    pub(super) async fn is_staff_user(&self, user_id: i64) -> Result<bool, StoreError> {
+        let id = TelegramUserId(user_id);
         let mut page = PageRequest::first(100);
         loop {
             let staff = self.store.list_staff(&page).await?;

@@ -1,6 +1,8 @@
 //! Every message the bot writes, in one place: Korean, HTML-escaped, prices as `17,000원` and times
 //! in KST.
 
+use crate::domain::client::Client;
+use crate::domain::reply::ReplyError;
 use crate::domain::time::{Timestamp, format_kst};
 use crate::domain::tracker::TrackerState;
 use crate::telegram::html::escape;
@@ -126,6 +128,28 @@ pub fn status(stock_name: &str, processes: &[ProcessStatus]) -> String {
         out.push_str(&format!("\n• {} ({}) — {}", escape(name), format_kst(*kickoff), counts));
     }
     out
+}
+
+/// Why a reply could not be read, in the client's words.
+pub fn reply_error(error: &ReplyError, client: &Client) -> String {
+    use crate::domain::check::BidError;
+    let fund = |id: &str| client.fund_named(id).map_or_else(|| id.to_owned(), |f| f.name.to_string());
+    match error {
+        ReplyError::Empty => "내용이 없습니다".to_owned(),
+        ReplyError::WhichFund { line } => format!("{line}번째 줄: 펀드명을 함께 적어 주세요"),
+        ReplyError::Unreadable { line, .. } => format!("{line}번째 줄: 가격 / 수량 / 확약을 찾지 못했습니다"),
+        ReplyError::Bid { line, error } => match error {
+            BidError::MissingPrice { fund: f } => format!("{line}번째 줄 ({}): 참여가격이 없습니다", fund(f)),
+            BidError::MissingQuantity { fund: f } => format!("{line}번째 줄 ({}): 참여수량이 없습니다", fund(f)),
+            BidError::MissingLockUp { fund: f } => {
+                format!("{line}번째 줄 ({}): 확약 여부(미확약, 15일, 1개월, 3개월, 6개월)가 없습니다", fund(f))
+            }
+            BidError::Invalid { fund: f, .. } => {
+                format!("{line}번째 줄 ({}): 숫자나 확약 기간을 읽지 못했습니다", fund(f))
+            }
+            BidError::UnknownFund { fund: f } => format!("{line}번째 줄: {f} 은(는) 등록된 펀드가 아닙니다"),
+        },
+    }
 }
 
 pub fn state_korean(state: TrackerState) -> &'static str {
@@ -350,7 +374,13 @@ pub mod phase1 {
     // ---- to staff ----
 
     pub fn staff_kickoff(stock: &Stock, kind: ProcessKind, sent: &[String], failed: &[(String, String)]) -> String {
-        let mut out = format!("📤 {} 발송 {}건, 실패 {}건", heading(stock, kind), sent.len(), failed.len());
+        let mut out = format!(
+            "📤 <b>{}</b> {} 발송 {}건, 실패 {}건",
+            escape(stock.name.as_str()),
+            escape(kind.korean()),
+            sent.len(),
+            failed.len()
+        );
         if !sent.is_empty() {
             out.push_str(&format!("\n발송: {}", sent.iter().map(|s| escape(s)).collect::<Vec<_>>().join(", ")));
         }
@@ -429,16 +459,21 @@ pub mod phase1 {
         acknowledged: bool,
     ) -> String {
         format!(
-            "🚨 긴급: {} — {} {}분째 {}",
+            "🚨 긴급: {} — <b>{}</b> {} {}분째 {}",
             escape(client.name.as_str()),
-            heading(stock, kind),
+            escape(stock.name.as_str()),
+            escape(kind.korean()),
             minutes,
             if acknowledged { "참여 내역 미제출" } else { "확인 없음" }
         )
     }
 
-    pub fn staff_confirmed(client: &Client, by: &str) -> String {
-        format!("✔️ {} 참여 내역 확정 ({})", escape(client.name.as_str()), escape(by))
+    pub fn staff_confirmed(client: &Client, by: &str, findings: &[Finding]) -> String {
+        let mut out = format!("✔️ {} 참여 내역 확정 ({})", escape(client.name.as_str()), escape(by));
+        for f in findings {
+            out.push_str(&format!("\n{}", finding(client, f)));
+        }
+        out
     }
 
     pub fn staff_send_unclear(client: &Client) -> String {

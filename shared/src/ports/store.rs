@@ -12,6 +12,7 @@ use crate::domain::stock::Stock;
 use crate::domain::time::Timestamp;
 use crate::domain::tracker::{Tracker, TrackerState};
 use crate::ports::pacer::PaceStore;
+use crate::ports::scheduler::Job;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -238,6 +239,19 @@ pub trait IdempotencyStore: Send + Sync {
     async fn release(&self, key: &str, token: &str) -> Result<(), StoreError>;
 }
 
+/// Due jobs kept in the store, for the local scheduler (the devserver and tests).
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Stores a job; one of the same name already there is left as it is.
+    async fn put_job(&self, job: &Job) -> Result<(), StoreError>;
+    /// Removes a job; a missing one is fine.
+    async fn delete_job(&self, name: &str) -> Result<(), StoreError>;
+    /// Jobs due at `now`, earliest first.
+    async fn due_jobs(&self, now: Timestamp, limit: u32) -> Result<Vec<Job>, StoreError>;
+    /// Takes a job so only one runner fires it: `false` when another runner took it first.
+    async fn take_job(&self, job: &Job) -> Result<bool, StoreError>;
+}
+
 #[async_trait]
 pub trait LinkCodeStore: Send + Sync {
     async fn create_link_code(
@@ -266,6 +280,7 @@ pub trait Store:
     + IdempotencyStore
     + LinkCodeStore
     + PaceStore
+    + JobStore
 {
 }
 
@@ -279,5 +294,6 @@ impl<T> Store for T where
         + IdempotencyStore
         + LinkCodeStore
         + PaceStore
+        + JobStore
 {
 }

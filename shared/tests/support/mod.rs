@@ -41,7 +41,17 @@ pub fn no_pacing() -> TelegramLimits {
 }
 
 pub async fn bed(fake: FakeConfig, limits: TelegramLimits) -> Bed {
-    let engine = testkit::engine(testkit::Engine::Dynoxide).await.unwrap();
+    bed_on(testkit::Engine::Dynoxide, fake, limits, Arc::new(SystemClock)).await.unwrap()
+}
+
+/// A bed on `engine` (`None` when DynamoDB Local is not running) with business time from `clock`.
+pub async fn bed_on(
+    engine: testkit::Engine,
+    fake: FakeConfig,
+    limits: TelegramLimits,
+    clock: Arc<dyn shared::ports::clock::Clock>,
+) -> Option<Bed> {
+    let engine = testkit::engine(engine).await?;
     TABLE.create(&engine.client, &engine.table).await.unwrap();
     let store = Arc::new(DynamoStore::new(engine.client.clone(), engine.table.clone()));
     let fake = FakeTelegram::start(fake).await;
@@ -49,7 +59,8 @@ pub async fn bed(fake: FakeConfig, limits: TelegramLimits) -> Bed {
     let app = Arc::new(App {
         store: store.clone(),
         messenger: Arc::new(bot.clone()),
-        clock: Arc::new(SystemClock),
+        scheduler: Arc::new(shared::adapters::local_scheduler::LocalScheduler::new(store.clone())),
+        clock,
         pacing_clock: Arc::new(SystemClock),
         config: AppConfig { staff_chat: Some(STAFF), limits, ..AppConfig::default() },
     });
@@ -61,7 +72,7 @@ pub async fn bed(fake: FakeConfig, limits: TelegramLimits) -> Bed {
     bot.set_webhook(&webhook_url, SECRET, &["message", "edited_message", "callback_query", "my_chat_member"])
         .await
         .unwrap();
-    Bed { fake, app, store, router, webhook_url, _engine: engine }
+    Some(Bed { fake, app, store, router, webhook_url, _engine: engine })
 }
 
 pub fn client(id: &str, name: &str) -> Client {

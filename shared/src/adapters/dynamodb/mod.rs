@@ -7,6 +7,7 @@ pub mod cursor;
 mod entities;
 mod errors;
 mod idempotency;
+mod jobs;
 mod link_codes;
 mod messages;
 mod pacing;
@@ -185,6 +186,12 @@ impl DynamoStore {
             .consistent_read(q.index.is_none());
         let key_condition = match &q.sort {
             SortCondition::Any => "#pk = :pk".to_owned(),
+            SortCondition::AtMost(to) => {
+                request = request
+                    .expression_attribute_names("#sk", sk_attr)
+                    .expression_attribute_values(":to", AttributeValue::S(to.clone()));
+                "#pk = :pk AND #sk <= :to".to_owned()
+            }
             SortCondition::BeginsWith(prefix) => {
                 request = request
                     .expression_attribute_names("#sk", sk_attr)
@@ -211,6 +218,7 @@ impl DynamoStore {
 
 enum SortCondition {
     Any,
+    AtMost(String),
     BeginsWith(String),
     Between(String, String),
 }

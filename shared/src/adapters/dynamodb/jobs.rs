@@ -1,0 +1,107 @@
+//! Due jobs for the local scheduler: `JOB#<name>`, listed by due time in GSI1 (`JOB`).
+
+use super::entities::sortable;
+use super::errors::{ErrorKind, classify};
+use super::{DynamoStore, Query, SortCondition, table};
+use crate::domain::time::Timestamp;
+use crate::ports::scheduler::{Job, JobPayload};
+use crate::ports::store::{JobStore, StoreError};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+use table::{GSI1_PK, GSI1_SK, PK, SK};
+
+const NAME: &str = "job";
+const LIST: &str = "JOB";
+
+fn key(name: &str) -> (AttributeValue, AttributeValue) {
+    (AttributeValue::S(format!("JOB#{name}")), AttributeValue::S("#JOB".into()))
+}
+
+fn read(item: &super::Item) -> Result<Job, StoreError> {
+    let text = |attr: &str| item.get(attr).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+    let name = text("Name");
+    let corrupt = |reason: String| StoreError::Corrupt { entity: NAME, id: name.clone(), reason };
+    let at = text("At").parse::<Timestamp>().map_err(|e| corrupt(e.to_string()))?;
+    let payload: JobPayload = serde_json::from_str(&text("Payload")).map_err(|e| corrupt(e.to_string()))?;
+    Ok(Job { name: name.clone(), at, payload })
+}
+
+#[async_trait]
+impl JobStore for DynamoStore {
+    async fn put_job(&self, job: &Job) -> Result<(), StoreError> {
+        let (pk, sk) = key(&job.name);
+        let payload = serde_json::to_string(&job.payload).map_err(|e| StoreError::Corrupt {
+            entity: NAME,
+            id: job.name.clone(),
+            reason: e.to_string(),
+        })?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(PK, pk)
+            .item(SK, sk)
+            .item(GSI1_PK, AttributeValue::S(LIST.into()))
+            .item(GSI1_SK, AttributeValue::S(format!("{}#{}", sortable(job.at), job.name)))
+            .item("Entity", AttributeValue::S(NAME.into()))
+            .item("Name", AttributeValue::S(job.name.clone()))
+            .item("At", AttributeValue::S(job.at.to_rfc3339()))
+            .item("Payload", AttributeValue::S(payload))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => match classify(e) {
+                ErrorKind::ConditionFailed(_) => Ok(()),
+                other => Err(other.into_store_error(NAME, &job.name)),
+            },
+        }
+    }
+
+    async fn delete_job(&self, name: &str) -> Result<(), StoreError> {
+        let (pk, sk) = key(name);
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, pk)
+            .key(SK, sk)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| StoreError::Unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()))
+    }
+
+    async fn due_jobs(&self, now: Timestamp, limit: u32) -> Result<Vec<Job>, StoreError> {
+        // `~` sorts after every job name character, so every job due at `now` is included.
+        let q = Query {
+            index: Some(table::GSI1),
+            partition: LIST.into(),
+            sort: SortCondition::AtMost(format!("{}~", sortable(now))),
+        };
+        let (items, _) = self.query_items(&q, limit, None).await?;
+        items.iter().map(read).collect()
+    }
+
+    async fn take_job(&self, job: &Job) -> Result<bool, StoreError> {
+        let (pk, sk) = key(&job.name);
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, pk)
+            .key(SK, sk)
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) => match classify(e) {
+                ErrorKind::ConditionFailed(_) => Ok(false),
+                other => Err(other.into_store_error(NAME, &job.name)),
+            },
+        }
+    }
+}

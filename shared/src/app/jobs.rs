@@ -1,0 +1,77 @@
+//! Running scheduled jobs, at most once per (job, scheduled time): EventBridge Scheduler delivers at
+//! least once and Lambda retries, and the local loop may overlap itself.
+
+use super::{App, AppError};
+use crate::domain::time::Timestamp;
+use crate::ports::scheduler::JobPayload;
+use crate::ports::store::{IdempotencyClaim, IdempotencyRequest, StoreError};
+use chrono::TimeDelta;
+use tracing::Instrument;
+
+impl App {
+    /// Runs a job once for `key` (schedule name and scheduled time). A repeat is a no-op; a failure
+    /// gives the key back so the scheduler's retry runs it.
+    pub async fn run_job(&self, key: &str, payload: &JobPayload) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let request = IdempotencyRequest {
+            key: key.to_owned(),
+            payload_hash: None,
+            now,
+            in_progress_until: now + TimeDelta::minutes(5),
+            expires_at: now + TimeDelta::days(3),
+        };
+        let token = match self.store.claim(&request).await? {
+            IdempotencyClaim::Acquired { token } => token,
+            IdempotencyClaim::Completed { .. } | IdempotencyClaim::PayloadMismatch => {
+                tracing::info!(key, "job already done");
+                return Ok(());
+            }
+            IdempotencyClaim::InProgress { .. } => {
+                return Err(StoreError::Conflict {
+                    entity: "job",
+                    id: key.to_owned(),
+                    detail: "running elsewhere".into(),
+                }
+                .into());
+            }
+        };
+        let result = match payload {
+            JobPayload::Kickoff { process_id } => self.kickoff(process_id).await.map(|_| ()),
+            JobPayload::Chase { process_id, client_id } => self.chase(process_id, client_id).await,
+        };
+        match result {
+            Ok(()) => {
+                self.store.complete(key, &token, None, self.clock.now() + TimeDelta::days(3)).await?;
+                Ok(())
+            }
+            Err(e) => {
+                if let Err(release) = self.store.release(key, &token).await {
+                    tracing::warn!(error = %release, "could not release a failed job");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Fires every job of the local scheduler due at `now`; returns how many ran.
+    pub async fn run_due_jobs(&self, now: Timestamp) -> Result<usize, AppError> {
+        let mut ran = 0;
+        loop {
+            let due = self.store.due_jobs(now, 25).await?;
+            if due.is_empty() {
+                return Ok(ran);
+            }
+            for job in due {
+                if !self.store.take_job(&job).await? {
+                    continue;
+                }
+                let key = format!("schedule:{}:{}", job.name, job.at.to_rfc3339());
+                let span = tracing::info_span!("job", name = %job.name, at = %job.at);
+                if let Err(e) = self.run_job(&key, &job.payload).instrument(span).await {
+                    tracing::error!(error = %e, "job failed");
+                }
+                ran += 1;
+            }
+        }
+    }
+}
