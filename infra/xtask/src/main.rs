@@ -5,6 +5,7 @@
 mod cache;
 mod dynamodb_local;
 mod moto;
+mod python;
 mod run;
 
 use std::process::ExitCode;

@@ -1,7 +1,7 @@
 //! moto's server, which speaks the EventBridge Scheduler API (it stores schedules and never fires
 //! them), installed with pip into a virtual environment in the cache.
 
-use crate::cache;
+use crate::{cache, python};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -24,46 +24,9 @@ impl Drop for Moto {
     }
 }
 
-/// Creates the virtual environment and installs moto into it if they are not there, and returns
-/// the path of `moto_server`.
+/// Installs moto into the cache's Python environment if needed, and returns `moto_server`'s path.
 pub fn install() -> Result<PathBuf, String> {
-    let venv = cache::dir()?.join("venv");
-    let server = bin(&venv, "moto_server");
-    if server.is_file() && installed_version_is_pinned(&venv) {
-        return Ok(server);
-    }
-    let pip = bin(&venv, "pip");
-    if !pip.is_file() {
-        if !cache::have("python3") {
-            return Err("python3 is needed to install moto (apt-get install python3 python3-venv)".into());
-        }
-        eprintln!("xtask: creating a Python virtual environment in {}", venv.display());
-        cache::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))
-            .map_err(|e| format!("{e} (on Debian: apt-get install python3-venv)"))?;
-    }
-    eprintln!("xtask: installing {PACKAGE} into {}", venv.display());
-    cache::run(Command::new(&pip).args(["install", "--quiet", "--disable-pip-version-check", PACKAGE]))?;
-    if server.is_file() {
-        Ok(server)
-    } else {
-        Err(format!("{PACKAGE} installed, but there is no {}", server.display()))
-    }
-}
-
-fn bin(venv: &Path, program: &str) -> PathBuf {
-    venv.join("bin").join(program)
-}
-
-/// Whether the venv's moto is the pinned version (so changing the pin reinstalls it).
-fn installed_version_is_pinned(venv: &Path) -> bool {
-    let Some((_, version)) = PACKAGE.split_once("==") else { return true };
-    let prefix = format!("moto-{version}.dist-info");
-    let Ok(lib) = std::fs::read_dir(venv.join("lib")) else { return false };
-    lib.filter_map(Result::ok).any(|python| {
-        std::fs::read_dir(python.path().join("site-packages"))
-            .map(|entries| entries.filter_map(Result::ok).any(|e| e.file_name().to_string_lossy() == prefix))
-            .unwrap_or(false)
-    })
+    python::tool(PACKAGE, "moto_server")
 }
 
 fn free_port() -> Result<u16, String> {

@@ -1,6 +1,6 @@
 //! The test run.
 
-use crate::{cache, dynamodb_local, moto};
+use crate::{cache, dynamodb_local, moto, python};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -9,6 +9,9 @@ use std::process::{Command, Stdio};
 const DYNAMODB_LOCAL_ENDPOINT_ENV: &str = "DYNAMODB_LOCAL_ENDPOINT";
 /// The environment variable the EventBridge Scheduler tests read (`shared/tests/eventbridge_scheduler.rs`).
 const MOTO_ENDPOINT_ENV: &str = "MOTO_ENDPOINT";
+
+/// cfn-lint, pinned; it lints the SAM template offline.
+const CFN_LINT: &str = "cfn-lint==1.58.0";
 
 fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
@@ -23,6 +26,10 @@ pub fn test(extra: &[String]) -> Result<(), String> {
     cache::run(cargo().args(["fmt", "--all", "--check"]))?;
     step("cargo clippy --all-targets -- -D warnings");
     cache::run(cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
+
+    step("cfn-lint template.yaml");
+    let cfn_lint = python::tool(CFN_LINT, "cfn-lint")?;
+    cache::run(Command::new(cfn_lint).arg("template.yaml").current_dir(cache::workspace_root()))?;
 
     step("DynamoDB Local and moto");
     let jar_dir = dynamodb_local::install()?;

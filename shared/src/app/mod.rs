@@ -1,11 +1,13 @@
 //! Use cases, written against the ports: they know nothing of Lambda, axum or AWS.
 
+mod advice;
 mod delivery;
 mod jobs;
 mod phase1;
 mod staff_commands;
 mod updates;
 
+pub use advice::ApplyOutcome;
 pub use delivery::{AppError, Outgoing};
 pub use phase1::KickoffReport;
 pub use updates::WebhookOutcome;

@@ -3,7 +3,7 @@
 //! durably accepted (Telegram retries), 200 for everything else, so that an unparseable or
 //! unwanted update is never retried forever.
 
-use super::WEBHOOK_PATH;
+use super::{WEBHOOK_PATH, constant_time_eq};
 use crate::app::{App, WebhookOutcome};
 use axum::Router;
 use axum::body::Bytes;
@@ -51,14 +51,9 @@ async fn receive(State(state): State<WebhookState>, headers: HeaderMap, body: By
     }
 }
 
-/// Compares without stopping at the first difference, so response times do not reveal the secret.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 #[cfg(test)]
 mod tests {
-    use super::constant_time_eq;
+    use crate::http::constant_time_eq;
 
     #[test]
     fn secrets_compare_exactly() {

@@ -1,0 +1,74 @@
+//! Who is calling. In AWS, API Gateway's JWT authorizer has already checked the token and the roles
+//! come from its claims; locally (the devserver, tests) bearer tokens are looked up in a table.
+
+use super::ApiState;
+use crate::domain::staff::Role;
+use crate::http::problem::Problem;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub name: String,
+    pub role: Role,
+}
+
+impl Principal {
+    /// Refuses with 403 unless the caller's role includes `needed`.
+    pub fn require(&self, needed: Role) -> Result<(), Problem> {
+        if self.role.allows(needed) { Ok(()) } else { Err(Problem::forbidden(&format!("{needed:?}").to_lowercase())) }
+    }
+}
+
+pub trait Authenticator: Send + Sync {
+    /// The caller, or `None` when the request carries no valid credentials.
+    fn authenticate(&self, parts: &Parts) -> Option<Principal>;
+}
+
+/// Bearer tokens, each for one principal.
+#[derive(Clone, Default)]
+pub struct StaticTokens {
+    tokens: Vec<(String, Principal)>,
+}
+
+impl fmt::Debug for StaticTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StaticTokens")
+            .field("principals", &self.tokens.iter().map(|(_, p)| p).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl StaticTokens {
+    pub fn with(mut self, token: impl Into<String>, principal: Principal) -> Self {
+        self.tokens.push((token.into(), principal));
+        self
+    }
+}
+
+impl Authenticator for StaticTokens {
+    fn authenticate(&self, parts: &Parts) -> Option<Principal> {
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+        let given = header.strip_prefix("Bearer ")?.trim().as_bytes();
+        // Every token is compared in full, so timing says nothing about which one nearly matched.
+        let mut found = None;
+        for (token, principal) in &self.tokens {
+            if crate::http::constant_time_eq(token.as_bytes(), given) {
+                found = Some(principal.clone());
+            }
+        }
+        found
+    }
+}
+
+/// An authenticated caller, as an extractor: 401 problem+json otherwise.
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<ApiState> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Problem> {
+        state.auth.authenticate(parts).map(Caller).ok_or_else(Problem::unauthorized)
+    }
+}

@@ -1,0 +1,20 @@
+//! The staff API under `/api/v1`: every route authenticated, every role checked, errors as
+//! problem+json.
+
+mod advice;
+pub mod auth;
+
+use crate::app::App;
+use auth::Authenticator;
+use axum::Router;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub app: Arc<App>,
+    pub auth: Arc<dyn Authenticator>,
+}
+
+pub fn routes(app: Arc<App>, auth: Arc<dyn Authenticator>) -> Router {
+    Router::new().merge(advice::routes()).with_state(ApiState { app, auth })
+}

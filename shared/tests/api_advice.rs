@@ -1,0 +1,167 @@
+//! Loading advice through the staff API: review first (nothing written), then apply to the draft
+//! process; roles and errors as problem+json.
+
+#![allow(clippy::unwrap_used)] // fixtures built from literals
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::Value;
+use shared::domain::client::{Client, FundAccount, FundKind};
+use shared::domain::ids::ProcessId;
+use shared::domain::money::Won;
+use shared::domain::process::{Process, ProcessAction, ProcessKind, ReminderPolicy, Round};
+use shared::domain::staff::Role;
+use shared::domain::text::Label;
+use shared::http::api::auth::{Principal, StaticTokens};
+use shared::ports::store::{ClientStore, ProcessStore, TrackerStore};
+use std::sync::Arc;
+use support::*;
+use testkit::fake_telegram::FakeConfig;
+use tower::ServiceExt;
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn client(id: &str, name: &str, funds: &[(&str, &str, u64)]) -> Client {
+    let funds = funds
+        .iter()
+        .map(|(id, name, eok)| FundAccount {
+            id: id.parse().unwrap(),
+            name: Label::new(name).unwrap(),
+            kind: FundKind::Private,
+            aum: Won::new(eok * 100_000_000),
+        })
+        .collect();
+    Client::new(id.parse().unwrap(), Label::new(name).unwrap(), "rep".parse().unwrap(), funds).unwrap()
+}
+
+struct Api {
+    bed: Bed,
+    router: axum::Router,
+    process: ProcessId,
+}
+
+async fn api() -> Api {
+    let bed = bed(FakeConfig::default(), no_pacing()).await;
+    for c in [
+        client("saebyeok", "(가상)새벽자산운용", &[("hy", "하이일드", 850), ("pv-kv", "사모 코벤", 420)]),
+        client("nuri", "(가상)누리자산운용", &[("kv", "공모 코벤", 1_200)]),
+        client("gaon", "(가상)가온자산운용", &[("ipo", "공모주 채권혼합", 2_300), ("pv", "사모", 300)]),
+        client("dasom", "(가상)다솜자산운용", &[("hedge", "사모 헤지", 150)]),
+        client("bareun", "(가상)바른투자일임", &[("ilim", "일임", 80)]),
+    ] {
+        bed.store.create_client(&c).await.unwrap();
+    }
+    let kickoff = "2026-03-16T00:00:00Z".parse().unwrap();
+    let process = Process::new(
+        ProcessId::generate(),
+        "hanbit".parse().unwrap(),
+        ProcessKind::Participation { round: Round::FirstDay },
+        kickoff,
+        ReminderPolicy::default(),
+        kickoff,
+    );
+    bed.store.create_process(&process).await.unwrap();
+    let auth = StaticTokens::default()
+        .with("advisor-token", Principal { name: "박자문".into(), role: Role::Advisor })
+        .with("viewer-token", Principal { name: "이조회".into(), role: Role::Viewer });
+    let router = shared::http::api::routes(bed.app.clone(), Arc::new(auth));
+    Api { bed, router, process: process.id }
+}
+
+impl Api {
+    async fn post(&self, query: &str, token: Option<&str>, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
+        let mut request = Request::post(format!("/api/v1/processes/{}/advice{query}", self.process))
+            .header("content-type", content_type);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let response = self.router.clone().oneshot(request.body(Body::from(body)).unwrap()).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+}
+
+fn workbook() -> Vec<u8> {
+    std::fs::read(format!("{}/../events/advice/hanbit_advice.xlsx", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workbook_is_reviewed_then_applied_to_the_draft() {
+    let api = api().await;
+    let (status, body) = api.post("?dry_run=true", Some("advisor-token"), XLSX, workbook()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["applied"], Value::Bool(false));
+    let report = &body["report"];
+    assert_eq!(
+        (report["accepted"].as_u64(), report["rejected"].as_u64(), report["skipped"].as_u64()),
+        (Some(5), Some(1), Some(1)),
+        "{report}"
+    );
+    assert!(api.bed.store.trackers_of_process(&api.process).await.unwrap().is_empty(), "a dry run writes nothing");
+
+    // Applying while a row is rejected is refused whole, with the report.
+    let (status, body) = api.post("", Some("advisor-token"), XLSX, workbook()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["report"]["rejected"].as_u64(), Some(1));
+    assert!(api.bed.store.trackers_of_process(&api.process).await.unwrap().is_empty());
+
+    // Staff accept the rest.
+    let (status, body) = api.post("?partial=true", Some("advisor-token"), XLSX, workbook()).await;
+    assert_eq!((status, body["applied"].clone()), (StatusCode::OK, Value::Bool(true)), "{body}");
+    let trackers = api.bed.store.trackers_of_process(&api.process).await.unwrap();
+    let mut lines: Vec<(String, usize)> =
+        trackers.iter().map(|t| (t.value.client_id.to_string(), t.value.advice().len())).collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        vec![("dasom".into(), 1), ("gaon".into(), 1), ("nuri".into(), 1), ("saebyeok".into(), 2)],
+        "the skipped (바른) and rejected (가온 사모) rows are not advice"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_rows_and_csv_load_too() {
+    let api = api().await;
+    let rows = serde_json::json!([{ "client": "(가상)누리자산운용", "price": "17,500", "quantity": "500000", "lockup": "3개월" }]);
+    let (status, body) =
+        api.post("", Some("advisor-token"), "application/json", serde_json::to_vec(&rows).unwrap()).await;
+    assert_eq!((status, body["report"]["accepted"].as_u64()), (StatusCode::OK, Some(1)), "{body}");
+    let csv = std::fs::read(format!("{}/../events/advice/hanbit_first_day.csv", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let (status, body) = api.post("?dry_run=true", Some("advisor-token"), "text/csv; charset=utf-8", csv).await;
+    assert_eq!((status, body["report"]["accepted"].as_u64()), (StatusCode::OK, Some(5)), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_are_authenticated_and_roles_checked() {
+    let api = api().await;
+    let (status, body) = api.post("?dry_run=true", None, XLSX, workbook()).await;
+    assert_eq!((status, body["status"].as_u64()), (StatusCode::UNAUTHORIZED, Some(401)));
+    let (status, _) = api.post("?dry_run=true", Some("wrong-token"), XLSX, workbook()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body) = api.post("?dry_run=true", Some("viewer-token"), XLSX, workbook()).await;
+    assert_eq!((status, body["detail"].as_str()), (StatusCode::FORBIDDEN, Some("this needs the advisor role")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_clear_problem() {
+    let api = api().await;
+    let (status, body) = api.post("?dry_run=true", Some("advisor-token"), XLSX, b"not a workbook".to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["errors"][0]["field"].as_str(), Some("body"));
+    let (status, _) = api.post("", Some("advisor-token"), "application/json", b"{".to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Advice changes only in draft.
+    let stored = api.bed.store.get_process(&api.process).await.unwrap();
+    let mut scheduled = stored.value.clone();
+    scheduled.apply(ProcessAction::Schedule).unwrap();
+    api.bed.store.update_process(&scheduled, stored.version).await.unwrap();
+    let rows = serde_json::json!([{ "client": "(가상)누리자산운용", "price": "17,500", "quantity": "500000", "lockup": "3개월" }]);
+    let (status, body) =
+        api.post("", Some("advisor-token"), "application/json", serde_json::to_vec(&rows).unwrap()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("only in draft"));
+}
