@@ -7,6 +7,7 @@
 pub mod adapters;
 pub mod app;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod import;

@@ -4,12 +4,11 @@
 
 use chrono::NaiveDate;
 use shared::domain::check::Finding;
-use shared::domain::client::{Client, FundAccount, FundKind};
+use shared::domain::client::Client;
 use shared::domain::ids::ClientId;
 use shared::domain::lockup::LockUp;
 use shared::domain::money::{Price, Quantity, Won};
 use shared::domain::regulation::Regulation;
-use shared::domain::text::Label;
 use shared::domain::tracker::AdviceLine;
 use shared::import::{
     ImportError, ImportReport, RowOutcome, RowReport, RowSource, read_csv, read_xlsx, review, rows_from_json,
@@ -20,37 +19,9 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-fn client(id: &str, name: &str, funds: &[(&str, &str, FundKind, u64)]) -> Client {
-    let funds = funds
-        .iter()
-        .map(|(id, name, kind, eok)| FundAccount {
-            id: id.parse().unwrap(),
-            name: Label::new(name).unwrap(),
-            kind: *kind,
-            aum: Won::new(eok * 100_000_000),
-        })
-        .collect();
-    Client::new(id.parse().unwrap(), Label::new(name).unwrap(), "rep".parse().unwrap(), funds).unwrap()
-}
-
 /// The demo clients of the domain brief.
 fn clients() -> Vec<Client> {
-    use FundKind::*;
-    vec![
-        client(
-            "saebyeok",
-            "(가상)새벽자산운용",
-            &[("hy", "하이일드", HighYield, 850), ("pv-kv", "사모 코벤", KosdaqVenture, 420)],
-        ),
-        client("nuri", "(가상)누리자산운용", &[("kv", "공모 코벤", KosdaqVenture, 1_200)]),
-        client(
-            "gaon",
-            "(가상)가온자산운용",
-            &[("ipo", "공모주 채권혼합", IpoFund, 2_300), ("pv", "사모", Private, 300)],
-        ),
-        client("dasom", "(가상)다솜자산운용", &[("hedge", "사모 헤지", Private, 150)]),
-        client("bareun", "(가상)바른투자일임", &[("ilim", "일임", Discretionary, 80)]),
-    ]
+    shared::demo::clients()
 }
 
 /// (가상)한빛로보틱스 builds its book from 2026-03-16 to 03-20.

@@ -8,12 +8,9 @@ mod support;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::Value;
-use shared::domain::client::{Client, FundAccount, FundKind};
 use shared::domain::ids::ProcessId;
-use shared::domain::money::Won;
 use shared::domain::process::{Process, ProcessAction, ProcessKind, ReminderPolicy, Round};
 use shared::domain::staff::Role;
-use shared::domain::text::Label;
 use shared::http::api::auth::{Principal, StaticTokens};
 use shared::ports::store::{ClientStore, ProcessStore, TrackerStore};
 use std::sync::Arc;
@@ -23,19 +20,6 @@ use tower::ServiceExt;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-fn client(id: &str, name: &str, funds: &[(&str, &str, u64)]) -> Client {
-    let funds = funds
-        .iter()
-        .map(|(id, name, eok)| FundAccount {
-            id: id.parse().unwrap(),
-            name: Label::new(name).unwrap(),
-            kind: FundKind::Private,
-            aum: Won::new(eok * 100_000_000),
-        })
-        .collect();
-    Client::new(id.parse().unwrap(), Label::new(name).unwrap(), "rep".parse().unwrap(), funds).unwrap()
-}
-
 struct Api {
     bed: Bed,
     router: axum::Router,
@@ -44,13 +28,7 @@ struct Api {
 
 async fn api() -> Api {
     let bed = bed(FakeConfig::default(), no_pacing()).await;
-    for c in [
-        client("saebyeok", "(가상)새벽자산운용", &[("hy", "하이일드", 850), ("pv-kv", "사모 코벤", 420)]),
-        client("nuri", "(가상)누리자산운용", &[("kv", "공모 코벤", 1_200)]),
-        client("gaon", "(가상)가온자산운용", &[("ipo", "공모주 채권혼합", 2_300), ("pv", "사모", 300)]),
-        client("dasom", "(가상)다솜자산운용", &[("hedge", "사모 헤지", 150)]),
-        client("bareun", "(가상)바른투자일임", &[("ilim", "일임", 80)]),
-    ] {
+    for c in shared::demo::clients() {
         bed.store.create_client(&c).await.unwrap();
     }
     let kickoff = "2026-03-16T00:00:00Z".parse().unwrap();

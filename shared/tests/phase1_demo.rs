@@ -11,13 +11,12 @@ mod support;
 
 use chrono::NaiveTime;
 use serde_json::{Value, json};
-use shared::domain::client::{Client, FundAccount, FundKind};
+use shared::domain::client::Client;
 use shared::domain::ids::{ChatId, ClientId, ProcessId, StaffId};
 use shared::domain::lockup::LockUp;
-use shared::domain::money::{Price, Quantity, Won};
+use shared::domain::money::{Price, Quantity};
 use shared::domain::process::{Process, ProcessKind, ReminderPolicy, Round};
 use shared::domain::staff::{Role, Staff};
-use shared::domain::stock::{Market, NewStock, PriceBand, Schedule, ScheduleDates, Stock};
 use shared::domain::text::Label;
 use shared::domain::time::{Timestamp, at_kst};
 use shared::domain::tracker::{ActualLine, AdviceLine, Tracker, TrackerState};
@@ -39,41 +38,8 @@ fn kst(h: u32, m: u32) -> Timestamp {
     at_kst("2026-03-16".parse().unwrap(), NaiveTime::from_hms_opt(h, m, 0).unwrap())
 }
 
-fn fund(id: &str, name: &str, kind: FundKind, eok: u64) -> FundAccount {
-    FundAccount { id: id.parse().unwrap(), name: Label::new(name).unwrap(), kind, aum: Won::new(eok * 100_000_000) }
-}
-
 fn demo_clients() -> Vec<(Client, ChatId)> {
-    let client = |id: &str, name: &str, funds| {
-        Client::new(id.parse().unwrap(), Label::new(name).unwrap(), "rep-kim".parse().unwrap(), funds).unwrap()
-    };
-    vec![
-        (
-            client(
-                "saebyeok",
-                "(가상)새벽자산운용",
-                vec![
-                    fund("hy", "하이일드", FundKind::HighYield, 850),
-                    fund("pv-kv", "사모 코벤", FundKind::KosdaqVenture, 420),
-                ],
-            ),
-            SAEBYEOK,
-        ),
-        (client("nuri", "(가상)누리자산운용", vec![fund("kv", "공모 코벤", FundKind::KosdaqVenture, 1_200)]), NURI),
-        (
-            client(
-                "gaon",
-                "(가상)가온자산운용",
-                vec![
-                    fund("ipo", "공모주 채권혼합", FundKind::IpoFund, 2_300),
-                    fund("pv", "사모", FundKind::Private, 300),
-                ],
-            ),
-            GAON,
-        ),
-        (client("dasom", "(가상)다솜자산운용", vec![fund("hedge", "사모 헤지", FundKind::Private, 150)]), DASOM),
-        (client("bareun", "(가상)바른투자일임", vec![fund("da", "일임", FundKind::Discretionary, 80)]), BAREUN),
-    ]
+    shared::demo::clients().into_iter().zip([SAEBYEOK, NURI, GAON, DASOM, BAREUN]).collect()
 }
 
 fn advice(fund: &str, price: u64, qty: u64, lockup: LockUp) -> AdviceLine {
@@ -84,30 +50,6 @@ fn advice(fund: &str, price: u64, qty: u64, lockup: LockUp) -> AdviceLine {
         lockup,
         comment: "밴드 상단 초과 제출".into(),
     }
-}
-
-fn hanbit() -> Stock {
-    let d = |s: &str| s.parse().unwrap();
-    Stock::new(NewStock {
-        id: "hanbit".parse().unwrap(),
-        name: Label::new("(가상)한빛로보틱스").unwrap(),
-        code: None,
-        market: Market::Kosdaq,
-        lead_manager: Label::new("(가상)미래증권").unwrap(),
-        band: PriceBand::new(Price::new(14_000).unwrap(), Price::new(16_000).unwrap()).unwrap(),
-        schedule: Schedule::new(ScheduleDates {
-            filing: d("2026-02-20"),
-            bookbuilding_start: d("2026-03-16"),
-            bookbuilding_end: d("2026-03-20"),
-            price_fixing: d("2026-03-24"),
-            subscription_start: d("2026-03-26"),
-            subscription_end: d("2026-03-27"),
-            payment: d("2026-03-31"),
-            listing: d("2026-04-07"),
-        })
-        .unwrap(),
-        spac: false,
-    })
 }
 
 /// A fund manager of the client in `chat`.
@@ -207,7 +149,7 @@ async fn scenario(engine: Engine) -> Option<Scenario> {
             };
         store.link_chat(&created.value.id, &binding, created.version).await.unwrap();
     }
-    let stock = hanbit();
+    let stock = shared::demo::hanbit();
     store.create_stock(&stock).await.unwrap();
     let kind = ProcessKind::Participation { round: Round::FirstDay };
     let kickoff = kind.default_kickoff(stock.schedule()).unwrap();
@@ -223,7 +165,7 @@ async fn scenario(engine: Engine) -> Option<Scenario> {
         ("nuri", vec![advice("kv", 17_500, 500_000, LockUp::Months3)]),
         ("gaon", vec![advice("ipo", 17_500, 300_000, LockUp::Months1)]),
         ("dasom", vec![advice("hedge", 17_500, 500_000, LockUp::None)]),
-        ("bareun", vec![advice("da", 17_000, 30_000, LockUp::None)]),
+        ("bareun", vec![advice("ilim", 17_000, 30_000, LockUp::None)]),
     ];
     let trackers: Vec<Tracker> = lines
         .into_iter()

@@ -115,33 +115,10 @@ async fn demo_process(bed: &Bed) -> (ProcessId, Vec<Tracker>) {
     use shared::domain::lockup::LockUp;
     use shared::domain::money::{Price, Quantity};
     use shared::domain::process::{Process, ProcessKind, ReminderPolicy, Round};
-    use shared::domain::stock::{Market, NewStock, PriceBand, Schedule, ScheduleDates, Stock};
-    use shared::domain::text::Label;
     use shared::domain::tracker::AdviceLine;
-    let d = |s: &str| s.parse().unwrap();
-    let schedule = Schedule::new(ScheduleDates {
-        filing: d("2026-02-20"),
-        bookbuilding_start: d("2026-03-16"),
-        bookbuilding_end: d("2026-03-20"),
-        price_fixing: d("2026-03-24"),
-        subscription_start: d("2026-03-26"),
-        subscription_end: d("2026-03-27"),
-        payment: d("2026-03-31"),
-        listing: d("2026-04-07"),
-    })
-    .unwrap();
+    let stock = shared::demo::hanbit();
     let kind = ProcessKind::Participation { round: Round::FirstDay };
-    let kickoff = kind.default_kickoff(&schedule).unwrap();
-    let stock = Stock::new(NewStock {
-        id: "hanbit".parse().unwrap(),
-        name: Label::new("(가상)한빛로보틱스").unwrap(),
-        code: None,
-        market: Market::Kosdaq,
-        lead_manager: Label::new("(가상)미래증권").unwrap(),
-        band: PriceBand::new(Price::new(14_000).unwrap(), Price::new(16_000).unwrap()).unwrap(),
-        schedule,
-        spac: false,
-    });
+    let kickoff = kind.default_kickoff(stock.schedule()).unwrap();
     bed.store.create_stock(&stock).await.unwrap();
     let process =
         Process::new(ProcessId::generate(), stock.id.clone(), kind, kickoff, ReminderPolicy::default(), kickoff);

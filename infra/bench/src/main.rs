@@ -14,7 +14,6 @@ use shared::domain::lockup::LockUp;
 use shared::domain::money::{Price, Quantity, Won};
 use shared::domain::pacing::TelegramLimits;
 use shared::domain::process::{Process, ProcessKind, ReminderPolicy, Round};
-use shared::domain::stock::{Market, NewStock, PriceBand, Schedule, ScheduleDates, Stock};
 use shared::domain::text::Label;
 use shared::domain::tracker::{AdviceLine, Tracker};
 use shared::ports::clock::SystemClock;
@@ -94,26 +93,7 @@ fn chat(i: usize) -> ChatId {
 }
 
 async fn setup(store: &DynamoStore, n: usize) -> Result<ProcessId, Error> {
-    let d = |s: &str| s.parse::<shared::domain::time::Timestamp>().map(|t| t.date_naive());
-    let stock = Stock::new(NewStock {
-        id: "hanbit".parse()?,
-        name: Label::new("(가상)한빛로보틱스")?,
-        code: None,
-        market: Market::Kosdaq,
-        lead_manager: Label::new("(가상)미래증권")?,
-        band: PriceBand::new(Price::new(14_000)?, Price::new(16_000)?)?,
-        schedule: Schedule::new(ScheduleDates {
-            filing: d("2026-02-20T00:00:00Z")?,
-            bookbuilding_start: d("2026-03-16T00:00:00Z")?,
-            bookbuilding_end: d("2026-03-20T00:00:00Z")?,
-            price_fixing: d("2026-03-24T00:00:00Z")?,
-            subscription_start: d("2026-03-26T00:00:00Z")?,
-            subscription_end: d("2026-03-27T00:00:00Z")?,
-            payment: d("2026-03-31T00:00:00Z")?,
-            listing: d("2026-04-07T00:00:00Z")?,
-        })?,
-        spac: false,
-    });
+    let stock = shared::demo::hanbit();
     store.create_stock(&stock).await?;
     let now = shared::ports::clock::Clock::now(&SystemClock);
     let process = Process::new(
