@@ -1,0 +1,90 @@
+//! `--demo`: the demo data of the domain brief, loaded once (a restart finds it there).
+
+use shared::app::App;
+use shared::domain::client::ChatBinding;
+use shared::domain::ids::{ChatId, ProcessId};
+use shared::domain::lockup::LockUp;
+use shared::domain::money::{Price, Quantity};
+use shared::domain::process::{Process, ProcessKind, ReminderPolicy, Round};
+use shared::domain::staff::{Role, Staff};
+use shared::domain::text::Label;
+use shared::domain::tracker::{AdviceLine, Tracker};
+use shared::ports::store::StoreError;
+
+type Error = Box<dyn std::error::Error>;
+
+/// The groups the fake Telegram uses for the demo clients, in `shared::demo::clients()` order.
+pub const DEMO_CHATS: [i64; 5] =
+    [-1_001_500_000_001, -1_001_500_000_002, -1_001_500_000_003, -1_001_500_000_004, -1_001_500_000_005];
+
+fn created<T>(result: Result<T, StoreError>) -> Result<(), StoreError> {
+    match result {
+        Ok(_) | Err(StoreError::AlreadyExists { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn load(app: &App, link_fake_groups: bool) -> Result<(), Error> {
+    let store = &app.store;
+    created(
+        store
+            .create_staff(&Staff {
+                id: "admin".parse()?,
+                name: Label::new("관리자")?,
+                role: Role::Admin,
+                telegram_user_id: None,
+                active: true,
+            })
+            .await,
+    )?;
+    for stock in [shared::demo::hanbit(), shared::demo::nuri_energy(), shared::demo::hangyeol_spac()] {
+        created(store.create_stock(&stock).await)?;
+    }
+    for (client, chat) in shared::demo::clients().into_iter().zip(DEMO_CHATS) {
+        created(store.create_client(&client).await)?;
+        let stored = store.get_client(&client.id).await?;
+        if link_fake_groups && stored.value.chat.is_none() {
+            let binding =
+                ChatBinding { chat_id: ChatId(chat), title: Some(format!("{} x 자문", client.name)), active: true };
+            store.link_chat(&client.id, &binding, stored.version).await?;
+        }
+    }
+    // One first-day participation process for 한빛로보틱스, in draft, with the demo advice.
+    let id: ProcessId = "demo-hanbit-first-day".parse()?;
+    if store.get_process(&id).await.is_ok() {
+        return Ok(());
+    }
+    let stock = shared::demo::hanbit();
+    let kind = ProcessKind::Participation { round: Round::FirstDay };
+    let kickoff = kind.default_kickoff(stock.schedule()).ok_or("no default kickoff")?;
+    let process = Process::new(id.clone(), stock.id.clone(), kind, kickoff, ReminderPolicy::default(), app.clock.now());
+    let saved = store.create_process(&process).await?;
+    let line = |fund: &str, price: u64, qty: u64, lockup: LockUp| -> Result<AdviceLine, Error> {
+        Ok(AdviceLine {
+            fund_id: fund.parse()?,
+            price: Price::new(price)?,
+            quantity: Quantity::new(qty)?,
+            lockup,
+            comment: "밴드 상단 초과 제출".into(),
+        })
+    };
+    let advice = [
+        (
+            "saebyeok",
+            vec![line("hy", 17_500, 300_000, LockUp::Months1)?, line("pv-kv", 17_000, 100_000, LockUp::None)?],
+        ),
+        ("nuri", vec![line("kv", 17_500, 500_000, LockUp::Months3)?]),
+        ("gaon", vec![line("ipo", 17_500, 300_000, LockUp::Months1)?]),
+        ("dasom", vec![line("hedge", 17_500, 500_000, LockUp::None)?]),
+        ("bareun", vec![line("ilim", 17_000, 30_000, LockUp::None)?]),
+    ];
+    let now = app.clock.now();
+    let trackers = advice
+        .into_iter()
+        .map(|(client, lines)| Ok(Tracker::new(id.clone(), client.parse()?, lines, now)?))
+        .collect::<Result<Vec<_>, Error>>()?;
+    store.save_draft_trackers(&id, saved.version, &trackers).await?;
+    // Its kickoff time has passed, so the local scheduler sends it at once: the groups fill up.
+    app.schedule_process(&id).await?;
+    Ok(())
+}
