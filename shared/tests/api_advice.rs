@@ -98,6 +98,15 @@ async fn a_workbook_is_reviewed_then_applied_to_the_draft() {
         vec![("dasom".into(), 1), ("gaon".into(), 1), ("nuri".into(), 1), ("saebyeok".into(), 2)],
         "the skipped (바른) and rejected (가온 사모) rows are not advice"
     );
+
+    // A new import replaces the advice whole: clients left out lose theirs.
+    let rows = serde_json::json!([{ "client": "(가상)누리자산운용", "price": "17,000", "quantity": "400000", "lockup": "1개월" }]);
+    let (status, _) = api.post("", Some("advisor-token"), "application/json", serde_json::to_vec(&rows).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let trackers = api.bed.store.trackers_of_process(&api.process).await.unwrap();
+    let clients: Vec<String> = trackers.iter().map(|t| t.value.client_id.to_string()).collect();
+    assert_eq!(clients, vec!["nuri"]);
+    assert_eq!(trackers[0].value.advice()[0].quantity.get(), 400_000);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

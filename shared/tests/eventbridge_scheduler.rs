@@ -150,8 +150,8 @@ mod eventbridge {
     #[tokio::test]
     async fn the_longest_names_are_accepted() {
         let fx = fixture_or_skip!();
-        let process: ProcessId = "p".repeat(64).parse().unwrap();
-        let client: ClientId = "c".repeat(64).parse().unwrap();
+        let process: ProcessId = "p".repeat(56).parse().unwrap();
+        let client: ClientId = "c".repeat(56).parse().unwrap();
         let chase = Job::chase(&process, &client, t("2026-03-16T00:05:00Z"));
         assert!(chase.name.len() <= 64);
         fx.scheduler.schedule(&chase).await.unwrap();

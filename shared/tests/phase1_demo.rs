@@ -87,12 +87,16 @@ impl Scenario {
 
     /// The client presses the button of the bot's `index`-th message in its chat.
     async fn press(&mut self, chat: ChatId, index: usize) -> i64 {
+        self.press_as(chat, index, manager(chat)).await
+    }
+
+    async fn press_as(&mut self, chat: ChatId, index: usize, who: Value) -> i64 {
         let data = format!("ack:{}", self.process);
         let update = json!({
             "update_id": self.update_id(),
             "callback_query": {
                 "id": format!("cb-{}", self.next_update),
-                "from": manager(chat),
+                "from": who,
                 "chat_instance": "-1",
                 "message": self.bot_message(chat, index),
                 "data": data,
@@ -207,7 +211,8 @@ async fn play(engine: Engine) {
         .run_job(&format!("schedule:{}:{}", kickoff.name, kickoff.at.to_rfc3339()), &kickoff.payload)
         .await
         .unwrap();
-    s.bed.app.kickoff(&s.process).await.unwrap();
+    // Delivered again as a new attempt (a new key): it re-reads everything and finds nothing to send.
+    s.bed.app.run_job(&format!("schedule:{}:retry", kickoff.name), &kickoff.payload).await.unwrap();
     assert_eq!(s.bed.fake.all_sent().len(), 6, "[{engine}] five advices and one staff summary, once");
 
     // 누리: presses ✅, forgets the price, then answers exactly as advised.
@@ -285,7 +290,14 @@ async fn play(engine: Engine) {
     s.bed.app.run_due_jobs(kst(9, 15)).await.unwrap();
     let chase = Job::chase(&s.process, &"bareun".parse().unwrap(), kst(9, 15));
     s.bed.app.run_job(&format!("schedule:{}:{}", chase.name, chase.at.to_rfc3339()), &chase.payload).await.unwrap();
+    s.bed.app.run_job(&format!("schedule:{}:retry", chase.name), &chase.payload).await.unwrap();
     assert_eq!((s.bed.fake.all_sent().len(), s.tracker("nuri").await), before, "[{engine}] duplicates had no effect");
+    // Staff pressing the client's button is refused; the tracker does not move.
+    let staff_member = json!({ "id": 7_100_000_001i64, "is_bot": false, "first_name": "운영", "last_name": "김" });
+    s.press_as(BAREUN, 0, staff_member).await;
+    assert_eq!(s.tracker("bareun").await.state(), TrackerState::Sent, "[{engine}]");
+    let answer = s.bed.fake.callback_answers().last().and_then(|a| a.text.clone());
+    assert_eq!(answer.as_deref(), Some("운영팀은 고객사 대신 확인할 수 없습니다."), "[{engine}]");
 
     // Final states, exactly.
     let states: Vec<(String, TrackerState)> = {
@@ -342,6 +354,45 @@ mod dynoxide {
     async fn demo_scenario_end_to_end() {
         super::play(testkit::Engine::Dynoxide).await;
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_interrupted_kickoff_resumes_without_sending_twice() {
+        super::interrupted_kickoff(testkit::Engine::Dynoxide).await;
+    }
+}
+
+/// A kickoff that died after marking 누리's send but before recording it: the resumed kickoff does
+/// not send it again (it may have arrived), tells staff, and still takes 누리's answer.
+async fn interrupted_kickoff(engine: Engine) {
+    let Some(mut s) = scenario(engine).await else { return };
+    let stored = s.bed.store.get_tracker(&s.process, &"nuri".parse().unwrap()).await.unwrap();
+    let mut marked = stored.value.clone();
+    marked.apply(shared::domain::tracker::TrackerEvent::SendStarted { at: kst(8, 55) }).unwrap();
+    s.bed.store.transition_tracker(&marked, TrackerState::Pending, stored.version).await.unwrap();
+
+    s.at(9, 0).await;
+    assert!(s.bed.texts(NURI).is_empty(), "not sent again");
+    assert_eq!(s.bed.texts(SAEBYEOK).len(), 1, "the others are sent");
+    let staff = s.bed.texts(STAFF);
+    assert!(
+        staff.iter().any(|t| t.contains("발송 4건, 실패 1건") && t.contains("(가상)누리자산운용: 발송 중 중단")),
+        "{staff:?}"
+    );
+    assert!(staff.iter().any(|t| t.starts_with("❓ (가상)누리자산운용 발송 도중 중단되어")), "{staff:?}");
+    assert_eq!(s.tracker("nuri").await.state(), TrackerState::Failed);
+
+    // 누리 had the advice after all and answers it: the answer is taken.
+    s.clock.set(kst(9, 3));
+    let update = json!({ "update_id": s.update_id(), "message": {
+        "message_id": 9_001, "from": manager(NURI), "chat": Scenario::chat_json(NURI), "date": 1_773_622_900,
+        "text": "17,500 / 500,000 / 3개월" } });
+    s.bed.deliver(update).await;
+    assert_eq!(s.tracker("nuri").await.state(), TrackerState::Submitted);
+
+    // Staff remind one silent client now; the next chase is planned from it.
+    assert!(s.bed.app.remind_now(&s.process, &"bareun".parse().unwrap()).await.unwrap());
+    assert_eq!(s.bed.texts(BAREUN).len(), 2);
+    assert_eq!(s.tracker("bareun").await.reminders_total(), 1);
 }
 
 mod dynamodb_local {

@@ -65,6 +65,12 @@ impl App {
             .map(|(client, advice)| Tracker::new(process_id.clone(), client, advice, now))
             .collect::<Result<Vec<_>, _>>()?;
         self.store.save_draft_trackers(process_id, stored.version, &trackers).await?;
+        // Clients left out of this advice lose their earlier one: a re-import replaces it whole.
+        for old in self.store.trackers_of_process(process_id).await? {
+            if !trackers.iter().any(|t| t.client_id == old.value.client_id) {
+                self.store.remove_pending_tracker(process_id, &old.value.client_id).await?;
+            }
+        }
         tracing::info!(process = %process_id, clients = trackers.len(), "advice applied");
         Ok(ApplyOutcome::Applied(report))
     }

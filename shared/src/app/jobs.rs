@@ -3,7 +3,7 @@
 
 use super::{App, AppError};
 use crate::domain::time::Timestamp;
-use crate::ports::scheduler::JobPayload;
+use crate::ports::scheduler::{Job, JobPayload};
 use crate::ports::store::{IdempotencyClaim, IdempotencyRequest, StoreError};
 use chrono::TimeDelta;
 use tracing::Instrument;
@@ -17,7 +17,9 @@ impl App {
             key: key.to_owned(),
             payload_hash: None,
             now,
-            in_progress_until: now + TimeDelta::minutes(5),
+            // Just past the scheduler function's timeout (120 s): Lambda's retry of a timed-out
+            // attempt must find the lock free.
+            in_progress_until: now + TimeDelta::seconds(150),
             expires_at: now + TimeDelta::days(3),
         };
         let token = match self.store.claim(&request).await? {
@@ -68,7 +70,10 @@ impl App {
                 let key = format!("schedule:{}:{}", job.name, job.at.to_rfc3339());
                 let span = tracing::info_span!("job", name = %job.name, at = %job.at);
                 if let Err(e) = self.run_job(&key, &job.payload).instrument(span).await {
-                    tracing::error!(error = %e, "job failed");
+                    // As EventBridge would retry it: again in a minute, under a new key.
+                    tracing::error!(error = %e, "job failed; retrying in a minute");
+                    let retry = Job { at: now + TimeDelta::minutes(1), ..job };
+                    self.store.put_job(&retry).await?;
                 }
                 ran += 1;
             }

@@ -28,6 +28,11 @@ use tokio::sync::Semaphore;
 const KICKOFF_CONCURRENCY: usize = 12;
 /// A send started this long ago without an outcome is presumed interrupted.
 const SEND_GRACE: TimeDelta = TimeDelta::minutes(2);
+/// EventBridge Scheduler fires within the minute, possibly before the second it was given: a job
+/// this close to its time counts as on time.
+const FIRE_GRACE: TimeDelta = TimeDelta::seconds(60);
+/// Optimistic-lock retries when a chase and an answer touch a tracker at once.
+const CONFLICT_RETRIES: u32 = 3;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KickoffReport {
@@ -48,14 +53,34 @@ impl App {
         let stored = self.store.get_process(process_id).await?;
         let mut process = stored.value.clone();
         process.apply(ProcessAction::Schedule)?;
-        let saved = self.store.update_process(&process, stored.version).await?;
+        // The job first: a job without a scheduled process does nothing when it fires, while a
+        // process marked scheduled without a job would never start.
         self.scheduler.schedule(&Job::kickoff(process_id, process.kickoff_at)).await?;
-        Ok(saved)
+        Ok(self.store.update_process(&process, stored.version).await?)
+    }
+
+    /// The kickoff job: starts a scheduled process when its time has come (a job left over from an
+    /// earlier kickoff time does nothing) and sends its advice.
+    pub async fn kickoff(&self, process_id: &ProcessId) -> Result<KickoffReport, AppError> {
+        let process = self.store.get_process(process_id).await?.value;
+        let due = process.kickoff_at <= self.clock.now() + FIRE_GRACE;
+        if !matches!(process.state(), ProcessState::Scheduled | ProcessState::Running) || !due {
+            tracing::info!(state = %process.state(), kickoff_at = %process.kickoff_at, "kickoff job: nothing to do");
+            return Ok(KickoffReport::default());
+        }
+        self.send_all_advice(process_id).await
+    }
+
+    /// Staff start a draft or scheduled process now.
+    pub async fn start_now(&self, process_id: &ProcessId) -> Result<KickoffReport, AppError> {
+        self.send_all_advice(process_id).await
     }
 
     /// Sends the advice to every client of the process not sent to yet. Safe to run again: a
-    /// kickoff that stopped halfway resumes, and nobody gets the advice twice.
-    pub async fn kickoff(&self, process_id: &ProcessId) -> Result<KickoffReport, AppError> {
+    /// kickoff that stopped halfway resumes, nobody gets the advice twice, and clients already
+    /// sent to are chased. Returns an error when any send failed for a reason worth retrying, so
+    /// the job runs again.
+    async fn send_all_advice(&self, process_id: &ProcessId) -> Result<KickoffReport, AppError> {
         let process = self.start_running(process_id).await?;
         if process.state() != ProcessState::Running {
             tracing::info!(state = %process.state(), "kickoff skipped: the process is not to run");
@@ -67,6 +92,10 @@ impl App {
         let mut sends = tokio::task::JoinSet::new();
         for tracker in self.store.trackers_of_process(process_id).await? {
             if tracker.value.state() != TrackerState::Pending {
+                if tracker.value.state().awaits_client() {
+                    let client = self.store.get_client(&tracker.value.client_id).await?.value;
+                    self.schedule_chase(&process, &tracker.value, &client).await?;
+                }
                 continue;
             }
             let (app, stock, process, permits) = (self.clone(), stock.clone(), process.clone(), permits.clone());
@@ -78,6 +107,7 @@ impl App {
         }
         let mut report = KickoffReport::default();
         let mut names = (Vec::new(), Vec::new());
+        let mut retry = None;
         while let Some(joined) = sends.join_next().await {
             let Ok((client_id, outcome)) = joined else { continue };
             let name = self.client_name(&client_id).await;
@@ -95,6 +125,7 @@ impl App {
                     tracing::error!(client = %client_id, error = %e, "advice not sent");
                     names.1.push((name, e.to_string()));
                     report.failed.push((client_id, e.to_string()));
+                    retry = Some(e);
                 }
             }
         }
@@ -103,7 +134,10 @@ impl App {
         if !report.sent.is_empty() || !report.failed.is_empty() {
             self.notify_staff(phase1::staff_kickoff(&stock, process.kind, &names.0, &names.1)).await;
         }
-        Ok(report)
+        match retry {
+            Some(e) => Err(e),
+            None => Ok(report),
+        }
     }
 
     /// Scheduled or draft → running; a process already running (a resumed kickoff) stays so.
@@ -207,11 +241,12 @@ impl App {
         let client = self.store.get_client(client_id).await?.value;
         let Some(chat) = client.reachable_chat() else { return Ok(()) };
         let now = self.clock.now();
+        let due_by = now + FIRE_GRACE;
         let mut tracker = stored.value.clone();
         let mut stock = None;
         loop {
             let due = next_action(&process.policy, &tracker, client.response_tracking);
-            if !matches!(due, NextAction::Remind { at } | NextAction::Escalate { at } if at <= now) {
+            if !matches!(due, NextAction::Remind { at } | NextAction::Escalate { at } if at <= due_by) {
                 break;
             }
             let stock = match &stock {
@@ -234,8 +269,11 @@ impl App {
         }
         match self.store.transition_tracker(&tracker, stored.value.state(), stored.version).await {
             Ok(saved) => self.schedule_chase(&process, &saved.value, &client).await,
-            // The client answered meanwhile: its own handling schedules what comes next.
-            Err(StoreError::Conflict { .. }) => Ok(()),
+            // The client answered meanwhile: plan from what it did.
+            Err(StoreError::Conflict { .. }) => {
+                let current = self.store.get_tracker(process_id, client_id).await?;
+                self.schedule_chase(&process, &current.value, &client).await
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -252,7 +290,12 @@ impl App {
         let mut tracker = stored.value.clone();
         self.send_reminder(&process, &stock, &client, &mut tracker, chat).await?;
         tracker.apply(TrackerEvent::Reminded { at: self.clock.now() })?;
-        self.store.transition_tracker(&tracker, stored.value.state(), stored.version).await?;
+        let saved = match self.store.transition_tracker(&tracker, stored.value.state(), stored.version).await {
+            Ok(saved) => saved,
+            Err(StoreError::Conflict { .. }) => self.store.get_tracker(process_id, client_id).await?,
+            Err(e) => return Err(e.into()),
+        };
+        self.schedule_chase(&process, &saved.value, &client).await?;
         Ok(true)
     }
 
@@ -306,6 +349,35 @@ impl App {
         Ok(saved)
     }
 
+    /// Reads a tracker, lets `change` apply events to it, and saves it conditionally, again from a
+    /// fresh read when a chase or another answer got there first. `change` returns `false` when the
+    /// tracker's state does not allow what was asked (nothing is saved then).
+    async fn update_tracker(
+        &self,
+        process_id: &ProcessId,
+        client_id: &ClientId,
+        change: impl Fn(&mut Tracker) -> Result<bool, AppError>,
+    ) -> Result<Option<Versioned<Tracker>>, AppError> {
+        for _ in 0..CONFLICT_RETRIES {
+            let stored = self.store.get_tracker(process_id, client_id).await?;
+            let mut tracker = stored.value.clone();
+            if !change(&mut tracker)? {
+                return Ok(None);
+            }
+            match self.store.transition_tracker(&tracker, stored.value.state(), stored.version).await {
+                Ok(saved) => return Ok(Some(saved)),
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Conflict {
+            entity: "tracker",
+            id: format!("{process_id}/{client_id}"),
+            detail: "kept changing".into(),
+        }
+        .into())
+    }
+
     /// Button presses on phase-1 messages: `ack:<process>` and `edit:<process>`.
     pub(super) async fn on_phase1_callback(
         &self,
@@ -320,28 +392,39 @@ impl App {
         if self.is_staff_user(query.from.id).await? {
             return Ok(self.messenger.answer_callback(&query.id, Some(&phase1::staff_cannot_answer())).await?);
         }
-        let stored = match self.store.get_tracker(&process_id, &client.value.id).await {
-            Ok(t) => t,
-            Err(StoreError::NotFound { .. }) => return Ok(self.messenger.answer_callback(&query.id, None).await?),
+        let process = match self.store.get_process(&process_id).await {
+            Ok(p) if p.value.state() == ProcessState::Running => p.value,
+            Ok(_) | Err(StoreError::NotFound { .. }) => {
+                return Ok(self.messenger.answer_callback(&query.id, None).await?);
+            }
             Err(e) => return Err(e.into()),
         };
-        let process = self.store.get_process(&process_id).await?.value;
         let now = self.clock.now();
         let by =
             ChatActor { user_id: crate::domain::ids::TelegramUserId(query.from.id), name: query.from.display_name() };
-        let mut tracker = stored.value.clone();
-        let event = match (action, stored.value.state()) {
-            ("ack", TrackerState::Sent) => TrackerEvent::Acknowledged { by: by.clone(), at: now },
-            ("edit", TrackerState::Submitted) => TrackerEvent::Reopened { at: now },
-            _ => return Ok(self.messenger.answer_callback(&query.id, Some(&phase1::already_acknowledged())).await?),
-        };
-        tracker.apply(event)?;
-        let saved = match self.store.transition_tracker(&tracker, stored.value.state(), stored.version).await {
-            Ok(saved) => saved,
-            Err(StoreError::Conflict { .. }) => {
+        let saved = self
+            .update_tracker(&process_id, &client.value.id, |tracker| {
+                // A press proves the advice arrived, even where its send was not recorded.
+                mark_delivered(tracker, now)?;
+                match (action, tracker.state()) {
+                    ("ack", TrackerState::Sent) => {
+                        tracker.apply(TrackerEvent::Acknowledged { by: by.clone(), at: now })?
+                    }
+                    ("edit", TrackerState::Submitted) => tracker.apply(TrackerEvent::Reopened { at: now })?,
+                    _ => return Ok(false),
+                };
+                Ok(true)
+            })
+            .await;
+        let saved = match saved {
+            Ok(Some(saved)) => saved,
+            Ok(None) => {
                 return Ok(self.messenger.answer_callback(&query.id, Some(&phase1::already_acknowledged())).await?);
             }
-            Err(e) => return Err(e.into()),
+            Err(AppError::Store(StoreError::NotFound { .. })) => {
+                return Ok(self.messenger.answer_callback(&query.id, None).await?);
+            }
+            Err(e) => return Err(e),
         };
         self.messenger.answer_callback(&query.id, Some(&phase1::acknowledged_toast())).await?;
         if let Some(message) = &query.message
@@ -360,20 +443,37 @@ impl App {
     async fn prompt_bid(&self, process: &Process, client: &Client, stored: Versioned<Tracker>) -> Result<(), AppError> {
         let Some(chat) = client.reachable_chat() else { return Ok(()) };
         let stock = self.store.get_stock(&process.stock_id).await?.value;
-        let mut tracker = stored.value.clone();
         let out = Outgoing {
             chat,
-            html: phase1::bid_prompt(&stock, client, tracker.advice()),
+            html: phase1::bid_prompt(&stock, client, stored.value.advice()),
             markup: Some(ReplyMarkup::force_reply(Some("가격 / 수량 / 확약".into()))),
-            reply_to: tracker.message_ids().first().copied(),
+            reply_to: stored.value.message_ids().first().copied(),
             client: Some(client.id.clone()),
             process: Some(process.id.clone()),
         };
-        for sent in self.deliver(&out).await? {
-            tracker.note_message(sent.message_id);
+        let sent = self.deliver(&out).await?;
+        self.remember_messages(process, client, &sent).await
+    }
+
+    /// Notes the bot's messages on the tracker (so replies to them find it) and plans the next chase.
+    async fn remember_messages(
+        &self,
+        process: &Process,
+        client: &Client,
+        sent: &[crate::telegram::types::SentMessage],
+    ) -> Result<(), AppError> {
+        let saved = self
+            .update_tracker(&process.id, &client.id, |tracker| {
+                for s in sent {
+                    tracker.note_message(s.message_id);
+                }
+                Ok(true)
+            })
+            .await?;
+        match saved {
+            Some(saved) => self.schedule_chase(process, &saved.value, client).await,
+            None => Ok(()),
         }
-        let saved = self.store.transition_tracker(&tracker, stored.value.state(), stored.version).await?;
-        self.schedule_chase(process, &saved.value, client).await
     }
 
     /// A message from the client in its group: an answer to one of its open phase-1 trackers.
@@ -382,13 +482,12 @@ impl App {
         message: &Message,
         client: &Versioned<Client>,
     ) -> Result<(), AppError> {
-        let Some((process, stored)) = self.answered_tracker(message, &client.value).await? else {
+        let Some(process) = self.answered_process(message, &client.value).await? else {
             return Ok(());
         };
         let client = &client.value;
         let now = self.clock.now();
         let stock = self.store.get_stock(&process.stock_id).await?.value;
-        let mut tracker = stored.value.clone();
         let evidence = message
             .document
             .as_ref()
@@ -402,23 +501,41 @@ impl App {
             });
         if let Some((kind, file_id, file_name, size)) = evidence {
             let evidence = Evidence { kind, file_id, file_name, size, received_at: now };
-            tracker.apply(TrackerEvent::EvidenceReceived { evidence, at: now })?;
-            self.store.transition_tracker(&tracker, stored.value.state(), stored.version).await?;
-            self.reply(message, phase1::evidence_received()).await?;
-            self.notify_staff(phase1::staff_evidence(&stock, client)).await;
+            let saved = self
+                .update_tracker(&process.id, &client.id, |tracker| {
+                    mark_delivered(tracker, now)?;
+                    tracker.apply(TrackerEvent::EvidenceReceived { evidence: evidence.clone(), at: now })?;
+                    Ok(true)
+                })
+                .await?;
+            if saved.is_some() {
+                self.reply(message, phase1::evidence_received()).await?;
+                self.notify_staff(phase1::staff_evidence(&stock, client)).await;
+            }
             return Ok(());
         }
         let text = message.text.as_deref().unwrap_or_default();
-        let advised: Vec<_> = tracker.advice().iter().map(|a| a.fund_id.clone()).collect();
+        let current = self.store.get_tracker(&process.id, &client.id).await?.value;
+        let advised: Vec<_> = current.advice().iter().map(|a| a.fund_id.clone()).collect();
         match parse_reply(text, client, &advised) {
             Ok(lines) => {
-                tracker.apply(TrackerEvent::Submitted { lines: lines.clone(), at: now })?;
-                self.store.transition_tracker(&tracker, stored.value.state(), stored.version).await?;
-                let findings = check_bids(client, tracker.advice(), &lines, kst_date(now), Regulation::builtin())
-                    .unwrap_or_else(|e| {
-                        tracing::error!(error = %e, "bid not checked");
-                        Vec::new()
-                    });
+                let saved = self
+                    .update_tracker(&process.id, &client.id, |tracker| {
+                        mark_delivered(tracker, now)?;
+                        tracker.apply(TrackerEvent::Submitted { lines: lines.clone(), at: now })?;
+                        Ok(true)
+                    })
+                    .await?;
+                let Some(saved) = saved else { return Ok(()) };
+                let findings =
+                    match check_bids(client, saved.value.advice(), &lines, kst_date(now), Regulation::builtin()) {
+                        Ok(findings) => findings,
+                        Err(e) => {
+                            // Never an all-clear that was not checked: the comparison alone, and why.
+                            tracing::error!(error = %e, "bid not fully checked");
+                            crate::domain::check::compare(saved.value.advice(), &lines)
+                        }
+                    };
                 let receipt = Outgoing {
                     reply_to: Some(message.message_id),
                     markup: Some(edit_button(&process.id)),
@@ -429,49 +546,71 @@ impl App {
                         phase1::bid_received(&stock, client, &lines),
                     )
                 };
-                self.deliver(&receipt).await?;
+                let sent = self.deliver(&receipt).await?;
                 self.notify_staff(phase1::staff_bid(&stock, client, &findings)).await;
-                Ok(())
+                self.remember_messages(&process, client, &sent).await
             }
             // A reply to the advice that holds no bid acknowledges it (the firm's clients write
             // "확인했습니다"); the bot then asks for the bid.
-            Err(ReplyError::Unreadable { .. } | ReplyError::Empty) if stored.value.state() == TrackerState::Sent => {
+            Err(ReplyError::Unreadable { .. } | ReplyError::Empty)
+                if matches!(current.state(), TrackerState::Sent | TrackerState::Failed | TrackerState::Pending) =>
+            {
                 let by = message.from.as_ref().map_or_else(
                     || ChatActor { user_id: crate::domain::ids::TelegramUserId(0), name: "익명".into() },
                     |u| ChatActor { user_id: crate::domain::ids::TelegramUserId(u.id), name: u.display_name() },
                 );
-                tracker.apply(TrackerEvent::Acknowledged { by: by.clone(), at: now })?;
-                let saved = self.store.transition_tracker(&tracker, TrackerState::Sent, stored.version).await?;
+                let saved = self
+                    .update_tracker(&process.id, &client.id, |tracker| {
+                        mark_delivered(tracker, now)?;
+                        if tracker.state() != TrackerState::Sent {
+                            return Ok(false);
+                        }
+                        tracker.apply(TrackerEvent::Acknowledged { by: by.clone(), at: now })?;
+                        Ok(true)
+                    })
+                    .await?;
+                let Some(saved) = saved else { return Ok(()) };
                 self.notify_staff(phase1::staff_acknowledged(client, &by.name)).await;
                 self.prompt_bid(&process, client, saved).await
             }
             Err(e) => {
                 let reason = templates::reply_error(&e, client);
-                self.reply(message, phase1::bid_unreadable(&reason, client, tracker.advice())).await
+                self.reply(message, phase1::bid_unreadable(&reason, client, current.advice())).await
             }
         }
     }
 
-    /// The phase-1 tracker a message answers: the one whose message it replies to, else the
-    /// client's only open one. Asks the client when it cannot tell.
-    async fn answered_tracker(
-        &self,
-        message: &Message,
-        client: &Client,
-    ) -> Result<Option<(Process, Versioned<Tracker>)>, AppError> {
+    /// The running participation process a message answers: the one whose message it replies to;
+    /// when it replies to none of the bot's messages the client knows of, the client's only open one.
+    /// A reply to a message of a closed process is never taken for another. Asks the client when it
+    /// cannot tell.
+    async fn answered_process(&self, message: &Message, client: &Client) -> Result<Option<Process>, AppError> {
         let mut open = Vec::new();
+        let mut replied = None;
+        let replied_to = message.reply_to_message.as_ref().map(|m| m.message_id);
         let mut page = PageRequest::first(100);
         loop {
             let trackers = self.store.trackers_of_client(&client.id, &page).await?;
             for t in trackers.items {
-                if matches!(t.value.state(), TrackerState::Sent | TrackerState::Acknowledged | TrackerState::Submitted)
-                {
-                    let process = self.store.get_process(&t.value.process_id).await?.value;
-                    if matches!(process.kind, ProcessKind::Participation { .. })
-                        && process.state() == ProcessState::Running
-                    {
-                        open.push((process, t));
-                    }
+                let process = self.store.get_process(&t.value.process_id).await?.value;
+                if !matches!(process.kind, ProcessKind::Participation { .. }) {
+                    continue;
+                }
+                let answerable = process.state() == ProcessState::Running
+                    && matches!(
+                        t.value.state(),
+                        TrackerState::Sent
+                            | TrackerState::Acknowledged
+                            | TrackerState::Submitted
+                            | TrackerState::Failed
+                            | TrackerState::Pending
+                    );
+                if replied_to.is_some_and(|id| t.value.message_ids().contains(&id)) {
+                    replied = Some((process.clone(), answerable));
+                }
+                // A pending tracker counts only if its send began (it may have arrived).
+                if answerable && (t.value.state() != TrackerState::Pending || t.value.send_started_at().is_some()) {
+                    open.push(process);
                 }
             }
             match trackers.next {
@@ -479,18 +618,35 @@ impl App {
                 None => break,
             }
         }
-        let replied_to = message.reply_to_message.as_ref().map(|m| m.message_id);
-        if let Some(id) = replied_to
-            && let Some(i) = open.iter().position(|(_, t)| t.value.message_ids().contains(&id))
-        {
-            return Ok(Some(open.swap_remove(i)));
-        }
-        match open.len() {
-            0 => Ok(None),
-            1 => Ok(open.pop()),
-            _ => {
+        match (replied, open.len()) {
+            (Some((process, true)), _) => Ok(Some(process)),
+            (Some((_, false)), _) => {
                 self.reply(message, phase1::which_ipo()).await?;
                 Ok(None)
+            }
+            (None, 0) => Ok(None),
+            (None, 1) => Ok(open.pop()),
+            (None, _) => {
+                self.reply(message, phase1::which_ipo()).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// The bot is back in a client's group: chase its open phase-1 trackers again.
+    pub(super) async fn resume_chasing(&self, client: &Client) -> Result<(), AppError> {
+        let mut page = PageRequest::first(100);
+        loop {
+            let trackers = self.store.trackers_of_client(&client.id, &page).await?;
+            for t in trackers.items.iter().filter(|t| t.value.state().awaits_client()) {
+                let process = self.store.get_process(&t.value.process_id).await?.value;
+                if process.state() == ProcessState::Running {
+                    self.schedule_chase(&process, &t.value, client).await?;
+                }
+            }
+            match trackers.next {
+                Some(cursor) => page = PageRequest::after(100, cursor),
+                None => return Ok(()),
             }
         }
     }
@@ -510,4 +666,14 @@ fn ack_button(process: &ProcessId) -> ReplyMarkup {
 
 fn edit_button(process: &ProcessId) -> ReplyMarkup {
     ReplyMarkup::buttons([(phase1::EDIT_BUTTON.to_owned(), format!("edit:{process}"))])
+}
+
+/// The client answered, so the advice reached it: a tracker whose send was interrupted or failed
+/// (its outcome unknown to us) is sent after all.
+fn mark_delivered(tracker: &mut Tracker, at: crate::domain::time::Timestamp) -> Result<(), AppError> {
+    let interrupted = tracker.state() == TrackerState::Pending && tracker.send_started_at().is_some();
+    if interrupted || tracker.state() == TrackerState::Failed {
+        tracker.apply(TrackerEvent::Sent { at })?;
+    }
+    Ok(())
 }

@@ -244,8 +244,9 @@ impl App {
                     client.value.chat.clone().unwrap_or(ChatBinding { chat_id: chat, title: None, active: false });
                 if !binding.active {
                     let active = ChatBinding { active: true, title: Some(title), ..binding };
-                    self.store.link_chat(&client.value.id, &active, client.version).await?;
+                    let linked = self.store.link_chat(&client.value.id, &active, client.version).await?;
                     self.notify_staff(templates::staff_bot_returned(client.value.name.as_str())).await;
+                    self.resume_chasing(&linked.value).await?;
                 }
             }
             None => {

@@ -6,13 +6,15 @@ use std::fmt;
 use std::str::FromStr;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid {kind} id {value:?}: use 1 to 64 letters, digits, '-' or '_'")]
+#[error("invalid {kind} id {value:?}: use 1 to 56 letters, digits, '-' or '_'")]
 pub struct IdError {
     pub kind: &'static str,
     pub value: String,
 }
 
-const MAX_ID_LEN: usize = 64;
+/// 56, so that ids fit where Telegram and EventBridge count bytes: `edit:<id>` in a button's
+/// 64-byte `callback_data`, `kickoff-<id>` in a 64-character schedule name.
+const MAX_ID_LEN: usize = 56;
 
 fn valid_id(s: &str) -> bool {
     !s.is_empty() && s.len() <= MAX_ID_LEN && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -123,7 +125,7 @@ mod tests {
     #[test]
     fn ids_accept_safe_strings_only() {
         assert!("client-01_a".parse::<ClientId>().is_ok());
-        for bad in ["", "a#b", "한빛", "a b", &"x".repeat(65)] {
+        for bad in ["", "a#b", "한빛", "a b", &"x".repeat(57)] {
             let err = bad.parse::<ClientId>().unwrap_err();
             assert_eq!(err.kind, "client");
         }

@@ -82,7 +82,8 @@ pub fn parse_reply(text: &str, client: &Client, advised: &[FundId]) -> Result<Ve
     Ok(out)
 }
 
-/// The fund whose name appears in the line (the longest such name), and the line without it.
+/// The fund whose name appears in the line (the longest such name, spaces ignored), and the line
+/// without it; the line's other spaces stay, since they separate the numbers.
 fn find_fund<'a>(line: &str, funds: &[&'a FundAccount]) -> Option<(&'a FundAccount, String)> {
     let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
     let squashed = squash(line);
@@ -90,8 +91,25 @@ fn find_fund<'a>(line: &str, funds: &[&'a FundAccount]) -> Option<(&'a FundAccou
         .iter()
         .filter(|f| squashed.contains(&squash(f.name.as_str())))
         .max_by_key(|f| squash(f.name.as_str()).chars().count())?;
-    let rest = squashed.replacen(&squash(found.name.as_str()), " ", 1);
-    Some((found, rest))
+    let name: Vec<char> = squash(found.name.as_str()).chars().collect();
+    let chars: Vec<char> = line.chars().collect();
+    // Find the name in the line, skipping the line's spaces between its letters.
+    for start in 0..chars.len() {
+        let (mut i, mut matched) = (start, 0);
+        while i < chars.len() && matched < name.len() {
+            if chars[i] == name[matched] {
+                matched += 1;
+            } else if !(chars[i].is_whitespace() && matched > 0) {
+                break;
+            }
+            i += 1;
+        }
+        if matched == name.len() {
+            let rest: String = chars[..start].iter().chain([' '].iter()).chain(chars[i..].iter()).collect();
+            return Some((found, rest));
+        }
+    }
+    Some((found, line.to_owned()))
 }
 
 fn take_lockup(line: &str) -> (Option<LockUp>, String) {
@@ -241,6 +259,11 @@ mod tests {
         assert_eq!(
             parse_reply(text, &c, &advised),
             Ok(vec![bid("hy", 17_300, 300_000, LockUp::Months1), bid("pv", 18_500, 160_000, LockUp::None)])
+        );
+        // Numbers separated by spaces only stay apart once the fund name is taken out.
+        assert_eq!(
+            parse_reply("사모 코벤 17500 300000 1개월", &c, &advised),
+            Ok(vec![bid("pv", 17_500, 300_000, LockUp::Months1)])
         );
         assert_eq!(parse_reply("17,300 / 300,000 / 1개월", &c, &advised), Err(ReplyError::WhichFund { line: 1 }));
     }

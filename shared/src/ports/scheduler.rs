@@ -79,7 +79,7 @@ mod tests {
     #[test]
     fn job_names_are_deterministic_short_and_safe() {
         let process = ProcessId::generate();
-        let client: ClientId = "x".repeat(64).parse().unwrap();
+        let client: ClientId = "x".repeat(56).parse().unwrap();
         let at: Timestamp = "2026-03-16T00:05:00Z".parse().unwrap();
         let a = Job::chase(&process, &client, at);
         assert_eq!(a, Job::chase(&process, &client, at));

@@ -155,6 +155,9 @@ pub trait TrackerStore: Send + Sync {
         trackers: &[Tracker],
     ) -> Result<(), StoreError>;
     async fn get_tracker(&self, process: &ProcessId, client: &ClientId) -> Result<Versioned<Tracker>, StoreError>;
+    /// Removes a tracker that is still pending (advice withdrawn before kickoff); one that has moved
+    /// on is a conflict, a missing one is fine.
+    async fn remove_pending_tracker(&self, process: &ProcessId, client: &ClientId) -> Result<(), StoreError>;
     /// Every tracker of a process, read strongly consistently.
     async fn trackers_of_process(&self, process: &ProcessId) -> Result<Vec<Versioned<Tracker>>, StoreError>;
     /// Saves a tracker that moved on from `expected_state` at `expected_version`. Fails with a

@@ -81,6 +81,33 @@ impl TrackerStore for DynamoStore {
         Ok(())
     }
 
+    async fn remove_pending_tracker(&self, process: &ProcessId, client: &ClientId) -> Result<(), StoreError> {
+        let (pk, sk) = tracker_key(process, client);
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(pk))
+            .key(SK, AttributeValue::S(sk))
+            .condition_expression("attribute_not_exists(#pk) OR #state = :pending")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":pending", AttributeValue::S(TrackerState::Pending.as_str().into()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => Err(match super::errors::classify(e) {
+                super::errors::ErrorKind::ConditionFailed(_) => StoreError::Conflict {
+                    entity: Tracker::NAME,
+                    id: format!("{process}/{client}"),
+                    detail: "has moved on from pending".into(),
+                },
+                other => other.into_store_error(Tracker::NAME, &format!("{process}/{client}")),
+            }),
+        }
+    }
+
     async fn get_tracker(&self, process: &ProcessId, client: &ClientId) -> Result<Versioned<Tracker>, StoreError> {
         self.get_entity(tracker_key(process, client), &format!("{process}/{client}")).await
     }
