@@ -321,22 +321,7 @@ mod tests {
 
     /// The five demo clients of the domain brief.
     fn clients() -> Vec<Client> {
-        use FundKind::*;
-        vec![
-            client(
-                "saebyeok",
-                "(가상)새벽자산운용",
-                &[("hy", "하이일드", HighYield, 850), ("pv-kv", "사모 코벤", KosdaqVenture, 420)],
-            ),
-            client("nuri", "(가상)누리자산운용", &[("kv", "공모 코벤", KosdaqVenture, 1_200)]),
-            client(
-                "gaon",
-                "(가상)가온자산운용",
-                &[("ipo", "공모주 채권혼합", IpoFund, 2_300), ("pv", "사모", Private, 300)],
-            ),
-            client("dasom", "(가상)다솜자산운용", &[("hedge", "사모 헤지", Private, 150)]),
-            client("bareun", "(가상)바른투자일임", &[("ilim", "일임", Discretionary, 80)]),
-        ]
+        crate::demo::clients()
     }
 
     fn row(n: u32, client: &str, fund: Option<&str>, price: Option<&str>, qty: &str, lockup: &str) -> RawRow {

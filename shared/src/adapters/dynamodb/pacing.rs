@@ -1,7 +1,7 @@
 //! Pace buckets: one small item per limit (`PACE#<key>`) holding its theoretical arrival time,
 //! changed only by compare-and-set, so concurrent Lambda instances share Telegram's limits.
 
-use super::errors::{ErrorKind, classify};
+use super::errors::classify;
 use super::{DynamoStore, number, read_number, table};
 use crate::domain::pacing::{Rate, reserve_all};
 use crate::domain::time::Timestamp;
@@ -50,6 +50,7 @@ impl DynamoStore {
             .item(SK, AttributeValue::S("#PACE".into()))
             .item("Entity", AttributeValue::S("pace".into()))
             .item(TAT, number(new))
+            // Idle buckets disappear a day after their last slot.
             .item(TTL_ATTRIBUTE, number(new / 1_000 + 86_400))
             .expression_attribute_names("#tat", TAT);
         put = match old {
@@ -62,27 +63,11 @@ impl DynamoStore {
 
     /// Sets the bucket to `new` if it still holds `old`; `false` when another sender got there first.
     async fn swap_tat(&self, key: &str, old: Option<u64>, new: u64) -> Result<bool, StoreError> {
-        let mut put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item(PK, AttributeValue::S(format!("PACE#{key}")))
-            .item(SK, AttributeValue::S("#PACE".into()))
-            .item("Entity", AttributeValue::S("pace".into()))
-            .item(TAT, number(new))
-            // Idle buckets disappear a day after their last slot.
-            .item(TTL_ATTRIBUTE, number(new / 1_000 + 86_400))
-            .expression_attribute_names("#tat", TAT);
-        put = match old {
-            None => put.condition_expression("attribute_not_exists(#tat)"),
-            Some(old) => put.condition_expression("#tat = :old").expression_attribute_values(":old", number(old)),
-        };
-        match put.send().await {
+        let item = self.swap_item(key, old, new)?;
+        match self.client.transact_write_items().transact_items(item).send().await {
             Ok(_) => Ok(true),
-            Err(e) => match classify(e) {
-                ErrorKind::ConditionFailed(_) => Ok(false),
-                other => Err(other.into_store_error(NAME, key)),
-            },
+            Err(e) if is_contention(&e) => Ok(false),
+            Err(e) => Err(StoreError::Unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
         }
     }
 }
