@@ -42,8 +42,8 @@ async fn api() -> Api {
     );
     bed.store.create_process(&process).await.unwrap();
     let auth = StaticTokens::default()
-        .with("advisor-token", Principal { name: "박자문".into(), role: Role::Advisor })
-        .with("viewer-token", Principal { name: "이조회".into(), role: Role::Viewer });
+        .with("advisor-token", Principal { name: "박자문".into(), role: Role::Advisor, staff_id: None })
+        .with("viewer-token", Principal { name: "이조회".into(), role: Role::Viewer, staff_id: None });
     let router = shared::http::api::routes(bed.app.clone(), Arc::new(auth));
     Api { bed, router, process: process.id }
 }

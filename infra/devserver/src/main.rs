@@ -89,8 +89,10 @@ async fn run(options: Options) -> Result<(), String> {
         demo::load(&app, fake.is_some()).await.map_err(|e| format!("loading the demo data: {e}"))?;
     }
 
-    let auth = StaticTokens::default()
-        .with(options.admin_token.clone(), Principal { name: "admin".into(), role: Role::Admin });
+    let auth = StaticTokens::default().with(
+        options.admin_token.clone(),
+        Principal { name: "admin".into(), role: Role::Admin, staff_id: "admin".parse().ok() },
+    );
     let mut routes = router(app.clone(), WebhookConfig { secret: secret.clone() })
         .merge(shared::http::api::routes(app.clone(), Arc::new(auth)));
     if let Some(fake) = &fake {

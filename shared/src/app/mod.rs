@@ -4,12 +4,14 @@ mod advice;
 mod delivery;
 mod jobs;
 mod phase1;
+mod processes;
 mod staff_commands;
 mod updates;
 
 pub use advice::ApplyOutcome;
 pub use delivery::{AppError, Outgoing};
 pub use phase1::KickoffReport;
+pub use processes::Progress;
 pub use updates::WebhookOutcome;
 
 use crate::domain::ids::ChatId;

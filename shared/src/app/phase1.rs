@@ -219,6 +219,16 @@ impl App {
         }
     }
 
+    /// Schedules the next reminder or escalation of a tracker (for other use cases).
+    pub(super) async fn schedule_process_chase(
+        &self,
+        process: &Process,
+        tracker: &Tracker,
+        client: &Client,
+    ) -> Result<(), AppError> {
+        self.schedule_chase(process, tracker, client).await
+    }
+
     /// Schedules the next reminder or escalation of a tracker, if any is due.
     async fn schedule_chase(&self, process: &Process, tracker: &Tracker, client: &Client) -> Result<(), AppError> {
         match next_action(&process.policy, tracker, client.response_tracking) {

@@ -3,30 +3,21 @@
 //! refused (422, nothing written) while any row is rejected unless `?partial=true`.
 
 use super::ApiState;
-use super::auth::Caller;
+use super::auth::{Advisor, Authorized};
+use super::extract::Params;
 use crate::app::{App, ApplyOutcome};
 use crate::domain::ids::ProcessId;
-use crate::domain::staff::Role;
 use crate::http::problem::Problem;
 use crate::import::{ImportError, RawRow, read_csv, read_xlsx, rows_from_json};
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde_json::json;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-#[derive(Debug, Default, Deserialize)]
-struct Options {
-    #[serde(default)]
-    dry_run: bool,
-    #[serde(default)]
-    partial: bool,
-}
 
 pub(super) fn routes() -> Router<ApiState> {
     Router::new()
@@ -36,13 +27,12 @@ pub(super) fn routes() -> Router<ApiState> {
 
 async fn load_advice(
     State(state): State<ApiState>,
-    Caller(caller): Caller,
+    Authorized(caller, _): Authorized<Advisor>,
     Path(id): Path<String>,
-    Query(options): Query<Options>,
+    params: Params,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    caller.require(Role::Advisor)?;
     let process_id: ProcessId = id.parse().map_err(|e: crate::domain::ids::IdError| {
         Problem::bad_request("invalid process id").field("id", e.to_string())
     })?;
@@ -52,11 +42,12 @@ async fn load_advice(
     let rows = read_rows(content_type, &body, App::advice_sheet(process.value.kind)).map_err(|e| {
         Problem::new(StatusCode::BAD_REQUEST, "Bad Request", e.to_string()).field("body", e.to_string())
     })?;
-    if options.dry_run {
+    let flag = |name: &str| matches!(params.get(name), Some("true" | "1" | "yes"));
+    if flag("dry_run") {
         let report = state.app.review_advice(&process_id, &rows).await?;
         return Ok(Json(json!({ "applied": false, "report": report })).into_response());
     }
-    match state.app.apply_advice(&process_id, &rows, options.partial).await? {
+    match state.app.apply_advice(&process_id, &rows, flag("partial")).await? {
         ApplyOutcome::Applied(report) => {
             tracing::info!(by = %caller.name, process = %process_id, "advice applied");
             Ok(Json(json!({ "applied": true, "report": report })).into_response())

@@ -7,11 +7,14 @@ use crate::http::problem::Problem;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use std::fmt;
+use std::marker::PhantomData;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub name: String,
     pub role: Role,
+    /// The staff record acting, for what is recorded in their name (confirmations).
+    pub staff_id: Option<crate::domain::ids::StaffId>,
 }
 
 impl Principal {
@@ -62,13 +65,40 @@ impl Authenticator for StaticTokens {
     }
 }
 
-/// An authenticated caller, as an extractor: 401 problem+json otherwise.
-pub struct Caller(pub Principal);
+/// The role a route needs, as a type, so the check runs as an extractor: before the body is read,
+/// so that a caller without the role learns nothing from validation errors.
+pub trait Needs {
+    const ROLE: Role;
+}
 
-impl FromRequestParts<ApiState> for Caller {
+pub struct Viewer;
+pub struct Operator;
+pub struct Advisor;
+pub struct Admin;
+
+impl Needs for Viewer {
+    const ROLE: Role = Role::Viewer;
+}
+impl Needs for Operator {
+    const ROLE: Role = Role::Operator;
+}
+impl Needs for Advisor {
+    const ROLE: Role = Role::Advisor;
+}
+impl Needs for Admin {
+    const ROLE: Role = Role::Admin;
+}
+
+/// An authenticated caller with role `R` or above: 401 problem+json without valid credentials,
+/// 403 with a lower role.
+pub struct Authorized<R>(pub Principal, pub PhantomData<R>);
+
+impl<R: Needs + Send + Sync> FromRequestParts<ApiState> for Authorized<R> {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Problem> {
-        state.auth.authenticate(parts).map(Caller).ok_or_else(Problem::unauthorized)
+        let caller = state.auth.authenticate(parts).ok_or_else(Problem::unauthorized)?;
+        caller.require(R::ROLE)?;
+        Ok(Authorized(caller, PhantomData))
     }
 }

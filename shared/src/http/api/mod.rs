@@ -3,6 +3,10 @@
 
 mod advice;
 pub mod auth;
+mod clients;
+mod extract;
+mod processes;
+mod stocks;
 
 use crate::app::App;
 use auth::Authenticator;
@@ -16,5 +20,10 @@ pub struct ApiState {
 }
 
 pub fn routes(app: Arc<App>, auth: Arc<dyn Authenticator>) -> Router {
-    Router::new().merge(advice::routes()).with_state(ApiState { app, auth })
+    Router::new()
+        .merge(advice::routes())
+        .merge(clients::routes())
+        .merge(stocks::routes())
+        .merge(processes::routes())
+        .with_state(ApiState { app, auth })
 }

@@ -1,0 +1,101 @@
+//! Request parts read the API's way: bad JSON, ids and query strings become problem+json naming the
+//! field, never axum's plain-text rejections.
+
+use super::ApiState;
+use crate::http::problem::Problem;
+use crate::ports::store::{Cursor, PageRequest};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::str::FromStr;
+
+/// A JSON body; a malformed one is a 400 naming where it broke.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<ApiState> for Body<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &ApiState) -> Result<Self, Problem> {
+        let bytes =
+            axum::body::Bytes::from_request(req, state).await.map_err(|e| Problem::bad_request(e.body_text()))?;
+        serde_json::from_slice::<T>(&bytes).map(Body).map_err(|e| {
+            let message = e.to_string();
+            if e.is_data() {
+                // serde names the field in backquotes: "missing field `name`".
+                let field = message.split('`').nth(1).unwrap_or("body").to_owned();
+                Problem::bad_request(format!("the body is not valid: {message}")).field(&field, message)
+            } else {
+                Problem::bad_request(format!("the body is not JSON: {message}"))
+            }
+        })
+    }
+}
+
+/// The query string as a map; each route reads what it needs.
+pub struct Params(pub HashMap<String, String>);
+
+impl FromRequestParts<ApiState> for Params {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &ApiState) -> Result<Self, Problem> {
+        let query = parts.uri.query().unwrap_or_default();
+        let pairs: Vec<(String, String)> = serde_urlencoded_pairs(query)
+            .map_err(|e| Problem::bad_request(format!("the query string is not valid: {e}")))?;
+        Ok(Params(pairs.into_iter().collect()))
+    }
+}
+
+fn serde_urlencoded_pairs(query: &str) -> Result<Vec<(String, String)>, String> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((decode(k)?, decode(v)?))
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> Result<String, String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = s.get(i + 1..i + 3).ok_or("a truncated %-escape")?;
+                out.push(u8::from_str_radix(hex, 16).map_err(|_| format!("%{hex} is not an escape"))?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| "not UTF-8".to_owned())
+}
+
+impl Params {
+    pub fn page(&self) -> Result<PageRequest, Problem> {
+        let limit = match self.0.get("limit") {
+            None => None,
+            Some(v) => Some(v.parse::<u32>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
+                Problem::bad_request("limit must be a whole number from 1 to 100").field("limit", "1 to 100")
+            })?),
+        };
+        Ok(PageRequest { limit, cursor: self.0.get("cursor").map(|c| Cursor(c.clone())) })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+}
+
+/// A path id of any of our id types; a malformed one is a 400 naming it.
+pub fn id<T: FromStr>(field: &str, value: &str) -> Result<T, Problem>
+where
+    T::Err: std::fmt::Display,
+{
+    value.parse::<T>().map_err(|e| Problem::bad_request(format!("invalid {field}")).field(field, e.to_string()))
+}

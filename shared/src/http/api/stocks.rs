@@ -1,0 +1,111 @@
+//! `/api/v1/stocks`: IPOs with their schedules; KRX's ordering rules refuse, the soft rules warn.
+
+use super::ApiState;
+use super::auth::{Advisor, Authorized, Viewer};
+use super::extract::{Body, Params, id};
+use crate::app::AppError;
+use crate::domain::calendar::KrxCalendar;
+use crate::domain::ids::StockId;
+use crate::domain::money::Price;
+use crate::domain::stock::{Market, NewStock, PriceBand, Schedule, ScheduleDates, Stock, StockCode};
+use crate::domain::text::Label;
+use crate::domain::time::kst_date;
+use crate::http::problem::Problem;
+use crate::ports::store::Page;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub(super) fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/api/v1/stocks", get(list).post(create))
+        .route("/api/v1/stocks/{id}", get(read))
+        .route("/api/v1/stocks/{id}/final-price", post(final_price))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StockInput {
+    id: Option<StockId>,
+    name: Label,
+    code: Option<StockCode>,
+    market: Market,
+    lead_manager: Label,
+    band: PriceBand,
+    /// Checked against KRX's order here, so each broken rule is named.
+    schedule: ScheduleDates,
+    #[serde(default)]
+    spac: bool,
+}
+
+fn with_warnings(stock: &crate::ports::store::Versioned<Stock>) -> Value {
+    let warnings = stock.value.schedule().warnings(KrxCalendar::builtin(), stock.value.spac);
+    json!({ "value": stock.value, "version": stock.version, "warnings": warnings })
+}
+
+async fn list(State(s): State<ApiState>, _: Authorized<Viewer>, params: Params) -> Result<Json<Page<Value>>, Problem> {
+    let page = s.app.store.list_stocks(&params.page()?).await.map_err(AppError::from)?;
+    Ok(Json(Page { items: page.items.iter().map(with_warnings).collect(), next: page.next }))
+}
+
+async fn create(
+    State(s): State<ApiState>,
+    _: Authorized<Advisor>,
+    Body(input): Body<StockInput>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let schedule = Schedule::new(input.schedule).map_err(|e| {
+        let mut problem = Problem::bad_request(e.to_string());
+        if let crate::domain::stock::StockError::ScheduleOutOfOrder(violations) = &e {
+            for v in violations {
+                problem = problem.field(&format!("schedule.{}", v.earlier), v.to_string());
+            }
+        }
+        problem
+    })?;
+    let stock = Stock::new(NewStock {
+        id: input.id.unwrap_or_else(StockId::generate),
+        name: input.name,
+        code: input.code,
+        market: input.market,
+        lead_manager: input.lead_manager,
+        band: input.band,
+        schedule,
+        spac: input.spac,
+    });
+    let created = s.app.store.create_stock(&stock).await.map_err(AppError::from)?;
+    Ok((StatusCode::CREATED, Json(with_warnings(&created))))
+}
+
+async fn read(
+    State(s): State<ApiState>,
+    _: Authorized<Viewer>,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let stock = s.app.store.get_stock(&id::<StockId>("id", &raw)?).await.map_err(AppError::from)?;
+    Ok(Json(with_warnings(&stock)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FinalPrice {
+    price: Price,
+    version: u64,
+}
+
+async fn final_price(
+    State(s): State<ApiState>,
+    _: Authorized<Advisor>,
+    Path(raw): Path<String>,
+    Body(input): Body<FinalPrice>,
+) -> Result<Json<Value>, Problem> {
+    let stock_id = id::<StockId>("id", &raw)?;
+    let mut stock = s.app.store.get_stock(&stock_id).await.map_err(AppError::from)?.value;
+    stock
+        .set_final_price(input.price, kst_date(s.app.clock.now()))
+        .map_err(|e| Problem::new(StatusCode::CONFLICT, "Conflict", e.to_string()).field("price", e.to_string()))?;
+    let saved = s.app.store.update_stock(&stock, input.version).await.map_err(AppError::from)?;
+    Ok(Json(with_warnings(&saved)))
+}

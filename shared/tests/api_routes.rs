@@ -1,0 +1,255 @@
+//! The staff API's routes: every one refuses a caller without a token (401) and a role below its
+//! own (403); each family succeeds for the right role and answers bad input with problem+json.
+
+#![allow(clippy::unwrap_used)] // fixtures built from literals
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use serde_json::{Value, json};
+use shared::domain::staff::Role;
+use shared::http::api::auth::{Principal, StaticTokens};
+use shared::ports::store::StockStore;
+use std::sync::Arc;
+use support::*;
+use testkit::fake_telegram::FakeConfig;
+use tower::ServiceExt;
+
+const ROLES: [(Role, &str); 4] = [
+    (Role::Viewer, "viewer-token"),
+    (Role::Operator, "operator-token"),
+    (Role::Advisor, "advisor-token"),
+    (Role::Admin, "admin-token"),
+];
+
+async fn api() -> (Bed, axum::Router) {
+    let bed = bed(FakeConfig::default().without_limits(), no_pacing()).await;
+    let mut auth = StaticTokens::default();
+    for (role, token) in ROLES {
+        auth = auth.with(token, Principal { name: format!("{role:?}"), role, staff_id: "ops-kim".parse().ok() });
+    }
+    let router = shared::http::api::routes(bed.app.clone(), Arc::new(auth));
+    (bed, router)
+}
+
+async fn call(
+    router: &axum::Router,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = Request::builder().method(method).uri(path).header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
+    let response = router.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+fn token_below(needed: Role) -> Option<&'static str> {
+    ROLES.iter().rev().find(|(role, _)| *role < needed).map(|(_, t)| *t)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_refuses_missing_tokens_and_lower_roles() {
+    let (_bed, router) = api().await;
+    let routes: &[(Method, &str, Role)] = &[
+        (Method::GET, "/api/v1/clients", Role::Viewer),
+        (Method::POST, "/api/v1/clients", Role::Admin),
+        (Method::GET, "/api/v1/clients/c1", Role::Viewer),
+        (Method::PUT, "/api/v1/clients/c1", Role::Admin),
+        (Method::POST, "/api/v1/clients/c1/link-code", Role::Operator),
+        (Method::GET, "/api/v1/clients/c1/messages", Role::Viewer),
+        (Method::GET, "/api/v1/stocks", Role::Viewer),
+        (Method::POST, "/api/v1/stocks", Role::Advisor),
+        (Method::GET, "/api/v1/stocks/s1", Role::Viewer),
+        (Method::POST, "/api/v1/stocks/s1/final-price", Role::Advisor),
+        (Method::GET, "/api/v1/processes", Role::Viewer),
+        (Method::POST, "/api/v1/processes", Role::Advisor),
+        (Method::GET, "/api/v1/processes/p1", Role::Viewer),
+        (Method::POST, "/api/v1/processes/p1/schedule", Role::Advisor),
+        (Method::POST, "/api/v1/processes/p1/start", Role::Advisor),
+        (Method::POST, "/api/v1/processes/p1/pause", Role::Advisor),
+        (Method::POST, "/api/v1/processes/p1/resume", Role::Advisor),
+        (Method::POST, "/api/v1/processes/p1/cancel", Role::Advisor),
+        (Method::GET, "/api/v1/processes/p1/trackers", Role::Viewer),
+        (Method::POST, "/api/v1/processes/p1/trackers/c1/remind", Role::Operator),
+        (Method::POST, "/api/v1/processes/p1/trackers/c1/confirm", Role::Operator),
+        (Method::POST, "/api/v1/processes/p1/advice", Role::Advisor),
+    ];
+    for (method, path, needed) in routes {
+        let (status, body) = call(&router, method.clone(), path, None, Some(json!({}))).await;
+        assert_eq!((status, body["status"].as_u64()), (StatusCode::UNAUTHORIZED, Some(401)), "{method} {path}");
+        if let Some(lower) = token_below(*needed) {
+            let (status, _) = call(&router, method.clone(), path, Some(lower), Some(json!({}))).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path} with {lower}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_are_created_read_updated_and_linked() {
+    let (_bed, router) = api().await;
+    let client = json!({
+        "id": "saebyeok", "name": "(가상)새벽자산운용", "representative": "rep-kim",
+        "funds": [{ "id": "hy", "name": "하이일드", "kind": "high_yield", "aum": 85_000_000_000u64 }]
+    });
+    let (status, created) =
+        call(&router, Method::POST, "/api/v1/clients", Some("admin-token"), Some(client.clone())).await;
+    assert_eq!((status, created["version"].as_u64()), (StatusCode::CREATED, Some(1)), "{created}");
+    let (status, _) = call(&router, Method::POST, "/api/v1/clients", Some("admin-token"), Some(client.clone())).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a second create");
+
+    let (status, body) =
+        call(&router, Method::POST, "/api/v1/clients", Some("admin-token"), Some(json!({ "name": "x" }))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errors"][0]["field"].as_str(), Some("representative"), "{body}");
+    let no_funds = json!({ "name": "x", "representative": "r", "funds": [] });
+    let (status, body) = call(&router, Method::POST, "/api/v1/clients", Some("admin-token"), Some(no_funds)).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("funds")));
+
+    let mut renamed = client.clone();
+    renamed["name"] = json!("(가상)새벽자산운용(신)");
+    renamed["version"] = json!(1);
+    let (status, updated) =
+        call(&router, Method::PUT, "/api/v1/clients/saebyeok", Some("admin-token"), Some(renamed.clone())).await;
+    assert_eq!((status, updated["version"].as_u64()), (StatusCode::OK, Some(2)), "{updated}");
+    let (status, _) = call(&router, Method::PUT, "/api/v1/clients/saebyeok", Some("admin-token"), Some(renamed)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a stale version");
+
+    let (status, listed) =
+        call(&router, Method::GET, "/api/v1/clients?representative=rep-kim", Some("viewer-token"), None).await;
+    assert_eq!((status, listed["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)));
+    let (status, body) = call(&router, Method::GET, "/api/v1/clients?limit=0", Some("viewer-token"), None).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("limit")));
+    let (status, _) = call(&router, Method::GET, "/api/v1/clients/nobody", Some("viewer-token"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = call(&router, Method::GET, "/api/v1/clients/bad%20id", Some("viewer-token"), None).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("id")));
+
+    let (status, code) =
+        call(&router, Method::POST, "/api/v1/clients/saebyeok/link-code", Some("operator-token"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(code["send_in_group"].as_str().unwrap().starts_with("/link "));
+    let (status, log) =
+        call(&router, Method::GET, "/api/v1/clients/saebyeok/messages", Some("viewer-token"), None).await;
+    assert_eq!((status, log["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stocks_enforce_krx_order_and_report_warnings() {
+    let (_bed, router) = api().await;
+    let mut stock = json!({
+        "id": "hanbit", "name": "(가상)한빛로보틱스", "market": "KOSDAQ", "lead_manager": "(가상)미래증권",
+        "band": { "low": 14000, "high": 16000 },
+        "schedule": { "filing": "2026-02-20", "bookbuilding_start": "2026-03-16", "bookbuilding_end": "2026-03-19",
+                      "price_fixing": "2026-03-24", "subscription_start": "2026-03-26", "subscription_end": "2026-03-27",
+                      "payment": "2026-03-31", "listing": "2026-04-07" }
+    });
+    let (status, created) =
+        call(&router, Method::POST, "/api/v1/stocks", Some("advisor-token"), Some(stock.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["warnings"][0]["kind"].as_str(), Some("short_bookbuilding"), "4 business days warn, not refuse");
+
+    stock["id"] = json!("broken");
+    stock["schedule"]["listing"] = json!("2026-03-01");
+    let (status, body) = call(&router, Method::POST, "/api/v1/stocks", Some("advisor-token"), Some(stock)).await;
+    assert_eq!(
+        (status, body["errors"][0]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("schedule.payment")),
+        "{body}"
+    );
+
+    let (status, priced) = call(
+        &router,
+        Method::POST,
+        "/api/v1/stocks/hanbit/final-price",
+        Some("advisor-token"),
+        Some(json!({ "price": 17000, "version": 1 })),
+    )
+    .await;
+    assert_eq!((status, priced["value"]["final_price"].as_u64()), (StatusCode::OK, Some(17_000)), "{priced}");
+    let (status, _) = call(
+        &router,
+        Method::POST,
+        "/api/v1/stocks/hanbit/final-price",
+        Some("advisor-token"),
+        Some(json!({ "price": 0, "version": 2 })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a zero price");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_runs_through_the_api() {
+    let (bed, router) = api().await;
+    let client = bed.linked_client("nuri", GROUP).await;
+    bed.store.create_stock(&shared::demo::hanbit()).await.unwrap();
+    let process =
+        json!({ "id": "p1", "stock_id": "hanbit", "kind": { "kind": "participation", "round": "first_day" } });
+    let (status, created) =
+        call(&router, Method::POST, "/api/v1/processes", Some("advisor-token"), Some(process)).await;
+    assert_eq!(
+        (status, created["value"]["kickoff_at"].as_str()),
+        (StatusCode::CREATED, Some("2026-03-16T00:00:00Z")),
+        "{created}"
+    );
+    let bad = json!({ "stock_id": "hanbit", "kind": { "kind": "notice" } });
+    let (status, body) = call(&router, Method::POST, "/api/v1/processes", Some("advisor-token"), Some(bad)).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("kickoff_at")));
+
+    let rows = json!([{ "client": "(가상)nuri자산운용", "price": "17,500", "quantity": "500000", "lockup": "3개월" }]);
+    let (status, applied) =
+        call(&router, Method::POST, "/api/v1/processes/p1/advice", Some("advisor-token"), Some(rows)).await;
+    assert_eq!((status, applied["applied"].as_bool()), (StatusCode::OK, Some(true)), "{applied}");
+
+    let (status, started) =
+        call(&router, Method::POST, "/api/v1/processes/p1/start", Some("advisor-token"), None).await;
+    assert_eq!((status, started["sent"][0].as_str()), (StatusCode::OK, Some(client.as_str())), "{started}");
+    assert_eq!(bed.texts(GROUP).len(), 1, "the advice went out");
+
+    let (status, read) = call(&router, Method::GET, "/api/v1/processes/p1", Some("viewer-token"), None).await;
+    assert_eq!((status, read["progress"]["by_state"]["sent"].as_u64()), (StatusCode::OK, Some(1)), "{read}");
+    let (status, _) =
+        call(&router, Method::POST, "/api/v1/processes/p1/trackers/nuri/remind", Some("operator-token"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(bed.texts(GROUP).len(), 2, "reminded now");
+
+    let (status, paused) = call(&router, Method::POST, "/api/v1/processes/p1/pause", Some("advisor-token"), None).await;
+    assert_eq!((status, paused["value"]["state"].as_str()), (StatusCode::OK, Some("paused")));
+    let (status, resumed) =
+        call(&router, Method::POST, "/api/v1/processes/p1/resume", Some("advisor-token"), None).await;
+    assert_eq!((status, resumed["value"]["state"].as_str()), (StatusCode::OK, Some("running")));
+    let (status, _) = call(&router, Method::POST, "/api/v1/processes/p1/schedule", Some("advisor-token"), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a running process cannot be scheduled");
+    let (status, _) = call(&router, Method::POST, "/api/v1/processes/p1/explode", Some("advisor-token"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Staff confirm values they read; a bid without a price is refused.
+    let (status, body) = call(
+        &router,
+        Method::POST,
+        "/api/v1/processes/p1/trackers/nuri/confirm",
+        Some("operator-token"),
+        Some(json!({ "lines": [{ "fund": "공모주", "quantity": "500000", "lockup": "3개월" }] })),
+    )
+    .await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("lines[0]")), "{body}");
+    let (status, _) = call(
+        &router,
+        Method::POST,
+        "/api/v1/processes/p1/trackers/nuri/confirm",
+        Some("operator-token"),
+        Some(json!({ "lines": [{ "fund": "공모주", "price": "17,500", "quantity": "500000", "lockup": "3개월" }] })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "nothing submitted yet: a sent tracker cannot be confirmed");
+    let (status, trackers) =
+        call(&router, Method::GET, "/api/v1/processes/p1/trackers?state=sent", Some("viewer-token"), None).await;
+    assert_eq!((status, trackers["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)));
+}
