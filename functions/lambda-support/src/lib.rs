@@ -1,5 +1,7 @@
 //! The few lines every function's `main` would otherwise repeat.
 
+pub mod jwt;
+
 use shared::adapters::dynamodb::DynamoStore;
 use shared::adapters::eventbridge::EventBridgeScheduler;
 use shared::adapters::telegram::{TELEGRAM_API, TelegramBot};

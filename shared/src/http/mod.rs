@@ -14,8 +14,14 @@ pub use webhook::{MAX_UPDATE_BYTES, WebhookConfig};
 
 pub const WEBHOOK_PATH: &str = "/telegram/webhook";
 
+/// The webhook (and the health check).
 pub fn router(app: Arc<App>, webhook: WebhookConfig) -> Router {
-    Router::new().route("/healthz", get(|| async { "ok" })).merge(webhook::routes(app, webhook))
+    health().merge(webhook::routes(app, webhook))
+}
+
+/// `GET /healthz`: answers without authentication.
+pub fn health() -> Router {
+    Router::new().route("/healthz", get(|| async { "ok" }))
 }
 
 /// Compares without stopping at the first difference, so response times do not reveal a secret.
