@@ -7,11 +7,13 @@ mod dynamodb_local;
 mod moto;
 mod python;
 mod run;
+mod webhook;
 
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask test [-- <cargo test args>]
        cargo xtask bench fanout --clients N
+       cargo xtask set-webhook --url URL [--secret SECRET]
 
   test    check formatting, run clippy, and run every test of the workspace with
           DynamoDB Local and moto's server (EventBridge Scheduler) started
@@ -19,6 +21,8 @@ const USAGE: &str = "usage: cargo xtask test [-- <cargo test args>]
   bench   run a benchmark (infra/bench) and print its figures:
           fanout --clients N   the phase-1 kickoff to N clients against the fake Bot API
                                with Telegram's limits on
+  set-webhook   point the bot (TELEGRAM_BOT_TOKEN) at the deployed webhook, with a secret
+                (generated and printed when not given) and the update kinds the bot handles
 
 environment:
   IPO_ADVISORY_CACHE   where tools are installed (default: $XDG_CACHE_HOME/ipo-advisory
@@ -29,6 +33,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => run::test(&args[1..]),
         Some("bench") => run::bench(&args[1..]),
+        Some("set-webhook") => webhook::set(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
