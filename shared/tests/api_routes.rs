@@ -81,6 +81,10 @@ async fn every_route_refuses_missing_tokens_and_lower_roles() {
         (Method::POST, "/api/v1/processes/p1/trackers/c1/remind", Role::Operator),
         (Method::POST, "/api/v1/processes/p1/trackers/c1/confirm", Role::Operator),
         (Method::POST, "/api/v1/processes/p1/advice", Role::Advisor),
+        (Method::GET, "/api/v1/staff", Role::Viewer),
+        (Method::POST, "/api/v1/staff", Role::Admin),
+        (Method::GET, "/api/v1/staff/s1", Role::Viewer),
+        (Method::PUT, "/api/v1/staff/s1", Role::Admin),
     ];
     for (method, path, needed) in routes {
         let (status, body) = call(&router, method.clone(), path, None, Some(json!({}))).await;
@@ -252,4 +256,24 @@ async fn a_process_runs_through_the_api() {
     let (status, trackers) =
         call(&router, Method::GET, "/api/v1/processes/p1/trackers?state=sent", Some("viewer-token"), None).await;
     assert_eq!((status, trackers["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_are_managed_by_admins() {
+    let (_bed, router) = api().await;
+    let kim = json!({ "id": "ops-kim", "name": "김운영", "role": "operator", "telegram_user_id": 7_100_000_001i64 });
+    let (status, created) = call(&router, Method::POST, "/api/v1/staff", Some("admin-token"), Some(kim.clone())).await;
+    assert_eq!((status, created["value"]["role"].as_str()), (StatusCode::CREATED, Some("operator")), "{created}");
+    let (status, body) =
+        call(&router, Method::POST, "/api/v1/staff", Some("admin-token"), Some(json!({ "name": "x", "role": "boss" })))
+            .await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("role")), "{body}");
+    let mut promoted = kim;
+    promoted["role"] = json!("advisor");
+    promoted["version"] = json!(1);
+    let (status, updated) =
+        call(&router, Method::PUT, "/api/v1/staff/ops-kim", Some("admin-token"), Some(promoted)).await;
+    assert_eq!((status, updated["version"].as_u64()), (StatusCode::OK, Some(2)));
+    let (status, listed) = call(&router, Method::GET, "/api/v1/staff", Some("viewer-token"), None).await;
+    assert_eq!((status, listed["items"][0]["value"]["role"].as_str()), (StatusCode::OK, Some("advisor")));
 }

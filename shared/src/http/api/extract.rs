@@ -19,15 +19,21 @@ impl<T: DeserializeOwned> FromRequest<ApiState> for Body<T> {
     async fn from_request(req: Request, state: &ApiState) -> Result<Self, Problem> {
         let bytes =
             axum::body::Bytes::from_request(req, state).await.map_err(|e| Problem::bad_request(e.body_text()))?;
-        serde_json::from_slice::<T>(&bytes).map(Body).map_err(|e| {
-            let message = e.to_string();
-            if e.is_data() {
-                // serde names the field in backquotes: "missing field `name`".
-                let field = message.split('`').nth(1).unwrap_or("body").to_owned();
-                Problem::bad_request(format!("the body is not valid: {message}")).field(&field, message)
-            } else {
-                Problem::bad_request(format!("the body is not JSON: {message}"))
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize::<_, T>(de).map(Body).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let message = inner.to_string();
+            if !inner.is_data() {
+                return Problem::bad_request(format!("the body is not JSON: {message}"));
             }
+            // A missing field is reported at its parent; serde names it in backquotes.
+            let field = if path == "." {
+                message.strip_prefix("missing field `").and_then(|m| m.split('`').next()).unwrap_or("body").to_owned()
+            } else {
+                path
+            };
+            Problem::bad_request(format!("the body is not valid: {message}")).field(&field, message)
         })
     }
 }

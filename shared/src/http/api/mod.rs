@@ -6,6 +6,7 @@ pub mod auth;
 mod clients;
 mod extract;
 mod processes;
+mod staff;
 mod stocks;
 
 use crate::app::App;
@@ -25,5 +26,6 @@ pub fn routes(app: Arc<App>, auth: Arc<dyn Authenticator>) -> Router {
         .merge(clients::routes())
         .merge(stocks::routes())
         .merge(processes::routes())
+        .merge(staff::routes())
         .with_state(ApiState { app, auth })
 }
