@@ -69,6 +69,8 @@ async fn every_route_refuses_missing_tokens_and_lower_roles() {
         (Method::POST, "/api/v1/stocks", Role::Advisor),
         (Method::GET, "/api/v1/stocks/s1", Role::Viewer),
         (Method::POST, "/api/v1/stocks/s1/final-price", Role::Advisor),
+        (Method::PUT, "/api/v1/stocks/s1/schedule", Role::Advisor),
+        (Method::POST, "/api/v1/stocks/s1/withdraw", Role::Advisor),
         (Method::GET, "/api/v1/processes", Role::Viewer),
         (Method::POST, "/api/v1/processes", Role::Advisor),
         (Method::GET, "/api/v1/processes/p1", Role::Viewer),
@@ -276,4 +278,109 @@ async fn staff_are_managed_by_admins() {
     assert_eq!((status, updated["version"].as_u64()), (StatusCode::OK, Some(2)));
     let (status, listed) = call(&router, Method::GET, "/api/v1/staff", Some("viewer-token"), None).await;
     assert_eq!((status, listed["items"][0]["value"]["role"].as_str()), (StatusCode::OK, Some("advisor")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_amendment_moves_kickoffs_and_a_withdrawal_cancels_and_tells_clients() {
+    use shared::ports::store::{JobStore, ProcessStore};
+    let (bed, router) = api().await;
+    bed.linked_client("nuri", GROUP).await;
+    bed.store.create_stock(&shared::demo::hanbit()).await.unwrap();
+    let make = |id: &str, round: &str, kickoff: Option<&str>| {
+        let mut p = json!({ "id": id, "stock_id": "hanbit", "kind": { "kind": "participation", "round": round } });
+        if let Some(k) = kickoff {
+            p["kickoff_at"] = json!(k);
+        }
+        p
+    };
+    for (id, round, kickoff) in [
+        ("first", "first_day", None),
+        ("last", "last_day", None),
+        ("manual", "first_day", Some("2026-03-16T01:30:00Z")),
+    ] {
+        let (status, _) =
+            call(&router, Method::POST, "/api/v1/processes", Some("advisor-token"), Some(make(id, round, kickoff)))
+                .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    for id in ["first", "manual"] {
+        let (status, _) =
+            call(&router, Method::POST, &format!("/api/v1/processes/{id}/schedule"), Some("advisor-token"), None).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+
+    // The offering moves by four weeks (정정신고서).
+    let moved = json!({ "version": 1, "schedule": {
+        "filing": "2026-02-20", "bookbuilding_start": "2026-04-13", "bookbuilding_end": "2026-04-17", "price_fixing": "2026-04-21",
+        "subscription_start": "2026-04-23", "subscription_end": "2026-04-24", "payment": "2026-04-28", "listing": "2026-05-06" } });
+    let (status, body) =
+        call(&router, Method::PUT, "/api/v1/stocks/hanbit/schedule", Some("advisor-token"), Some(moved)).await;
+    assert_eq!((status, body["moved_kickoffs"].as_u64()), (StatusCode::OK, Some(2)), "{body}");
+    let kickoff = |id: &'static str| {
+        let store = bed.store.clone();
+        async move { store.get_process(&id.parse().unwrap()).await.unwrap().value.kickoff_at.to_rfc3339() }
+    };
+    assert_eq!(kickoff("first").await, "2026-04-13T00:00:00+00:00");
+    assert_eq!(kickoff("last").await, "2026-04-17T00:00:00+00:00");
+    assert_eq!(kickoff("manual").await, "2026-03-16T01:30:00+00:00", "a kickoff staff set stays");
+    let due_before: Vec<String> = bed
+        .store
+        .due_jobs("2026-03-31T00:00:00Z".parse().unwrap(), 25)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.name)
+        .collect();
+    assert_eq!(due_before, vec!["kickoff-manual"], "the first round's old kickoff job is gone");
+    let due_after: Vec<String> = bed
+        .store
+        .due_jobs("2026-04-13T00:00:00Z".parse().unwrap(), 25)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.name)
+        .collect();
+    assert!(due_after.contains(&"kickoff-first".to_owned()), "{due_after:?}");
+
+    // A running process with advice sent, then the offering is withdrawn (철회).
+    let process = make("running", "revision", Some("2026-04-13T00:00:00Z"));
+    call(&router, Method::POST, "/api/v1/processes", Some("advisor-token"), Some(process)).await;
+    let rows = json!([{ "client": "(가상)nuri자산운용", "price": "17,500", "quantity": "500000", "lockup": "3개월" }]);
+    call(&router, Method::POST, "/api/v1/processes/running/advice", Some("advisor-token"), Some(rows)).await;
+    call(&router, Method::POST, "/api/v1/processes/running/start", Some("advisor-token"), None).await;
+    assert_eq!(bed.texts(GROUP).len(), 1);
+    let (status, body) = call(
+        &router,
+        Method::POST,
+        "/api/v1/stocks/hanbit/withdraw",
+        Some("advisor-token"),
+        Some(json!({ "version": 2 })),
+    )
+    .await;
+    assert_eq!((status, body["value"]["status"].as_str()), (StatusCode::OK, Some("withdrawn")), "{body}");
+    assert_eq!(
+        bed.texts(GROUP)[1],
+        "📢 <b>(가상)한빛로보틱스</b> 공모가 철회되었습니다. 이 종목에 대한 안내와 요청은 모두 취소합니다."
+    );
+    for id in ["first", "last", "manual", "running"] {
+        let state = bed.store.get_process(&id.parse().unwrap()).await.unwrap().value.state();
+        assert_eq!(state, shared::domain::process::ProcessState::Cancelled, "{id}");
+    }
+    assert!(
+        bed.store
+            .due_jobs("2026-12-31T00:00:00Z".parse().unwrap(), 25)
+            .await
+            .unwrap()
+            .iter()
+            .all(|j| !j.name.starts_with("kickoff"))
+    );
+    let (status, _) = call(
+        &router,
+        Method::POST,
+        "/api/v1/stocks/hanbit/withdraw",
+        Some("advisor-token"),
+        Some(json!({ "version": 1 })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "a stale version");
 }

@@ -53,6 +53,8 @@ pub enum AppError {
     Tracker(#[from] crate::domain::tracker::TrackerError),
     #[error(transparent)]
     Process(#[from] crate::domain::process::IllegalProcessTransition),
+    #[error(transparent)]
+    Stock(#[from] crate::domain::stock::StockError),
 }
 
 impl App {

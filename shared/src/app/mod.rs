@@ -6,6 +6,7 @@ mod jobs;
 mod phase1;
 mod processes;
 mod staff_commands;
+mod stocks;
 mod updates;
 
 pub use advice::ApplyOutcome;

@@ -89,6 +89,18 @@ pub fn staff_send_failed(target: &str, reason: &str) -> String {
     format!("🚨 발송 실패: {} — {}", escape(target), escape(reason))
 }
 
+pub fn withdrawn(stock_name: &str) -> String {
+    format!("📢 <b>{}</b> 공모가 철회되었습니다. 이 종목에 대한 안내와 요청은 모두 취소합니다.", escape(stock_name))
+}
+
+pub fn staff_withdrawn(stock_name: &str, told: usize) -> String {
+    format!("📢 {} 철회: 진행 중인 프로세스를 모두 취소하고 고객사 {told}곳에 알렸습니다.", escape(stock_name))
+}
+
+pub fn staff_schedule_amended(stock_name: &str, moved: usize) -> String {
+    format!("🗓️ {} 정정: 일정이 바뀌어 시작 전 프로세스 {moved}건의 발송 시각을 옮겼습니다.", escape(stock_name))
+}
+
 pub fn help() -> String {
     [
         "<b>운영팀 명령어</b>",

@@ -75,7 +75,8 @@ impl From<AppError> for Problem {
                 StoreError::Conflict { .. } | StoreError::AlreadyExists { .. } | StoreError::ChatTaken { .. },
             )
             | AppError::Tracker(_)
-            | AppError::Process(_) => Problem::new(StatusCode::CONFLICT, "Conflict", detail),
+            | AppError::Process(_)
+            | AppError::Stock(_) => Problem::new(StatusCode::CONFLICT, "Conflict", detail),
             AppError::Store(StoreError::ItemTooLarge { .. }) => {
                 Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large", detail)
             }

@@ -14,7 +14,7 @@ use crate::http::problem::Problem;
 use crate::ports::store::Page;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -24,6 +24,8 @@ pub(super) fn routes() -> Router<ApiState> {
         .route("/api/v1/stocks", get(list).post(create))
         .route("/api/v1/stocks/{id}", get(read))
         .route("/api/v1/stocks/{id}/final-price", post(final_price))
+        .route("/api/v1/stocks/{id}/schedule", put(amend))
+        .route("/api/v1/stocks/{id}/withdraw", post(withdraw))
 }
 
 #[derive(Deserialize)]
@@ -56,15 +58,7 @@ async fn create(
     _: Authorized<Advisor>,
     Body(input): Body<StockInput>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
-    let schedule = Schedule::new(input.schedule).map_err(|e| {
-        let mut problem = Problem::bad_request(e.to_string());
-        if let crate::domain::stock::StockError::ScheduleOutOfOrder(violations) = &e {
-            for v in violations {
-                problem = problem.field(&format!("schedule.{}", v.earlier), v.to_string());
-            }
-        }
-        problem
-    })?;
+    let schedule = checked(input.schedule)?;
     let stock = Stock::new(NewStock {
         id: input.id.unwrap_or_else(StockId::generate),
         name: input.name,
@@ -108,4 +102,57 @@ async fn final_price(
         .map_err(|e| Problem::new(StatusCode::CONFLICT, "Conflict", e.to_string()).field("price", e.to_string()))?;
     let saved = s.app.store.update_stock(&stock, input.version).await.map_err(AppError::from)?;
     Ok(Json(with_warnings(&saved)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Amendment {
+    schedule: ScheduleDates,
+    version: u64,
+}
+
+/// 정정신고서: a new schedule, checked like a new stock's; kickoffs still to come move with it.
+async fn amend(
+    State(s): State<ApiState>,
+    _: Authorized<Advisor>,
+    Path(raw): Path<String>,
+    Body(input): Body<Amendment>,
+) -> Result<Json<Value>, Problem> {
+    let stock_id = id::<StockId>("id", &raw)?;
+    let schedule = checked(input.schedule)?;
+    let (saved, moved) = s.app.amend_schedule(&stock_id, schedule, input.version).await?;
+    let mut body = with_warnings(&saved);
+    body["moved_kickoffs"] = json!(moved);
+    Ok(Json(body))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Withdrawal {
+    version: u64,
+}
+
+/// 철회: every process of the stock is cancelled and the clients concerned are told.
+async fn withdraw(
+    State(s): State<ApiState>,
+    _: Authorized<Advisor>,
+    Path(raw): Path<String>,
+    Body(input): Body<Withdrawal>,
+) -> Result<Json<Value>, Problem> {
+    let stock_id = id::<StockId>("id", &raw)?;
+    let saved = s.app.withdraw_stock(&stock_id, input.version).await?;
+    Ok(Json(with_warnings(&saved)))
+}
+
+/// KRX's order, with each broken rule named as a field error.
+fn checked(dates: ScheduleDates) -> Result<Schedule, Problem> {
+    Schedule::new(dates).map_err(|e| {
+        let mut problem = Problem::bad_request(e.to_string());
+        if let crate::domain::stock::StockError::ScheduleOutOfOrder(violations) = &e {
+            for v in violations {
+                problem = problem.field(&format!("schedule.{}", v.earlier), v.to_string());
+            }
+        }
+        problem
+    })
 }
