@@ -19,7 +19,7 @@ impl App {
         expected_version: u64,
     ) -> Result<(Versioned<Stock>, usize), AppError> {
         let mut stock = self.store.get_stock(stock_id).await?.value;
-        let old = stock.schedule().clone();
+        let old = *stock.schedule();
         stock.amend_schedule(schedule)?;
         let saved = self.store.update_stock(&stock, expected_version).await?;
         let mut moved = 0;
