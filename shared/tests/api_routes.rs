@@ -87,6 +87,8 @@ async fn every_route_refuses_missing_tokens_and_lower_roles() {
         (Method::POST, "/api/v1/staff", Role::Admin),
         (Method::GET, "/api/v1/staff/s1", Role::Viewer),
         (Method::PUT, "/api/v1/staff/s1", Role::Admin),
+        (Method::GET, "/api/v1/audit", Role::Admin),
+        (Method::GET, "/api/v1/errors", Role::Operator),
     ];
     for (method, path, needed) in routes {
         let (status, body) = call(&router, method.clone(), path, None, Some(json!({}))).await;
@@ -383,4 +385,39 @@ async fn an_amendment_moves_kickoffs_and_a_withdrawal_cancels_and_tells_clients(
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "a stale version");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_are_audited_and_background_failures_logged() {
+    let (bed, router) = api().await;
+    let client = json!({ "id": "gaon", "name": "(가상)가온자산운용", "representative": "rep-kim",
+        "funds": [{ "id": "ipo", "name": "공모주", "kind": "ipo_fund", "aum": 230_000_000_000u64 }] });
+    call(&router, Method::POST, "/api/v1/clients", Some("admin-token"), Some(client.clone())).await;
+    let mut renamed = client;
+    renamed["name"] = json!("(가상)가온자산운용(신)");
+    renamed["version"] = json!(1);
+    call(&router, Method::PUT, "/api/v1/clients/gaon", Some("admin-token"), Some(renamed)).await;
+
+    let (status, audit) = call(&router, Method::GET, "/api/v1/audit", Some("admin-token"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let entries = audit["items"].as_array().unwrap();
+    let actions: Vec<&str> = entries.iter().filter_map(|e| e["action"].as_str()).collect();
+    assert_eq!(actions, vec!["client.create", "client.update"]);
+    assert_eq!(entries[1]["actor"].as_str(), Some("Admin"));
+    assert_eq!(entries[1]["before"]["name"].as_str(), Some("(가상)가온자산운용"));
+    assert_eq!(entries[1]["after"]["name"].as_str(), Some("(가상)가온자산운용(신)"));
+
+    // A job that fails (its process is gone) is in the error log for operators.
+    let payload = shared::ports::scheduler::JobPayload::Chase {
+        process_id: "gone".parse().unwrap(),
+        client_id: "gaon".parse().unwrap(),
+    };
+    assert!(bed.app.run_job("schedule:chase-gone:2026-03-16T00:05:00Z", &payload).await.is_err());
+    let (status, errors) = call(&router, Method::GET, "/api/v1/errors", Some("operator-token"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(errors["items"][0]["source"].as_str(), Some("job"));
+    assert!(errors["items"][0]["message"].as_str().unwrap().contains("process gone was not found"), "{errors}");
+    let (status, body) =
+        call(&router, Method::GET, "/api/v1/errors?from=yesterday", Some("operator-token"), None).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("from")));
 }

@@ -47,6 +47,7 @@ impl App {
                 Ok(())
             }
             Err(e) => {
+                self.record_error("job", key, &e.to_string()).await;
                 if let Err(release) = self.store.release(key, &token).await {
                     tracing::warn!(error = %release, "could not release a failed job");
                 }

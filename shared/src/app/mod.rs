@@ -3,6 +3,7 @@
 mod advice;
 mod delivery;
 mod jobs;
+mod journal;
 mod phase1;
 mod processes;
 mod staff_commands;

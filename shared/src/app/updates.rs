@@ -95,9 +95,13 @@ impl App {
         }
         match tokio::time::timeout(self.config.handling_budget, self.process(&update, client)).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "update accepted but its handling failed"),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "update accepted but its handling failed");
+                self.record_error("webhook", &key, &e.to_string()).await;
+            }
             Err(_) => {
-                tracing::error!(budget = ?self.config.handling_budget, "update accepted but its handling ran out of time")
+                tracing::error!(budget = ?self.config.handling_budget, "update accepted but its handling ran out of time");
+                self.record_error("webhook", &key, "handling ran out of time").await;
             }
         }
         WebhookOutcome::Processed

@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod check;
 pub mod client;
 pub mod ids;
+pub mod journal;
 pub mod link_code;
 pub mod lockup;
 pub mod message_log;

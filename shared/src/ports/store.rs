@@ -4,6 +4,7 @@
 
 use crate::domain::client::{ChatBinding, Client};
 use crate::domain::ids::{ChatId, ClientId, ProcessId, StaffId, StockId};
+use crate::domain::journal::{AuditEntry, ErrorEntry};
 use crate::domain::link_code::LinkCode;
 use crate::domain::message_log::MessageLogEntry;
 use crate::domain::process::Process;
@@ -242,6 +243,26 @@ pub trait IdempotencyStore: Send + Sync {
     async fn release(&self, key: &str, token: &str) -> Result<(), StoreError>;
 }
 
+/// The audit and error logs: append-only, read by time.
+#[async_trait]
+pub trait JournalStore: Send + Sync {
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+    /// Entries with `from <= at < until`, oldest first.
+    async fn audit(
+        &self,
+        from: Timestamp,
+        until: Timestamp,
+        page: &PageRequest,
+    ) -> Result<Page<AuditEntry>, StoreError>;
+    async fn append_error(&self, entry: &ErrorEntry) -> Result<(), StoreError>;
+    async fn errors(
+        &self,
+        from: Timestamp,
+        until: Timestamp,
+        page: &PageRequest,
+    ) -> Result<Page<ErrorEntry>, StoreError>;
+}
+
 /// Due jobs kept in the store, for the local scheduler (the devserver and tests).
 #[async_trait]
 pub trait JobStore: Send + Sync {
@@ -284,6 +305,7 @@ pub trait Store:
     + LinkCodeStore
     + PaceStore
     + JobStore
+    + JournalStore
 {
 }
 
@@ -298,5 +320,6 @@ impl<T> Store for T where
         + LinkCodeStore
         + PaceStore
         + JobStore
+        + JournalStore
 {
 }

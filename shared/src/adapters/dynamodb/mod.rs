@@ -8,6 +8,7 @@ mod entities;
 mod errors;
 mod idempotency;
 mod jobs;
+mod journal;
 mod link_codes;
 mod messages;
 mod pacing;

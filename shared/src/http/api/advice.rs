@@ -50,6 +50,9 @@ async fn load_advice(
     match state.app.apply_advice(&process_id, &rows, flag("partial")).await? {
         ApplyOutcome::Applied(report) => {
             tracing::info!(by = %caller.name, process = %process_id, "advice applied");
+            let summary =
+                json!({ "accepted": report.accepted, "rejected": report.rejected, "skipped": report.skipped });
+            super::audit(&state, &caller, "process.advice", process_id.as_str(), None, Some(summary)).await;
             Ok(Json(json!({ "applied": true, "report": report })).into_response())
         }
         ApplyOutcome::Refused(report) => {

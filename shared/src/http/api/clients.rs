@@ -7,7 +7,6 @@ use crate::app::AppError;
 use crate::domain::client::{Client, FundAccount};
 use crate::domain::ids::{ClientId, StaffId};
 use crate::domain::text::Label;
-use crate::domain::time::Timestamp;
 use crate::http::problem::Problem;
 use crate::ports::store::Page;
 use axum::extract::{Path, State};
@@ -69,12 +68,13 @@ async fn list(State(s): State<ApiState>, _: Authorized<Viewer>, params: Params) 
 
 async fn create(
     State(s): State<ApiState>,
-    _: Authorized<Admin>,
+    Authorized(caller, _): Authorized<Admin>,
     Body(input): Body<ClientInput>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     let id = input.id.clone().unwrap_or_else(ClientId::generate);
     let client = build(input, id)?;
     let created = s.app.store.create_client(&client).await.map_err(AppError::from)?;
+    super::audit(&s, &caller, "client.create", created.value.id.as_str(), None, Some(json!(created.value))).await;
     Ok((StatusCode::CREATED, Json(json!(created))))
 }
 
@@ -89,7 +89,7 @@ async fn read(
 
 async fn update(
     State(s): State<ApiState>,
-    _: Authorized<Admin>,
+    Authorized(caller, _): Authorized<Admin>,
     Path(raw): Path<String>,
     Body(input): Body<ClientInput>,
 ) -> Result<Json<Value>, Problem> {
@@ -97,17 +97,20 @@ async fn update(
     let version =
         input.version.ok_or_else(|| Problem::bad_request("send the version you read").field("version", "required"))?;
     let client = build(input, client_id)?;
+    let before = s.app.store.get_client(&client.id).await.ok().map(|c| json!(c.value));
     let updated = s.app.store.update_client(&client, version).await.map_err(AppError::from)?;
+    super::audit(&s, &caller, "client.update", updated.value.id.as_str(), before, Some(json!(updated.value))).await;
     Ok(Json(json!(updated)))
 }
 
 async fn link_code(
     State(s): State<ApiState>,
-    _: Authorized<Operator>,
+    Authorized(caller, _): Authorized<Operator>,
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, Problem> {
     let client = s.app.store.get_client(&id::<ClientId>("id", &raw)?).await.map_err(AppError::from)?;
     let (code, expires_at) = s.app.issue_link_code(&client.value).await.map_err(AppError::from)?;
+    super::audit(&s, &caller, "client.link_code", client.value.id.as_str(), None, None).await;
     Ok(Json(json!({ "code": code, "expires_at": expires_at, "send_in_group": format!("/link {code}") })))
 }
 
@@ -118,17 +121,7 @@ async fn messages(
     params: Params,
 ) -> Result<Json<Value>, Problem> {
     let client_id = id::<ClientId>("id", &raw)?;
-    let time = |name: &str, default: Timestamp| -> Result<Timestamp, Problem> {
-        match params.get(name) {
-            None => Ok(default),
-            Some(v) => v.parse().map_err(|_| {
-                Problem::bad_request(format!("{name} must be an RFC 3339 time")).field(name, v.to_owned())
-            }),
-        }
-    };
-    let now = s.app.clock.now();
-    let from = time("from", now - chrono::TimeDelta::days(30))?;
-    let until = time("until", now + chrono::TimeDelta::minutes(1))?;
+    let (from, until) = super::journal::window(&s, &params)?;
     let page = s.app.store.client_messages(&client_id, from, until, &params.page()?).await.map_err(AppError::from)?;
     Ok(Json(json!(page)))
 }

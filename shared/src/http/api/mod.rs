@@ -5,6 +5,7 @@ mod advice;
 pub mod auth;
 mod clients;
 mod extract;
+mod journal;
 mod processes;
 mod staff;
 mod stocks;
@@ -27,5 +28,18 @@ pub fn routes(app: Arc<App>, auth: Arc<dyn Authenticator>) -> Router {
         .merge(stocks::routes())
         .merge(processes::routes())
         .merge(staff::routes())
+        .merge(journal::routes())
         .with_state(ApiState { app, auth })
+}
+
+/// Records a change in the audit log, as the caller made it.
+pub(super) async fn audit(
+    state: &ApiState,
+    caller: &auth::Principal,
+    action: &str,
+    entity_id: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) {
+    state.app.record_audit(&caller.name, action, entity_id, before, after).await;
 }

@@ -58,7 +58,7 @@ async fn list(State(s): State<ApiState>, _: Authorized<Viewer>, params: Params) 
 
 async fn create(
     State(s): State<ApiState>,
-    _: Authorized<Advisor>,
+    Authorized(caller, _): Authorized<Advisor>,
     Body(input): Body<ProcessInput>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     let stock = s.app.store.get_stock(&input.stock_id).await.map_err(AppError::from)?.value;
@@ -79,6 +79,7 @@ async fn create(
         s.app.clock.now(),
     );
     let created = s.app.store.create_process(&process).await.map_err(AppError::from)?;
+    super::audit(&s, &caller, "process.create", created.value.id.as_str(), None, Some(json!(created.value))).await;
     Ok((StatusCode::CREATED, Json(json!(created))))
 }
 
@@ -95,7 +96,7 @@ async fn read(
 
 async fn control(
     State(s): State<ApiState>,
-    _: Authorized<Advisor>,
+    Authorized(caller, _): Authorized<Advisor>,
     Path((raw, action)): Path<(String, String)>,
 ) -> Result<Json<Value>, Problem> {
     let process_id = id::<ProcessId>("id", &raw)?;
@@ -111,7 +112,9 @@ async fn control(
                 .field("action", "schedule, start, pause, resume, cancel or unschedule"));
         }
     };
-    Ok(Json(result?))
+    let result = result?;
+    super::audit(&s, &caller, &format!("process.{action}"), process_id.as_str(), None, Some(result.clone())).await;
+    Ok(Json(result))
 }
 
 async fn trackers(
@@ -139,11 +142,12 @@ async fn trackers(
 
 async fn remind(
     State(s): State<ApiState>,
-    _: Authorized<Operator>,
+    Authorized(caller, _): Authorized<Operator>,
     Path((raw, client)): Path<(String, String)>,
 ) -> Result<Json<Value>, Problem> {
     let (process_id, client_id) = (id::<ProcessId>("id", &raw)?, id::<ClientId>("client", &client)?);
     let reminded = s.app.remind_now(&process_id, &client_id).await?;
+    super::audit(&s, &caller, "tracker.remind", &format!("{process_id}/{client_id}"), None, None).await;
     Ok(Json(json!({ "reminded": reminded })))
 }
 
@@ -187,5 +191,7 @@ async fn confirm(
             }
         };
     let saved = s.app.confirm(&process_id, &client_id, &by, lines).await?;
+    super::audit(&s, &caller, "tracker.confirm", &format!("{process_id}/{client_id}"), None, Some(json!(saved.value)))
+        .await;
     Ok(Json(json!({ "value": saved.value, "version": saved.version, "deviations": saved.value.deviations() })))
 }

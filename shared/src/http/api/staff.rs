@@ -44,7 +44,7 @@ async fn list(State(s): State<ApiState>, _: Authorized<Viewer>, params: Params) 
 
 async fn create(
     State(s): State<ApiState>,
-    _: Authorized<Admin>,
+    Authorized(caller, _): Authorized<Admin>,
     Body(input): Body<StaffInput>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     let staff = Staff {
@@ -55,6 +55,7 @@ async fn create(
         active: input.active,
     };
     let created = s.app.store.create_staff(&staff).await.map_err(AppError::from)?;
+    super::audit(&s, &caller, "staff.create", created.value.id.as_str(), None, Some(json!(created.value))).await;
     Ok((StatusCode::CREATED, Json(json!(created))))
 }
 
@@ -69,7 +70,7 @@ async fn read(
 
 async fn update(
     State(s): State<ApiState>,
-    _: Authorized<Admin>,
+    Authorized(caller, _): Authorized<Admin>,
     Path(raw): Path<String>,
     Body(input): Body<StaffInput>,
 ) -> Result<Json<Value>, Problem> {
@@ -82,6 +83,8 @@ async fn update(
         telegram_user_id: input.telegram_user_id,
         active: input.active,
     };
+    let before = s.app.store.get_staff(&staff.id).await.ok().map(|st| json!(st.value));
     let updated = s.app.store.update_staff(&staff, version).await.map_err(AppError::from)?;
+    super::audit(&s, &caller, "staff.update", updated.value.id.as_str(), before, Some(json!(updated.value))).await;
     Ok(Json(json!(updated)))
 }

@@ -55,7 +55,7 @@ async fn list(State(s): State<ApiState>, _: Authorized<Viewer>, params: Params) 
 
 async fn create(
     State(s): State<ApiState>,
-    _: Authorized<Advisor>,
+    Authorized(caller, _): Authorized<Advisor>,
     Body(input): Body<StockInput>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     let schedule = checked(input.schedule)?;
@@ -70,6 +70,7 @@ async fn create(
         spac: input.spac,
     });
     let created = s.app.store.create_stock(&stock).await.map_err(AppError::from)?;
+    super::audit(&s, &caller, "stock.create", created.value.id.as_str(), None, Some(json!(created.value))).await;
     Ok((StatusCode::CREATED, Json(with_warnings(&created))))
 }
 
@@ -91,7 +92,7 @@ struct FinalPrice {
 
 async fn final_price(
     State(s): State<ApiState>,
-    _: Authorized<Advisor>,
+    Authorized(caller, _): Authorized<Advisor>,
     Path(raw): Path<String>,
     Body(input): Body<FinalPrice>,
 ) -> Result<Json<Value>, Problem> {
@@ -101,6 +102,7 @@ async fn final_price(
         .set_final_price(input.price, kst_date(s.app.clock.now()))
         .map_err(|e| Problem::new(StatusCode::CONFLICT, "Conflict", e.to_string()).field("price", e.to_string()))?;
     let saved = s.app.store.update_stock(&stock, input.version).await.map_err(AppError::from)?;
+    super::audit(&s, &caller, "stock.final_price", stock_id.as_str(), None, Some(json!(saved.value))).await;
     Ok(Json(with_warnings(&saved)))
 }
 
@@ -114,13 +116,15 @@ struct Amendment {
 /// 정정신고서: a new schedule, checked like a new stock's; kickoffs still to come move with it.
 async fn amend(
     State(s): State<ApiState>,
-    _: Authorized<Advisor>,
+    Authorized(caller, _): Authorized<Advisor>,
     Path(raw): Path<String>,
     Body(input): Body<Amendment>,
 ) -> Result<Json<Value>, Problem> {
     let stock_id = id::<StockId>("id", &raw)?;
     let schedule = checked(input.schedule)?;
+    let before = s.app.store.get_stock(&stock_id).await.ok().map(|st| json!(st.value));
     let (saved, moved) = s.app.amend_schedule(&stock_id, schedule, input.version).await?;
+    super::audit(&s, &caller, "stock.amend", stock_id.as_str(), before, Some(json!(saved.value))).await;
     let mut body = with_warnings(&saved);
     body["moved_kickoffs"] = json!(moved);
     Ok(Json(body))
@@ -135,12 +139,13 @@ struct Withdrawal {
 /// 철회: every process of the stock is cancelled and the clients concerned are told.
 async fn withdraw(
     State(s): State<ApiState>,
-    _: Authorized<Advisor>,
+    Authorized(caller, _): Authorized<Advisor>,
     Path(raw): Path<String>,
     Body(input): Body<Withdrawal>,
 ) -> Result<Json<Value>, Problem> {
     let stock_id = id::<StockId>("id", &raw)?;
     let saved = s.app.withdraw_stock(&stock_id, input.version).await?;
+    super::audit(&s, &caller, "stock.withdraw", stock_id.as_str(), None, Some(json!(saved.value))).await;
     Ok(Json(with_warnings(&saved)))
 }
 
