@@ -1,5 +1,6 @@
-//! The audit and error logs: one partition each (`AUDIT`, `ERRORS`), sorted by time. Staff actions
-//! and background failures are a few a minute at most: one partition is plenty.
+//! Time-ordered, append-only entries: the message log (in each client's or chat's partition, under
+//! `LOG#`), the audit log (`AUDIT`) and the error log (`ERRORS`). Staff actions and background
+//! failures are a few a minute at most: one partition each is plenty.
 
 use super::entities::sortable;
 use super::errors::{ErrorKind, classify};
@@ -13,61 +14,79 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use table::{PK, SK};
 
-impl DynamoStore {
-    async fn append_entry<T: Serialize>(
-        &self,
-        partition: &'static str,
-        at: Timestamp,
-        id: &str,
-        entry: &T,
-    ) -> Result<(), StoreError> {
+/// Where entries of one kind live: their partition and sort-key prefix (`<prefix><time>#<id>`).
+pub(super) struct Log<'a> {
+    pub entity: &'static str,
+    pub partition: &'a str,
+    pub prefix: &'static str,
+}
+
+impl Log<'_> {
+    /// The entry as an item; immutable and uniquely keyed, so writing it twice stores it once.
+    pub fn item<T: Serialize>(&self, at: Timestamp, id: &str, entry: &T) -> Result<Item, StoreError> {
         let corrupt = |e: serde_dynamo::Error| StoreError::Corrupt {
-            entity: partition,
+            entity: self.entity,
             id: id.to_owned(),
             reason: e.to_string(),
         };
         let mut item: Item = serde_dynamo::to_item(entry).map_err(corrupt)?;
-        item.insert(PK.into(), AttributeValue::S(partition.into()));
-        item.insert(SK.into(), AttributeValue::S(format!("{}#{id}", sortable(at))));
-        item.insert("Entity".into(), AttributeValue::S(partition.to_lowercase()));
-        check_size(partition, &item, id)?;
+        item.insert(PK.into(), AttributeValue::S(self.partition.to_owned()));
+        item.insert(SK.into(), AttributeValue::S(format!("{}{}#{id}", self.prefix, sortable(at))));
+        item.insert("Entity".into(), AttributeValue::S(self.entity.into()));
+        check_size(self.entity, &item, id)?;
+        Ok(item)
+    }
+}
+
+impl DynamoStore {
+    pub(super) async fn append_entry<T: Serialize>(
+        &self,
+        log: &Log<'_>,
+        at: Timestamp,
+        id: &str,
+        entry: &T,
+    ) -> Result<(), StoreError> {
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item))
+            .set_item(Some(log.item(at, id, entry)?))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", PK)
             .send()
             .await;
         match result {
             Ok(_) => Ok(()),
+            // The same entry written twice (a retried request): it is already there.
             Err(e) => match classify(e) {
                 ErrorKind::ConditionFailed(_) => Ok(()),
-                other => Err(other.into_store_error(partition, id)),
+                other => Err(other.into_store_error(log.entity, id)),
             },
         }
     }
 
-    async fn read_entries<T: DeserializeOwned>(
+    /// Entries with `from <= at < until`, oldest first: sort keys are `<prefix><time>#<id>`, so
+    /// `<prefix><from>` sorts before every entry at `from` and `<prefix><until>` before every entry
+    /// at `until`, and BETWEEN gives exactly that range.
+    pub(super) async fn read_entries<T: DeserializeOwned>(
         &self,
-        partition: &'static str,
+        log: &Log<'_>,
         from: Timestamp,
         until: Timestamp,
         page: &PageRequest,
     ) -> Result<Page<T>, StoreError> {
-        let q = Query {
-            index: None,
-            partition: partition.into(),
-            sort: SortCondition::Between(sortable(from), sortable(until)),
-        };
+        let bounds = SortCondition::Between(
+            format!("{}{}", log.prefix, sortable(from)),
+            format!("{}{}", log.prefix, sortable(until)),
+        );
+        let q = Query { index: None, partition: log.partition.to_owned(), sort: bounds };
         let (items, next) = self.query_items(&q, page.effective_limit(), page.cursor.as_ref()).await?;
         let entries = items
             .into_iter()
             .map(|item| {
                 let id = item.get(SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
                 serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt {
-                    entity: partition,
+                    entity: log.entity,
                     id,
                     reason: e.to_string(),
                 })
@@ -77,10 +96,13 @@ impl DynamoStore {
     }
 }
 
+const AUDIT: Log<'static> = Log { entity: "audit", partition: "AUDIT", prefix: "" };
+const ERRORS: Log<'static> = Log { entity: "error", partition: "ERRORS", prefix: "" };
+
 #[async_trait]
 impl JournalStore for DynamoStore {
     async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-        self.append_entry("AUDIT", entry.at, &entry.id, entry).await
+        self.append_entry(&AUDIT, entry.at, &entry.id, entry).await
     }
 
     async fn audit(
@@ -89,11 +111,11 @@ impl JournalStore for DynamoStore {
         until: Timestamp,
         page: &PageRequest,
     ) -> Result<Page<AuditEntry>, StoreError> {
-        self.read_entries("AUDIT", from, until, page).await
+        self.read_entries(&AUDIT, from, until, page).await
     }
 
     async fn append_error(&self, entry: &ErrorEntry) -> Result<(), StoreError> {
-        self.append_entry("ERRORS", entry.at, &entry.id, entry).await
+        self.append_entry(&ERRORS, entry.at, &entry.id, entry).await
     }
 
     async fn errors(
@@ -102,6 +124,6 @@ impl JournalStore for DynamoStore {
         until: Timestamp,
         page: &PageRequest,
     ) -> Result<Page<ErrorEntry>, StoreError> {
-        self.read_entries("ERRORS", from, until, page).await
+        self.read_entries(&ERRORS, from, until, page).await
     }
 }
