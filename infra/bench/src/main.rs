@@ -71,7 +71,7 @@ async fn fanout(n: usize) -> Result<(), Error> {
     let process = setup(&store, n).await?;
 
     let started = Instant::now();
-    let report = app.kickoff(&process).await?;
+    let report = app.start_now(&process).await?;
     let seconds = started.elapsed().as_secs_f64();
 
     let delivered = (0..n).filter(|i| fake.sent(chat(*i).0).len() == 1).count();
@@ -83,7 +83,7 @@ async fn fanout(n: usize) -> Result<(), Error> {
         fake.violations()
     );
     if report.sent.len() != n {
-        eprintln!("bench: {} failed: {:?}", report.failed.len(), report.failed.first());
+        eprintln!("bench: sent {} of {n}; failed: {:?}", report.sent.len(), report.failed.first());
     }
     Ok(())
 }
