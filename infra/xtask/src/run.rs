@@ -44,6 +44,18 @@ pub fn test(extra: &[String]) -> Result<(), String> {
     drop(dynamodb);
     let counts = counts?;
 
+    // The benchmark runs here too, small, so that it cannot rot: nothing lost, no limit broken.
+    step("cargo xtask bench fanout --clients 30");
+    let output = cargo()
+        .args(["run", "--quiet", "--package", "bench", "--", "fanout", "--clients", "30"])
+        .output()
+        .map_err(|e| format!("running the fanout bench: {e}"))?;
+    let line = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    println!("{line}");
+    if !output.status.success() || !line.contains("violations=0 lost=0") {
+        return Err(format!("the fanout bench lost messages or broke a limit: {line}"));
+    }
+
     println!("store suite: dynoxide {} passed, DynamoDB Local {} passed", counts.dynoxide, counts.dynamodb_local);
     println!("EventBridge Scheduler on moto: {} passed", counts.eventbridge);
     if counts.dynamodb_local == 0 {
