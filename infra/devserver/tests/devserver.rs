@@ -50,6 +50,11 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
     panic!("{what} did not happen within 30 s");
 }
 
+/// An authenticated GET of the staff API, as JSON.
+async fn get(http: &reqwest::Client, base: &str, path: &str) -> Value {
+    http.get(format!("{base}{path}")).bearer_auth("test-admin").send().await.unwrap().json().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_devserver_runs_the_system_end_to_end() {
     let data = std::env::temp_dir().join(format!("devserver-test-{}", std::process::id()));
@@ -80,30 +85,14 @@ async fn the_devserver_runs_the_system_end_to_end() {
     let form = [("chat", "-1009999999999"), ("text", command.as_str())];
     http.post(format!("{base}/dev/telegram/send")).form(&form).send().await.unwrap();
     eventually("the group linked", async || {
-        let client: Value = http
-            .get(format!("{base}/api/v1/clients/test-client"))
-            .bearer_auth("test-admin")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let client = get(&http, &base, "/api/v1/clients/test-client").await;
         client["value"]["chat"]["chat_id"] == json!(-1_009_999_999_999i64)
     })
     .await;
 
     // The demo process kicked off by itself; its progress reads through the API.
     eventually("the demo advice sent", async || {
-        let process: Value = http
-            .get(format!("{base}/api/v1/processes/demo-hanbit-first-day"))
-            .bearer_auth("test-admin")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let process = get(&http, &base, "/api/v1/processes/demo-hanbit-first-day").await;
         process["progress"]["by_state"]["sent"] == json!(5)
     })
     .await;

@@ -219,18 +219,13 @@ impl App {
         }
     }
 
-    /// Schedules the next reminder or escalation of a tracker (for other use cases).
-    pub(super) async fn schedule_process_chase(
+    /// Schedules the next reminder or escalation of a tracker, if any is due.
+    pub(super) async fn schedule_chase(
         &self,
         process: &Process,
         tracker: &Tracker,
         client: &Client,
     ) -> Result<(), AppError> {
-        self.schedule_chase(process, tracker, client).await
-    }
-
-    /// Schedules the next reminder or escalation of a tracker, if any is due.
-    async fn schedule_chase(&self, process: &Process, tracker: &Tracker, client: &Client) -> Result<(), AppError> {
         match next_action(&process.policy, tracker, client.response_tracking) {
             NextAction::Remind { at } | NextAction::Escalate { at } => {
                 self.scheduler.schedule(&Job::chase(&process.id, &tracker.client_id, at)).await?;
@@ -602,24 +597,30 @@ impl App {
         loop {
             let trackers = self.store.trackers_of_client(&client.id, &page).await?;
             for t in trackers.items {
+                let is_reply_target = replied_to.is_some_and(|id| t.value.message_ids().contains(&id));
+                // A pending tracker counts only if its send began (it may have arrived).
+                let awaits_answer = match t.value.state() {
+                    TrackerState::Sent
+                    | TrackerState::Acknowledged
+                    | TrackerState::Submitted
+                    | TrackerState::Failed => true,
+                    TrackerState::Pending => t.value.send_started_at().is_some(),
+                    TrackerState::Confirmed | TrackerState::Skipped => false,
+                };
+                // A client's closed trackers pile up over the years: read their processes only when
+                // this message replies to one of them.
+                if !is_reply_target && !awaits_answer {
+                    continue;
+                }
                 let process = self.store.get_process(&t.value.process_id).await?.value;
                 if !matches!(process.kind, ProcessKind::Participation { .. }) {
                     continue;
                 }
-                let answerable = process.state() == ProcessState::Running
-                    && matches!(
-                        t.value.state(),
-                        TrackerState::Sent
-                            | TrackerState::Acknowledged
-                            | TrackerState::Submitted
-                            | TrackerState::Failed
-                            | TrackerState::Pending
-                    );
-                if replied_to.is_some_and(|id| t.value.message_ids().contains(&id)) {
+                let answerable = awaits_answer && process.state() == ProcessState::Running;
+                if is_reply_target {
                     replied = Some((process.clone(), answerable));
                 }
-                // A pending tracker counts only if its send began (it may have arrived).
-                if answerable && (t.value.state() != TrackerState::Pending || t.value.send_started_at().is_some()) {
+                if answerable {
                     open.push(process);
                 }
             }

@@ -35,7 +35,7 @@ impl App {
             for tracker in self.store.trackers_of_process(process_id).await? {
                 if tracker.value.state().awaits_client() {
                     let client = self.store.get_client(&tracker.value.client_id).await?.value;
-                    self.schedule_process_chase(&saved.value, &tracker.value, &client).await?;
+                    self.schedule_chase(&saved.value, &tracker.value, &client).await?;
                 }
             }
         }

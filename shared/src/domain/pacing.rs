@@ -17,21 +17,6 @@ impl Rate {
     }
 }
 
-/// A reserved slot: when to send, and the bucket's new state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Slot {
-    pub send_at_ms: u64,
-    pub new_tat_ms: u64,
-}
-
-/// Reserves the earliest slot at or after `not_before_ms` that `rate` allows, given the bucket's
-/// theoretical arrival time `tat_ms` (`None` for an unused bucket).
-pub fn reserve(rate: Rate, tat_ms: Option<u64>, not_before_ms: u64) -> Slot {
-    let tat = tat_ms.unwrap_or(0);
-    let send_at = not_before_ms.max(tat.saturating_sub(rate.tolerance_ms()));
-    Slot { send_at_ms: send_at, new_tat_ms: tat.max(send_at) + rate.interval_ms }
-}
-
 /// Reserves one event against several buckets at once: the earliest time at or after
 /// `not_before` that every bucket allows, and each bucket's new state. Reserving them one after the
 /// other instead would let a later bucket push the send past the slot an earlier one recorded.
@@ -84,9 +69,9 @@ mod tests {
         let mut tat = None;
         (0..n)
             .map(|_| {
-                let slot = reserve(rate, tat, 0);
-                tat = Some(slot.new_tat_ms);
-                slot.send_at_ms
+                let (at, tats) = reserve_all(&[(rate, tat)], 0);
+                tat = tats.first().copied();
+                at
             })
             .collect()
     }
@@ -117,10 +102,11 @@ mod tests {
     #[test]
     fn an_idle_bucket_does_not_bank_more_than_its_burst() {
         let rate = Rate { interval_ms: 1_000, burst: 2 };
-        let a = reserve(rate, Some(5_000), 100_000);
-        let b = reserve(rate, Some(a.new_tat_ms), 100_000);
-        let c = reserve(rate, Some(b.new_tat_ms), 100_000);
-        assert_eq!((a.send_at_ms, b.send_at_ms, c.send_at_ms), (100_000, 100_000, 101_000));
+        let one = |tat: u64| reserve_all(&[(rate, Some(tat))], 100_000);
+        let (a, tats_a) = one(5_000);
+        let (b, tats_b) = one(tats_a[0]);
+        let (c, _) = one(tats_b[0]);
+        assert_eq!((a, b, c), (100_000, 100_000, 101_000));
     }
 
     #[test]

@@ -252,7 +252,7 @@ pub mod phase1 {
     use crate::domain::check::Finding;
     use crate::domain::client::Client;
     use crate::domain::ids::FundId;
-    use crate::domain::money::{Won, group_thousands};
+    use crate::domain::money::group_thousands;
     use crate::domain::process::ProcessKind;
     use crate::domain::stock::Stock;
     use crate::domain::tracker::{ActualLine, AdviceLine};
@@ -493,10 +493,5 @@ pub mod phase1 {
             "❓ {} 발송 도중 중단되어 전달 여부가 불확실합니다. 그룹을 확인한 뒤 필요하면 다시 보내 주세요.",
             escape(client.name.as_str())
         )
-    }
-
-    /// Sum shown for staff when a bid's amount matters.
-    pub fn amount(won: Won) -> String {
-        won.display_eok()
     }
 }

@@ -8,6 +8,7 @@ use crate::ports::scheduler::{Job, JobPayload};
 use crate::ports::store::{JobStore, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
 use table::{GSI1_PK, GSI1_SK, PK, SK};
 
 const NAME: &str = "job";
@@ -35,29 +36,18 @@ impl JobStore for DynamoStore {
             id: job.name.clone(),
             reason: e.to_string(),
         })?;
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item(PK, pk)
-            .item(SK, sk)
-            .item(GSI1_PK, AttributeValue::S(LIST.into()))
-            .item(GSI1_SK, AttributeValue::S(format!("{}#{}", sortable(job.at), job.name)))
-            .item("Entity", AttributeValue::S(NAME.into()))
-            .item("Name", AttributeValue::S(job.name.clone()))
-            .item("At", AttributeValue::S(job.at.to_rfc3339()))
-            .item("Payload", AttributeValue::S(payload))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => match classify(e) {
-                ErrorKind::ConditionFailed(_) => Ok(()),
-                other => Err(other.into_store_error(NAME, &job.name)),
-            },
-        }
+        let item = HashMap::from([
+            (PK.to_owned(), pk),
+            (SK.to_owned(), sk),
+            (GSI1_PK.to_owned(), AttributeValue::S(LIST.into())),
+            (GSI1_SK.to_owned(), AttributeValue::S(format!("{}#{}", sortable(job.at), job.name))),
+            ("Entity".to_owned(), AttributeValue::S(NAME.into())),
+            ("Name".to_owned(), AttributeValue::S(job.name.clone())),
+            ("At".to_owned(), AttributeValue::S(job.at.to_rfc3339())),
+            ("Payload".to_owned(), AttributeValue::S(payload)),
+        ]);
+        // A job of the same name already there is left as it is.
+        self.put_new(item, NAME, &job.name).await.map(|_| ())
     }
 
     async fn delete_job(&self, name: &str) -> Result<(), StoreError> {

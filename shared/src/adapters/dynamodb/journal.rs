@@ -3,7 +3,6 @@
 //! failures are a few a minute at most: one partition each is plenty.
 
 use super::entities::sortable;
-use super::errors::{ErrorKind, classify};
 use super::{DynamoStore, Item, Query, SortCondition, check_size, table};
 use crate::domain::journal::{AuditEntry, ErrorEntry};
 use crate::domain::time::Timestamp;
@@ -46,23 +45,8 @@ impl DynamoStore {
         id: &str,
         entry: &T,
     ) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(log.item(at, id, entry)?))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            // The same entry written twice (a retried request): it is already there.
-            Err(e) => match classify(e) {
-                ErrorKind::ConditionFailed(_) => Ok(()),
-                other => Err(other.into_store_error(log.entity, id)),
-            },
-        }
+        // The same entry written twice (a retried request) is already there.
+        self.put_new(log.item(at, id, entry)?, log.entity, id).await.map(|_| ())
     }
 
     /// Entries with `from <= at < until`, oldest first: sort keys are `<prefix><time>#<id>`, so

@@ -9,6 +9,7 @@ use crate::domain::time::Timestamp;
 use crate::ports::store::{LinkCodeStore, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use std::collections::HashMap;
 use table::{PK, SK, TTL_ATTRIBUTE};
 
 const NAME: &str = "link code";
@@ -31,23 +32,18 @@ impl LinkCodeStore for DynamoStore {
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
         let (pk, sk) = key(code);
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item(PK, pk)
-            .item(SK, sk)
-            .item("Entity", AttributeValue::S("link_code".into()))
-            .item(CLIENT, AttributeValue::S(client.to_string()))
-            .item(TTL_ATTRIBUTE, number(seconds(expires_at)))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| match classify(e) {
-                ErrorKind::ConditionFailed(_) => StoreError::AlreadyExists { entity: NAME, id: code.to_string() },
-                other => other.into_store_error(NAME, code.as_str()),
-            })
+        let item = HashMap::from([
+            (PK.to_owned(), pk),
+            (SK.to_owned(), sk),
+            ("Entity".to_owned(), AttributeValue::S("link_code".into())),
+            (CLIENT.to_owned(), AttributeValue::S(client.to_string())),
+            (TTL_ATTRIBUTE.to_owned(), number(seconds(expires_at))),
+        ]);
+        if self.put_new(item, NAME, code.as_str()).await? {
+            Ok(())
+        } else {
+            Err(StoreError::AlreadyExists { entity: NAME, id: code.to_string() })
+        }
     }
 
     async fn redeem_link_code(

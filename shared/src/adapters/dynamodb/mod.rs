@@ -60,8 +60,8 @@ impl DynamoStore {
         &self.table
     }
 
-    async fn create_entity<E: Entity>(&self, entity: &E) -> Result<Versioned<E>, StoreError> {
-        let item = to_item(entity, 1)?;
+    /// Writes `item` unless its key is taken: `Ok(false)` when it is. Every create is this.
+    async fn put_new(&self, item: Item, entity: &'static str, id: &str) -> Result<bool, StoreError> {
         let result = self
             .client
             .put_item()
@@ -72,11 +72,19 @@ impl DynamoStore {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(Versioned { value: entity.clone(), version: 1 }),
-            Err(e) => Err(match classify(e) {
-                ErrorKind::ConditionFailed(_) => StoreError::AlreadyExists { entity: E::NAME, id: entity.id() },
-                other => other.into_store_error(E::NAME, &entity.id()),
-            }),
+            Ok(_) => Ok(true),
+            Err(e) => match classify(e) {
+                ErrorKind::ConditionFailed(_) => Ok(false),
+                other => Err(other.into_store_error(entity, id)),
+            },
+        }
+    }
+
+    async fn create_entity<E: Entity>(&self, entity: &E) -> Result<Versioned<E>, StoreError> {
+        if self.put_new(to_item(entity, 1)?, E::NAME, &entity.id()).await? {
+            Ok(Versioned { value: entity.clone(), version: 1 })
+        } else {
+            Err(StoreError::AlreadyExists { entity: E::NAME, id: entity.id() })
         }
     }
 

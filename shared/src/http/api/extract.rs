@@ -46,40 +46,10 @@ impl FromRequestParts<ApiState> for Params {
 
     async fn from_request_parts(parts: &mut Parts, _: &ApiState) -> Result<Self, Problem> {
         let query = parts.uri.query().unwrap_or_default();
-        let pairs: Vec<(String, String)> = serde_urlencoded_pairs(query)
-            .map_err(|e| Problem::bad_request(format!("the query string is not valid: {e}")))?;
-        Ok(Params(pairs.into_iter().collect()))
+        serde_urlencoded::from_str::<HashMap<String, String>>(query)
+            .map(Params)
+            .map_err(|e| Problem::bad_request(format!("the query string is not valid: {e}")))
     }
-}
-
-fn serde_urlencoded_pairs(query: &str) -> Result<Vec<(String, String)>, String> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            Ok((decode(k)?, decode(v)?))
-        })
-        .collect()
-}
-
-fn decode(s: &str) -> Result<String, String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = s.get(i + 1..i + 3).ok_or("a truncated %-escape")?;
-                out.push(u8::from_str_radix(hex, 16).map_err(|_| format!("%{hex} is not an escape"))?);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).map_err(|_| "not UTF-8".to_owned())
 }
 
 impl Params {
