@@ -15,9 +15,19 @@ pub fn dir() -> Result<PathBuf, String> {
         .ok_or_else(|| "neither IPO_ADVISORY_CACHE, XDG_CACHE_HOME nor HOME is set".into())
 }
 
-/// The repository root (this crate lives in `infra/xtask`).
+/// The repository root. Read at run time: the build cache is shared between clones (CI clones
+/// afresh each run), so a path compiled into the binary could name another, even deleted, clone.
+/// `cargo run` sets `CARGO_MANIFEST_DIR` (this crate, `infra/xtask`); otherwise the nearest folder
+/// upwards whose `Cargo.toml` declares the workspace.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..")
+    if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") {
+        return PathBuf::from(dir).join("..").join("..");
+    }
+    let start = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    start
+        .ancestors()
+        .find(|dir| std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|t| t.contains("[workspace]")))
+        .map_or(start.clone(), Path::to_path_buf)
 }
 
 /// Runs a command to completion, failing with its name when it fails.
