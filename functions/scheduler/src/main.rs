@@ -12,7 +12,7 @@ use tracing::Instrument;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_support::init_tracing();
-    let app = Arc::new(lambda_support::app_from_env().await?);
+    let app = Arc::new(lambda_support::app_from_env(lambda_support::Reach::Everything).await?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let app = app.clone();
         async move {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_support::init_tracing();
-    let app = lambda_support::app_from_env().await?;
+    let app = lambda_support::app_from_env(lambda_support::Reach::Everything).await?;
     let webhook = WebhookConfig { secret: required("TELEGRAM_WEBHOOK_SECRET")? };
     lambda_http::run(router(Arc::new(app), webhook)).await
 }

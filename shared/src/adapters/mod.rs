@@ -4,3 +4,4 @@ pub mod dynamodb;
 pub mod eventbridge;
 pub mod local_scheduler;
 pub mod telegram;
+pub mod withheld;

@@ -5,7 +5,7 @@ use crate::domain::money::Won;
 use crate::domain::text::Label;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FundKind {
     /// 공모주 펀드 (including 공모주 채권혼합).
@@ -20,7 +20,7 @@ pub enum FundKind {
     Discretionary,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FundAccount {
     pub id: FundId,
     /// How the client names it, e.g. `사모 코벤`.

@@ -10,7 +10,7 @@ use std::fmt;
 use std::num::NonZeroU32;
 
 /// Which day's opinion a participation process carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Round {
     FirstDay,
@@ -18,7 +18,7 @@ pub enum Round {
     Revision,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ProcessKind {
     /// 수요예측 참여: only this kind has rounds.
@@ -99,14 +99,16 @@ impl From<Minutes> for u32 {
 }
 
 /// A daily KST window in which clients are not reminded; may wrap midnight (22:00–08:00).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QuietHours {
+    #[schema(value_type = String, pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$", example = "22:00:00")]
     pub start: NaiveTime,
+    #[schema(value_type = String, pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$", example = "08:00:00")]
     pub end: NaiveTime,
 }
 
 /// How silent clients are chased. Defaults match the firm's current bot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReminderPolicy {
     /// While the advice is not acknowledged.
     pub remind_unacknowledged_every: Minutes,
@@ -132,7 +134,7 @@ impl Default for ReminderPolicy {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProcessState {
     Draft,

@@ -62,6 +62,9 @@ pub enum SchedulerError {
     Refused { name: String, reason: String },
     #[error("the scheduler failed: {0}")]
     Unavailable(String),
+    /// This deployment gives the running function no access to the scheduler.
+    #[error("this function has no access to the scheduler")]
+    Withheld,
 }
 
 #[async_trait]

@@ -31,6 +31,9 @@ pub enum TelegramError {
     Network(String),
     #[error("Telegram's answer could not be read: {0}")]
     InvalidResponse(String),
+    /// This deployment gives the running function no bot token: its routes never send.
+    #[error("this function has no access to Telegram")]
+    Withheld,
 }
 
 impl TelegramError {

@@ -4,32 +4,97 @@
 
 use super::ApiState;
 use super::auth::{Advisor, Authorized};
-use super::extract::Params;
+use super::extract::Query;
+use super::openapi::problem;
 use crate::app::{App, ApplyOutcome};
 use crate::domain::ids::ProcessId;
 use crate::http::problem::Problem;
 use crate::import::{ImportError, RawRow, read_csv, read_xlsx, rows_from_json};
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::json;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::{IntoParams, IntoResponses, PartialSchema, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-pub(super) fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/api/v1/processes/{id}/advice", post(load_advice))
-        .layer(DefaultBodyLimit::max(crate::import::MAX_FILE_BYTES))
+pub(super) fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new().routes(routes!(load_advice)).layer(DefaultBodyLimit::max(crate::import::MAX_FILE_BYTES))
 }
 
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct AdviceQuery {
+    /// Only review the rows; nothing is written.
+    #[serde(default)]
+    dry_run: bool,
+    /// Apply the accepted rows even when others are rejected.
+    #[serde(default)]
+    partial: bool,
+}
+
+/// One row of advice as JSON; the same columns as the workbook's sheet.
+struct AdviceRows;
+
+impl PartialSchema for AdviceRows {
+    fn schema() -> RefOr<Schema> {
+        let scalar = || {
+            OneOfBuilder::new()
+                .item(ObjectBuilder::new().schema_type(Type::String))
+                .item(ObjectBuilder::new().schema_type(Type::Number))
+                .item(ObjectBuilder::new().schema_type(Type::Boolean))
+                .item(ObjectBuilder::new().schema_type(Type::Null))
+        };
+        let row = ["client", "fund", "price", "quantity", "lockup", "comment", "send"]
+            .into_iter()
+            .fold(ObjectBuilder::new().schema_type(Type::Object), |o, f| o.property(f, scalar()))
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+            .description(Some("기관명, 펀드, 참여가격, 참여수량, 확약여부, 코멘트 and 발송 (blank means send)."));
+        ArrayBuilder::new().items(row).max_items(Some(crate::import::MAX_ROWS)).into()
+    }
+}
+
+impl ToSchema for AdviceRows {}
+
+/// The report on every row; 422 when rows were rejected and nothing was written.
+struct AdviceResponses;
+
+impl IntoResponses for AdviceResponses {
+    fn responses() -> std::collections::BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        let ok = utoipa::openapi::ResponseBuilder::new()
+            .description(
+                "The report: each row accepted, rejected (with why) or skipped; `applied` says whether it was written",
+            )
+            .content(
+                "application/json",
+                utoipa::openapi::ContentBuilder::new().schema(Some(ObjectBuilder::new())).build(),
+            )
+            .build();
+        [
+            ("200".to_owned(), ok.into()),
+            ("422".to_owned(), problem("Rows were rejected and nothing was written: `report` says which").into()),
+        ]
+        .into()
+    }
+}
+
+/// Loads a process's advice from JSON rows, CSV or the firm's workbook (xlsx).
+#[utoipa::path(post, path = "/api/v1/processes/{id}/advice", tag = "processes",
+    params(("id" = ProcessId, Path), AdviceQuery),
+    request_body(content((AdviceRows = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    security(("staff" = ["advisor"])), responses(AdviceResponses))]
 async fn load_advice(
     State(state): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
     Path(id): Path<String>,
-    params: Params,
+    Query(q): Query<AdviceQuery>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
@@ -42,12 +107,11 @@ async fn load_advice(
     let rows = read_rows(content_type, &body, App::advice_sheet(process.value.kind)).map_err(|e| {
         Problem::new(StatusCode::BAD_REQUEST, "Bad Request", e.to_string()).field("body", e.to_string())
     })?;
-    let flag = |name: &str| matches!(params.get(name), Some("true" | "1" | "yes"));
-    if flag("dry_run") {
+    if q.dry_run {
         let report = state.app.review_advice(&process_id, &rows).await?;
         return Ok(Json(json!({ "applied": false, "report": report })).into_response());
     }
-    match state.app.apply_advice(&process_id, &rows, flag("partial")).await? {
+    match state.app.apply_advice(&process_id, &rows, q.partial).await? {
         ApplyOutcome::Applied(report) => {
             tracing::info!(by = %caller.name, process = %process_id, "advice applied");
             let summary =

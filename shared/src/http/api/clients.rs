@@ -2,43 +2,74 @@
 
 use super::ApiState;
 use super::auth::{Admin, Authorized, Operator, Viewer};
-use super::extract::{Body, Params, id};
+use super::extract::{Body, Limit, Query, id, page};
+use super::journal::Window;
+use super::openapi::{Listing, Stored};
 use crate::app::AppError;
 use crate::domain::client::{Client, FundAccount};
 use crate::domain::ids::{ClientId, StaffId};
 use crate::domain::text::Label;
 use crate::http::problem::Problem;
 use crate::ports::store::Page;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/api/v1/clients", get(list).post(create))
-        .route("/api/v1/clients/{id}", get(read).put(update))
-        .route("/api/v1/clients/{id}/link-code", post(link_code))
-        .route("/api/v1/clients/{id}/messages", get(messages))
+pub(super) fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(read, update))
+        .routes(routes!(link_code))
+        .routes(routes!(messages))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ClientInput {
+    /// Generated when absent.
     id: Option<ClientId>,
     name: Label,
+    /// The staff member who looks after this client.
     representative: StaffId,
+    /// At least one; names unique ignoring spaces.
+    #[schema(min_items = 1)]
     funds: Vec<FundAccount>,
+    /// Whether the client is chased for answers.
     #[serde(default = "yes")]
+    #[schema(default = true)]
     response_tracking: bool,
     #[serde(default = "yes")]
+    #[schema(default = true)]
     active: bool,
     #[serde(default)]
     memo: String,
     /// Required on update: the version read.
+    #[schema(minimum = 1)]
     version: Option<u64>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    /// Only the clients of this representative.
+    representative: Option<StaffId>,
+    limit: Option<Limit>,
+    cursor: Option<String>,
+}
+
+/// A one-time code to link a client's Telegram group.
+#[derive(Serialize, ToSchema)]
+struct IssuedCode {
+    code: String,
+    expires_at: DateTime<Utc>,
+    /// What to send in the group.
+    send_in_group: String,
 }
 
 fn yes() -> bool {
@@ -54,18 +85,28 @@ fn build(input: ClientInput, id: ClientId) -> Result<Client, Problem> {
     Ok(client)
 }
 
-async fn list(State(s): State<ApiState>, _: Authorized<Viewer>, params: Params) -> Result<Json<Page<Value>>, Problem> {
-    let page = s.app.store.list_clients(&params.page()?).await.map_err(AppError::from)?;
-    let representative = params.get("representative");
-    let items = page
+/// The clients, a page at a time. A filter applies within each page, so a page may come back
+/// short while `next` goes on.
+#[utoipa::path(get, path = "/api/v1/clients", tag = "clients", params(ListQuery), security(("staff" = ["viewer"])),
+    responses((status = 200, body = Listing)))]
+async fn list(
+    State(s): State<ApiState>,
+    _: Authorized<Viewer>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Page<Value>>, Problem> {
+    let found = s.app.store.list_clients(&page(q.limit, q.cursor)).await.map_err(AppError::from)?;
+    let items = found
         .items
         .into_iter()
-        .filter(|c| representative.is_none_or(|r| c.value.representative.as_str() == r))
+        .filter(|c| q.representative.as_ref().is_none_or(|r| &c.value.representative == r))
         .map(|c| json!(c))
         .collect();
-    Ok(Json(Page { items, next: page.next }))
+    Ok(Json(Page { items, next: found.next }))
 }
 
+/// Adds a client with its fund accounts.
+#[utoipa::path(post, path = "/api/v1/clients", tag = "clients", request_body = ClientInput,
+    security(("staff" = ["admin"])), responses((status = 201, body = Stored)))]
 async fn create(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Admin>,
@@ -78,6 +119,9 @@ async fn create(
     Ok((StatusCode::CREATED, Json(json!(created))))
 }
 
+/// One client.
+#[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = ClientId, Path)),
+    security(("staff" = ["viewer"])), responses((status = 200, body = Stored)))]
 async fn read(
     State(s): State<ApiState>,
     _: Authorized<Viewer>,
@@ -87,6 +131,9 @@ async fn read(
     Ok(Json(json!(client)))
 }
 
+/// Replaces a client's record; `version` must be the one read.
+#[utoipa::path(put, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = ClientId, Path)),
+    request_body = ClientInput, security(("staff" = ["admin"])), responses((status = 200, body = Stored)))]
 async fn update(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Admin>,
@@ -103,25 +150,32 @@ async fn update(
     Ok(Json(json!(updated)))
 }
 
+/// Issues a one-time code that links the client's Telegram group when sent there.
+#[utoipa::path(post, path = "/api/v1/clients/{id}/link-code", tag = "clients", params(("id" = ClientId, Path)),
+    security(("staff" = ["operator"])), responses((status = 200, body = IssuedCode)))]
 async fn link_code(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Operator>,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<IssuedCode>, Problem> {
     let client = s.app.store.get_client(&id::<ClientId>("id", &raw)?).await.map_err(AppError::from)?;
     let (code, expires_at) = s.app.issue_link_code(&client.value).await.map_err(AppError::from)?;
     super::audit(&s, &caller, "client.link_code", client.value.id.as_str(), None, None).await;
-    Ok(Json(json!({ "code": code, "expires_at": expires_at, "send_in_group": format!("/link {code}") })))
+    Ok(Json(IssuedCode { send_in_group: format!("/link {code}"), code: code.to_string(), expires_at }))
 }
 
+/// The messages sent to and received from the client's group, by time.
+#[utoipa::path(get, path = "/api/v1/clients/{id}/messages", tag = "clients", params(("id" = ClientId, Path), Window),
+    security(("staff" = ["viewer"])), responses((status = 200, body = Listing)))]
 async fn messages(
     State(s): State<ApiState>,
     _: Authorized<Viewer>,
     Path(raw): Path<String>,
-    params: Params,
+    Query(w): Query<Window>,
 ) -> Result<Json<Value>, Problem> {
     let client_id = id::<ClientId>("id", &raw)?;
-    let (from, until) = super::journal::window(&s, &params)?;
-    let page = s.app.store.client_messages(&client_id, from, until, &params.page()?).await.map_err(AppError::from)?;
-    Ok(Json(json!(page)))
+    let (from, until) = w.bounds(s.app.clock.now())?;
+    let found =
+        s.app.store.client_messages(&client_id, from, until, &page(w.limit, w.cursor)).await.map_err(AppError::from)?;
+    Ok(Json(json!(found)))
 }

@@ -6,9 +6,10 @@ use crate::http::problem::Problem;
 use crate::ports::store::{Cursor, PageRequest};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use std::collections::HashMap;
 use std::str::FromStr;
+use utoipa::ToSchema;
 
 /// A JSON body; a malformed one is a 400 naming where it broke.
 pub struct Body<T>(pub T);
@@ -38,34 +39,39 @@ impl<T: DeserializeOwned> FromRequest<ApiState> for Body<T> {
     }
 }
 
-/// The query string as a map; each route reads what it needs.
-pub struct Params(pub HashMap<String, String>);
+/// A query string read into `T`; a malformed one is a 400 naming the parameter.
+pub struct Query<T>(pub T);
 
-impl FromRequestParts<ApiState> for Params {
+impl<T: DeserializeOwned> FromRequestParts<ApiState> for Query<T> {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _: &ApiState) -> Result<Self, Problem> {
         let query = parts.uri.query().unwrap_or_default();
-        serde_urlencoded::from_str::<HashMap<String, String>>(query)
-            .map(Params)
-            .map_err(|e| Problem::bad_request(format!("the query string is not valid: {e}")))
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize::<_, T>(de).map(Query).map_err(|e| {
+            let field = e.path().to_string();
+            let message = e.into_inner().to_string();
+            Problem::bad_request(format!("the query string is not valid: {message}")).field(&field, message)
+        })
     }
 }
 
-impl Params {
-    pub fn page(&self) -> Result<PageRequest, Problem> {
-        let limit = match self.0.get("limit") {
-            None => None,
-            Some(v) => Some(v.parse::<u32>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
-                Problem::bad_request("limit must be a whole number from 1 to 100").field("limit", "1 to 100")
-            })?),
-        };
-        Ok(PageRequest { limit, cursor: self.0.get("cursor").map(|c| Cursor(c.clone())) })
-    }
+/// How many items a page holds: 1 to 100.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(try_from = "u32")]
+#[schema(value_type = u32, minimum = 1, maximum = 100)]
+pub struct Limit(u32);
 
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
+impl TryFrom<u32> for Limit {
+    type Error = &'static str;
+    fn try_from(n: u32) -> Result<Self, Self::Error> {
+        if (1..=100).contains(&n) { Ok(Limit(n)) } else { Err("limit must be from 1 to 100") }
     }
+}
+
+/// Where a page starts: `next` from the page before, opaque.
+pub fn page(limit: Option<Limit>, cursor: Option<String>) -> PageRequest {
+    PageRequest { limit: limit.map(|l| l.0), cursor: cursor.map(Cursor) }
 }
 
 /// A path id of any of our id types; a malformed one is a 400 naming it.

@@ -2,34 +2,40 @@
 
 use super::ApiState;
 use super::auth::{Admin, Authorized, Viewer};
-use super::extract::{Body, Params, id};
+use super::extract::{Body, Limit, Query, id, page};
+use super::openapi::{Listing, Stored};
 use crate::app::AppError;
 use crate::domain::ids::{StaffId, TelegramUserId};
 use crate::domain::staff::{Role, Staff};
 use crate::domain::text::Label;
 use crate::http::problem::Problem;
 use crate::ports::store::Page;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn routes() -> Router<ApiState> {
-    Router::new().route("/api/v1/staff", get(list).post(create)).route("/api/v1/staff/{id}", get(read).put(update))
+pub(super) fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(read, update))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StaffInput {
+    /// Generated when absent.
     id: Option<StaffId>,
     name: Label,
     role: Role,
     telegram_user_id: Option<TelegramUserId>,
     #[serde(default = "yes")]
+    #[schema(default = true)]
     active: bool,
     /// Required on update: the version read.
+    #[schema(minimum = 1)]
     version: Option<u64>,
 }
 
@@ -37,11 +43,28 @@ fn yes() -> bool {
     true
 }
 
-async fn list(State(s): State<ApiState>, _: Authorized<Viewer>, params: Params) -> Result<Json<Page<Value>>, Problem> {
-    let page = s.app.store.list_staff(&params.page()?).await.map_err(AppError::from)?;
-    Ok(Json(Page { items: page.items.into_iter().map(|p| json!(p)).collect(), next: page.next }))
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    limit: Option<Limit>,
+    cursor: Option<String>,
 }
 
+/// The staff, a page at a time.
+#[utoipa::path(get, path = "/api/v1/staff", tag = "staff", params(ListQuery), security(("staff" = ["viewer"])),
+    responses((status = 200, body = Listing)))]
+async fn list(
+    State(s): State<ApiState>,
+    _: Authorized<Viewer>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Page<Value>>, Problem> {
+    let found = s.app.store.list_staff(&page(q.limit, q.cursor)).await.map_err(AppError::from)?;
+    Ok(Json(Page { items: found.items.into_iter().map(|p| json!(p)).collect(), next: found.next }))
+}
+
+/// Adds a staff member.
+#[utoipa::path(post, path = "/api/v1/staff", tag = "staff", request_body = StaffInput,
+    security(("staff" = ["admin"])), responses((status = 201, body = Stored)))]
 async fn create(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Admin>,
@@ -59,6 +82,9 @@ async fn create(
     Ok((StatusCode::CREATED, Json(json!(created))))
 }
 
+/// One staff member.
+#[utoipa::path(get, path = "/api/v1/staff/{id}", tag = "staff", params(("id" = StaffId, Path)),
+    security(("staff" = ["viewer"])), responses((status = 200, body = Stored)))]
 async fn read(
     State(s): State<ApiState>,
     _: Authorized<Viewer>,
@@ -68,6 +94,9 @@ async fn read(
     Ok(Json(json!(staff)))
 }
 
+/// Replaces a staff member's record; `version` must be the one read.
+#[utoipa::path(put, path = "/api/v1/staff/{id}", tag = "staff", params(("id" = StaffId, Path)),
+    request_body = StaffInput, security(("staff" = ["admin"])), responses((status = 200, body = Stored)))]
 async fn update(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Admin>,

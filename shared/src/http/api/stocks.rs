@@ -2,7 +2,8 @@
 
 use super::ApiState;
 use super::auth::{Advisor, Authorized, Viewer};
-use super::extract::{Body, Params, id};
+use super::extract::{Body, Limit, Query, id, page};
+use super::openapi::Listing;
 use crate::app::AppError;
 use crate::domain::calendar::KrxCalendar;
 use crate::domain::ids::StockId;
@@ -12,25 +13,29 @@ use crate::domain::text::Label;
 use crate::domain::time::kst_date;
 use crate::http::problem::Problem;
 use crate::ports::store::Page;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/api/v1/stocks", get(list).post(create))
-        .route("/api/v1/stocks/{id}", get(read))
-        .route("/api/v1/stocks/{id}/final-price", post(final_price))
-        .route("/api/v1/stocks/{id}/schedule", put(amend))
-        .route("/api/v1/stocks/{id}/withdraw", post(withdraw))
+pub(super) fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(read))
+        .routes(routes!(final_price))
+        .routes(routes!(amend))
+        .routes(routes!(withdraw))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StockInput {
+    /// Generated when absent.
     id: Option<StockId>,
     name: Label,
     code: Option<StockCode>,
@@ -43,16 +48,63 @@ struct StockInput {
     spac: bool,
 }
 
+/// A stock as stored, with what its schedule should be checked for.
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes responses
+struct StockView {
+    #[schema(value_type = Object)]
+    value: (),
+    #[schema(minimum = 1)]
+    version: u64,
+    /// Soft rules the schedule breaks, such as a short book-building.
+    #[schema(value_type = Vec<Object>)]
+    warnings: (),
+    /// After an amendment: the kickoffs moved with it.
+    #[schema(value_type = Option<Vec<Object>>)]
+    moved_kickoffs: (),
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    /// Only stocks whose schedule (filing to listing) reaches this KST date or later.
+    from: Option<NaiveDate>,
+    /// Only stocks whose schedule starts on or before this KST date.
+    until: Option<NaiveDate>,
+    limit: Option<Limit>,
+    cursor: Option<String>,
+}
+
 fn with_warnings(stock: &crate::ports::store::Versioned<Stock>) -> Value {
     let warnings = stock.value.schedule().warnings(KrxCalendar::builtin(), stock.value.spac);
     json!({ "value": stock.value, "version": stock.version, "warnings": warnings })
 }
 
-async fn list(State(s): State<ApiState>, _: Authorized<Viewer>, params: Params) -> Result<Json<Page<Value>>, Problem> {
-    let page = s.app.store.list_stocks(&params.page()?).await.map_err(AppError::from)?;
-    Ok(Json(Page { items: page.items.iter().map(with_warnings).collect(), next: page.next }))
+/// The stocks, a page at a time. A filter applies within each page, so a page may come back short
+/// while `next` goes on.
+#[utoipa::path(get, path = "/api/v1/stocks", tag = "stocks", params(ListQuery), security(("staff" = ["viewer"])),
+    responses((status = 200, body = Listing)))]
+async fn list(
+    State(s): State<ApiState>,
+    _: Authorized<Viewer>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Page<Value>>, Problem> {
+    let found = s.app.store.list_stocks(&page(q.limit, q.cursor)).await.map_err(AppError::from)?;
+    let items = found
+        .items
+        .iter()
+        .filter(|st| {
+            let dates = st.value.schedule().dates();
+            q.from.is_none_or(|from| dates.listing >= from) && q.until.is_none_or(|until| dates.filing <= until)
+        })
+        .map(with_warnings)
+        .collect();
+    Ok(Json(Page { items, next: found.next }))
 }
 
+/// Adds a stock; a schedule out of KRX's order is refused, naming each broken rule.
+#[utoipa::path(post, path = "/api/v1/stocks", tag = "stocks", request_body = StockInput,
+    security(("staff" = ["advisor"])), responses((status = 201, body = StockView)))]
 async fn create(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
@@ -74,6 +126,9 @@ async fn create(
     Ok((StatusCode::CREATED, Json(with_warnings(&created))))
 }
 
+/// One stock.
+#[utoipa::path(get, path = "/api/v1/stocks/{id}", tag = "stocks", params(("id" = StockId, Path)),
+    security(("staff" = ["viewer"])), responses((status = 200, body = StockView)))]
 async fn read(
     State(s): State<ApiState>,
     _: Authorized<Viewer>,
@@ -83,13 +138,17 @@ async fn read(
     Ok(Json(with_warnings(&stock)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct FinalPrice {
     price: Price,
+    #[schema(minimum = 1)]
     version: u64,
 }
 
+/// Sets the final offer price (공모가 확정): a tick inside the band, once book-building has ended.
+#[utoipa::path(post, path = "/api/v1/stocks/{id}/final-price", tag = "stocks", params(("id" = StockId, Path)),
+    request_body = FinalPrice, security(("staff" = ["advisor"])), responses((status = 200, body = StockView)))]
 async fn final_price(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
@@ -106,14 +165,17 @@ async fn final_price(
     Ok(Json(with_warnings(&saved)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Amendment {
     schedule: ScheduleDates,
+    #[schema(minimum = 1)]
     version: u64,
 }
 
 /// 정정신고서: a new schedule, checked like a new stock's; kickoffs still to come move with it.
+#[utoipa::path(put, path = "/api/v1/stocks/{id}/schedule", tag = "stocks", params(("id" = StockId, Path)),
+    request_body = Amendment, security(("staff" = ["advisor"])), responses((status = 200, body = StockView)))]
 async fn amend(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
@@ -130,13 +192,16 @@ async fn amend(
     Ok(Json(body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Withdrawal {
+    #[schema(minimum = 1)]
     version: u64,
 }
 
 /// 철회: every process of the stock is cancelled and the clients concerned are told.
+#[utoipa::path(post, path = "/api/v1/stocks/{id}/withdraw", tag = "stocks", params(("id" = StockId, Path)),
+    request_body = Withdrawal, security(("staff" = ["advisor"])), responses((status = 200, body = StockView)))]
 async fn withdraw(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,

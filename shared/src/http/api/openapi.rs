@@ -1,0 +1,152 @@
+//! The OpenAPI 3.1 document, generated from the routes themselves (`#[utoipa::path]` on each
+//! handler, registered through the same `OpenApiRouter` that serves it), served at
+//! `/api/v1/openapi.json`.
+//!
+//! Error responses follow from what every route shares rather than being repeated on each: the
+//! extractors answer 400 for bad input and 401/403 for credentials, ids in paths can be unknown
+//! (404), changes can conflict (409) or fail downstream (502), and the store can fail (503).
+
+use super::extract::Limit;
+use super::{ApiState, Family};
+use crate::domain::ids::{ClientId, ProcessId, StaffId, StockId};
+use crate::domain::process::ProcessState;
+use crate::domain::tracker::TrackerState;
+use crate::http::problem::{FieldError, Problem};
+use axum::http::header;
+use axum::response::IntoResponse;
+use std::sync::LazyLock;
+use utoipa::openapi::path::{HttpMethod, Operation};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref};
+use utoipa::{Modify, OpenApi as _, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub const PATH: &str = "/api/v1/openapi.json";
+
+/// The name of the security scheme; its scopes are the role each operation needs.
+pub const SCHEME: &str = "staff";
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "ipo-advisory staff API",
+        description = "The advisory firm's staff API: staff, clients, stocks, processes and their trackers, and the \
+                       message, audit and error logs. Every operation needs `Authorization: Bearer <token>`; the \
+                       scopes of `staff` name the least role it needs (viewer < operator < advisor < admin).",
+    ),
+    // What parameters refer to: parameters do not collect the schemas they name.
+    components(schemas(Problem, FieldError, Limit, StaffId, ClientId, StockId, ProcessId, ProcessState, TrackerState)),
+)]
+struct ApiDoc;
+
+/// The whole document: every family's routes.
+pub fn document() -> &'static OpenApi {
+    static DOCUMENT: LazyLock<OpenApi> = LazyLock::new(|| {
+        let router =
+            Family::ALL.iter().fold(OpenApiRouter::with_openapi(ApiDoc::openapi()), |r, f| r.merge(f.routes()));
+        let mut document = router.into_openapi();
+        Conventions.modify(&mut document);
+        document
+    });
+    &DOCUMENT
+}
+
+pub(super) fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new().routes(routes!(openapi_json))
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta", security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
+async fn openapi_json() -> impl IntoResponse {
+    static JSON: LazyLock<String> = LazyLock::new(|| document().to_json().unwrap_or_default());
+    ([(header::CONTENT_TYPE, "application/json")], JSON.as_str())
+}
+
+struct Conventions;
+
+impl Modify for Conventions {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            SCHEME,
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("A Cognito ID token in AWS; a devserver token locally."))
+                    .build(),
+            ),
+        );
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let has_id = path.contains('{');
+            let operations = [
+                (HttpMethod::Get, &mut item.get),
+                (HttpMethod::Post, &mut item.post),
+                (HttpMethod::Put, &mut item.put),
+                (HttpMethod::Delete, &mut item.delete),
+            ];
+            for (method, operation) in operations {
+                if let Some(operation) = operation {
+                    add_errors(operation, method, has_id);
+                }
+            }
+        }
+    }
+}
+
+fn add_errors(operation: &mut Operation, method: HttpMethod, has_id: bool) {
+    let public = operation.security.as_ref().is_some_and(|s| s.iter().all(|r| r == &Default::default()));
+    if public {
+        return;
+    }
+    let mut errors = vec![
+        ("400", "Invalid input: `errors` names each field"),
+        ("401", "No valid credentials"),
+        ("403", "The caller's role is below the one this operation needs"),
+        ("503", "The store failed; try again"),
+    ];
+    if has_id {
+        errors.push(("404", "Not found"));
+    }
+    if method != HttpMethod::Get {
+        errors.push(("409", "Conflicts with the current state or version: read again and retry"));
+        errors.push(("413", "Too large to store"));
+        errors.push(("502", "Telegram or the scheduler failed"));
+    }
+    for (status, description) in errors {
+        operation.responses.responses.entry(status.to_owned()).or_insert_with(|| problem(description).into());
+    }
+}
+
+/// An `application/problem+json` response.
+pub(super) fn problem(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+        )
+        .build()
+}
+
+/// A stored record, with the version a change must send back.
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes responses; handlers serialise the domain's `Versioned`
+pub(super) struct Stored {
+    #[schema(value_type = Object)]
+    value: (),
+    #[schema(minimum = 1)]
+    version: u64,
+}
+
+/// One page of a list; `next` is the cursor of the following page, absent on the last.
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes responses; handlers serialise the store's `Page`
+pub(super) struct Listing {
+    #[schema(value_type = Vec<Object>)]
+    items: (),
+    next: Option<String>,
+}

@@ -1,0 +1,64 @@
+//! The OpenAPI document: generated from the routes, so it lists exactly what is served, split into
+//! families that do not overlap.
+
+#![allow(clippy::unwrap_used)] // the document is ours
+
+use serde_json::Value;
+use shared::http::api::Family;
+use shared::http::api::openapi::{SCHEME, document};
+use std::collections::BTreeSet;
+
+fn json() -> Value {
+    serde_json::to_value(document()).unwrap()
+}
+
+#[test]
+fn the_document_is_openapi_3_1_with_every_operation_secured_by_role() {
+    let doc = json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["components"]["securitySchemes"][SCHEME]["scheme"], "bearer");
+    let roles = ["viewer", "operator", "advisor", "admin"];
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        assert!(path.starts_with("/api/v1/"), "{path}");
+        for (method, op) in item.as_object().unwrap() {
+            let scopes = &op["security"][0];
+            if path == "/api/v1/openapi.json" {
+                assert_eq!(scopes, &serde_json::json!({}), "the document itself is public");
+                continue;
+            }
+            let role = scopes[SCHEME][0].as_str().unwrap_or_default();
+            assert!(roles.contains(&role), "{method} {path} names its role, not {role:?}");
+            for status in ["400", "401", "403", "503"] {
+                let content = &op["responses"][status]["content"]["application/problem+json"];
+                assert!(content.is_object(), "{method} {path} documents {status} as problem+json");
+            }
+            assert!(op["responses"]["200"].is_object() || op["responses"]["201"].is_object(), "{method} {path}");
+        }
+    }
+}
+
+#[test]
+fn every_schema_referenced_is_defined() {
+    let doc = json();
+    let text = doc.to_string();
+    let defined: BTreeSet<&str> =
+        doc["components"]["schemas"].as_object().unwrap().keys().map(String::as_str).collect();
+    for reference in text.split("\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().unwrap();
+        assert!(defined.contains(name), "{name} is referenced but not defined");
+    }
+}
+
+#[test]
+fn families_split_the_paths_without_overlap() {
+    let all: BTreeSet<String> = json()["paths"].as_object().unwrap().keys().cloned().collect();
+    let mut seen = BTreeSet::new();
+    for family in Family::ALL {
+        for path in family.paths() {
+            assert!(seen.insert(path.clone()), "{path} is served by two families");
+        }
+        assert_eq!(family.to_string().parse::<Family>().unwrap(), family);
+    }
+    assert_eq!(seen, all);
+    assert!("everything".parse::<Family>().is_err());
+}
