@@ -8,7 +8,8 @@ mod support;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::{Value, json};
-use shared::domain::staff::Role;
+use shared::domain::staff::{Role, Staff};
+use shared::domain::text::Label;
 use shared::http::api::auth::{Principal, StaticTokens};
 use shared::ports::store::StockStore;
 use std::sync::Arc;
@@ -25,6 +26,15 @@ const ROLES: [(Role, &str); 4] = [
 
 async fn api() -> (Bed, axum::Router) {
     let bed = bed(FakeConfig::default().without_limits(), no_pacing()).await;
+    // The representative the clients below name.
+    let rep = Staff {
+        id: "rep-kim".parse().unwrap(),
+        name: Label::try_from("김대리".to_owned()).unwrap(),
+        role: Role::Operator,
+        telegram_user_id: None,
+        active: true,
+    };
+    bed.app.store.create_staff(&rep).await.unwrap();
     let mut auth = StaticTokens::default();
     for (role, token) in ROLES {
         auth = auth.with(token, Principal { name: format!("{role:?}"), role, staff_id: "ops-kim".parse().ok() });
@@ -111,7 +121,17 @@ async fn clients_are_created_read_updated_and_linked() {
         call(&router, Method::POST, "/api/v1/clients", Some("admin-token"), Some(json!({ "name": "x" }))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["errors"][0]["field"].as_str(), Some("representative"), "{body}");
-    let no_funds = json!({ "name": "x", "representative": "r", "funds": [] });
+    let mut stranger = client.clone();
+    stranger["id"] = json!("other");
+    stranger["representative"] = json!("nobody");
+    let (status, body) = call(&router, Method::POST, "/api/v1/clients", Some("admin-token"), Some(stranger)).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("representative")));
+    let mut versioned = client.clone();
+    versioned["id"] = json!("other");
+    versioned["version"] = json!(3);
+    let (status, body) = call(&router, Method::POST, "/api/v1/clients", Some("admin-token"), Some(versioned)).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("version")));
+    let no_funds = json!({ "name": "x", "representative": "rep-kim", "funds": [] });
     let (status, body) = call(&router, Method::POST, "/api/v1/clients", Some("admin-token"), Some(no_funds)).await;
     assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("funds")));
 
@@ -121,8 +141,11 @@ async fn clients_are_created_read_updated_and_linked() {
     let (status, updated) =
         call(&router, Method::PUT, "/api/v1/clients/saebyeok", Some("admin-token"), Some(renamed.clone())).await;
     assert_eq!((status, updated["version"].as_u64()), (StatusCode::OK, Some(2)), "{updated}");
-    let (status, _) = call(&router, Method::PUT, "/api/v1/clients/saebyeok", Some("admin-token"), Some(renamed)).await;
+    let (status, _) =
+        call(&router, Method::PUT, "/api/v1/clients/saebyeok", Some("admin-token"), Some(renamed.clone())).await;
     assert_eq!(status, StatusCode::CONFLICT, "a stale version");
+    let (status, body) = call(&router, Method::PUT, "/api/v1/clients/other", Some("admin-token"), Some(renamed)).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("id")), "{body}");
 
     let (status, listed) =
         call(&router, Method::GET, "/api/v1/clients?representative=rep-kim", Some("viewer-token"), None).await;
@@ -185,6 +208,22 @@ async fn stocks_enforce_krx_order_and_report_warnings() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "a zero price");
+
+    // Stocks by date: those whose schedule (filing to listing) meets the window.
+    let dated = |query: &'static str| {
+        let router = router.clone();
+        async move {
+            let (status, body) = call(&router, Method::GET, query, Some("viewer-token"), None).await;
+            assert_eq!(status, StatusCode::OK, "{query}: {body}");
+            body["items"].as_array().unwrap().len()
+        }
+    };
+    assert_eq!(dated("/api/v1/stocks?from=2026-04-07").await, 1, "listing day");
+    assert_eq!(dated("/api/v1/stocks?from=2026-04-08").await, 0);
+    assert_eq!(dated("/api/v1/stocks?until=2026-02-19").await, 0);
+    assert_eq!(dated("/api/v1/stocks?from=2026-03-01&until=2026-03-02").await, 1);
+    let (status, body) = call(&router, Method::GET, "/api/v1/stocks?from=March", Some("viewer-token"), None).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("from")), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,6 +243,24 @@ async fn a_process_runs_through_the_api() {
     let bad = json!({ "stock_id": "hanbit", "kind": { "kind": "notice" } });
     let (status, body) = call(&router, Method::POST, "/api/v1/processes", Some("advisor-token"), Some(bad)).await;
     assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("kickoff_at")));
+    let unknown = json!({ "stock_id": "nothing", "kind": { "kind": "notice" }, "kickoff_at": "2026-03-16T00:00:00Z" });
+    let (status, body) = call(&router, Method::POST, "/api/v1/processes", Some("advisor-token"), Some(unknown)).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("stock_id")));
+
+    // Processes by stock, state and kickoff time.
+    for (query, found) in [
+        ("/api/v1/processes?stock=hanbit&state=draft", 1),
+        ("/api/v1/processes?state=running", 0),
+        ("/api/v1/processes?from=2026-03-16T00:00:00Z&until=2026-03-16T00:00:01Z", 1),
+        ("/api/v1/processes?from=2026-03-16T00:00:01Z", 0),
+        ("/api/v1/processes?stock=other", 0),
+    ] {
+        let (status, body) = call(&router, Method::GET, query, Some("viewer-token"), None).await;
+        assert_eq!((status, body["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(found)), "{query}");
+    }
+    let (status, body) =
+        call(&router, Method::GET, "/api/v1/processes?state=finished", Some("viewer-token"), None).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("state")), "{body}");
 
     let rows = json!([{ "client": "(가상)nuri자산운용", "price": "17,500", "quantity": "500000", "lockup": "3개월" }]);
     let (status, applied) =

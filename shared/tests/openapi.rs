@@ -62,3 +62,23 @@ fn families_split_the_paths_without_overlap() {
     assert_eq!(seen, all);
     assert!("everything".parse::<Family>().is_err());
 }
+
+#[test]
+fn operation_ids_are_unique_and_creates_link_to_what_they_created() {
+    let doc = json();
+    let mut ids = BTreeSet::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            let id = op["operationId"].as_str().unwrap().to_owned();
+            assert!(ids.insert(id.clone()), "{id} twice");
+        }
+    }
+    let links = &doc["paths"]["/api/v1/processes"]["post"]["responses"]["201"]["links"];
+    assert_eq!(links["processes_read"]["parameters"]["id"], "$response.body#/value/id");
+    assert!(links["processes_start"].is_object() && links["processes_load_advice"].is_object());
+    for created in ["/api/v1/staff", "/api/v1/clients", "/api/v1/stocks"] {
+        let links = doc["paths"][created]["post"]["responses"]["201"]["links"].as_object().unwrap();
+        assert!(links.values().all(|l| ids.contains(l["operationId"].as_str().unwrap())), "{created}");
+        assert!(!links.is_empty(), "{created}");
+    }
+}

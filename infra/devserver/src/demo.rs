@@ -26,17 +26,11 @@ fn created<T>(result: Result<T, StoreError>) -> Result<(), StoreError> {
 
 pub async fn load(app: &App, link_fake_groups: bool) -> Result<(), Error> {
     let store = &app.store;
-    created(
-        store
-            .create_staff(&Staff {
-                id: "admin".parse()?,
-                name: Label::new("관리자")?,
-                role: Role::Admin,
-                telegram_user_id: None,
-                active: true,
-            })
-            .await,
-    )?;
+    // The admin, and the representative the demo clients name.
+    for (id, name, role) in [("admin", "관리자", Role::Admin), ("rep-kim", "김대리", Role::Operator)] {
+        let staff = Staff { id: id.parse()?, name: Label::new(name)?, role, telegram_user_id: None, active: true };
+        created(store.create_staff(&staff).await)?;
+    }
     for stock in [shared::demo::hanbit(), shared::demo::nuri_energy(), shared::demo::hangyeol_spac()] {
         created(store.create_stock(&stock).await)?;
     }

@@ -2,7 +2,7 @@
 //! machine's Java.
 
 use crate::cache;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -56,17 +56,12 @@ fn find_jar_dir(prefix: &Path) -> Option<PathBuf> {
     dirs.pop()
 }
 
-fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| format!("finding a free port: {e}"))?;
-    listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
-}
-
 /// Starts DynamoDB Local in memory on a free port and waits until it accepts connections.
 pub fn start(jar_dir: &Path) -> Result<DynamoDbLocal, String> {
     if !cache::have("java") {
         return Err("Java 17 or newer is needed for DynamoDB Local (apt-get install openjdk-17-jre-headless)".into());
     }
-    let port = free_port()?;
+    let port = cache::free_port()?;
     let log_path = cache::dir()?.join("dynamodb-local.log");
     let log = std::fs::File::create(&log_path).map_err(|e| format!("creating {}: {e}", log_path.display()))?;
     let log_err = log.try_clone().map_err(|e| e.to_string())?;

@@ -7,6 +7,7 @@ mod dynamodb_local;
 mod moto;
 mod python;
 mod run;
+mod schemathesis;
 mod webhook;
 
 use std::process::ExitCode;
@@ -15,9 +16,10 @@ const USAGE: &str = "usage: cargo xtask test [-- <cargo test args>]
        cargo xtask bench fanout --clients N
        cargo xtask set-webhook --url URL [--secret SECRET]
 
-  test    check formatting, run clippy, and run every test of the workspace with
-          DynamoDB Local and moto's server (EventBridge Scheduler) started
-          (installed into the cache on first use)
+  test    check formatting, run clippy, lint template.yaml (cfn-lint), run every test of
+          the workspace with DynamoDB Local and moto's server (EventBridge Scheduler)
+          started, run schemathesis against a devserver's OpenAPI document, and a small
+          fanout bench (tools installed into the cache on first use)
   bench   run a benchmark (infra/bench) and print its figures:
           fanout --clients N   the phase-1 kickoff to N clients against the fake Bot API
                                with Telegram's limits on

@@ -2,7 +2,7 @@
 //! them), installed with pip into a virtual environment in the cache.
 
 use crate::{cache, python};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -29,14 +29,9 @@ pub fn install() -> Result<PathBuf, String> {
     python::tool(PACKAGE, "moto_server")
 }
 
-fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| format!("finding a free port: {e}"))?;
-    listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
-}
-
 /// Starts `moto_server` on a free loopback port and waits until it accepts connections.
 pub fn start(server: &Path) -> Result<Moto, String> {
-    let port = free_port()?;
+    let port = cache::free_port()?;
     let log_path = cache::dir()?.join("moto.log");
     let log = std::fs::File::create(&log_path).map_err(|e| format!("creating {}: {e}", log_path.display()))?;
     let log_err = log.try_clone().map_err(|e| e.to_string())?;

@@ -1,6 +1,6 @@
 //! The test run.
 
-use crate::{cache, dynamodb_local, moto, python};
+use crate::{cache, dynamodb_local, moto, python, schemathesis};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -43,6 +43,9 @@ pub fn test(extra: &[String]) -> Result<(), String> {
     drop(moto);
     drop(dynamodb);
     let counts = counts?;
+
+    step("schemathesis against the devserver's /api/v1/openapi.json");
+    schemathesis::run()?;
 
     // The benchmark runs here too, small, so that it cannot rot: nothing lost, no limit broken.
     step("cargo xtask bench fanout --clients 30");

@@ -2,7 +2,7 @@
 
 use super::ApiState;
 use super::auth::{Admin, Authorized, Operator, Viewer};
-use super::extract::{Body, Limit, Query, id, page};
+use super::extract::{Body, Limit, Query, id, new_record, page, referenced, revision};
 use super::journal::Window;
 use super::openapi::{Listing, Stored};
 use crate::app::AppError;
@@ -49,7 +49,7 @@ struct ClientInput {
     active: bool,
     #[serde(default)]
     memo: String,
-    /// Required on update: the version read.
+    /// The version read: required on update, refused on create.
     #[schema(minimum = 1)]
     version: Option<u64>,
 }
@@ -112,7 +112,8 @@ async fn create(
     Authorized(caller, _): Authorized<Admin>,
     Body(input): Body<ClientInput>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
-    let id = input.id.clone().unwrap_or_else(ClientId::generate);
+    let id = new_record(input.id.clone(), input.version, ClientId::generate)?;
+    referenced(s.app.store.get_staff(&input.representative).await, "representative")?;
     let client = build(input, id)?;
     let created = s.app.store.create_client(&client).await.map_err(AppError::from)?;
     super::audit(&s, &caller, "client.create", created.value.id.as_str(), None, Some(json!(created.value))).await;
@@ -141,8 +142,8 @@ async fn update(
     Body(input): Body<ClientInput>,
 ) -> Result<Json<Value>, Problem> {
     let client_id = id::<ClientId>("id", &raw)?;
-    let version =
-        input.version.ok_or_else(|| Problem::bad_request("send the version you read").field("version", "required"))?;
+    let version = revision(&client_id, input.id.as_ref(), input.version)?;
+    referenced(s.app.store.get_staff(&input.representative).await, "representative")?;
     let client = build(input, client_id)?;
     let before = s.app.store.get_client(&client.id).await.ok().map(|c| json!(c.value));
     let updated = s.app.store.update_client(&client, version).await.map_err(AppError::from)?;

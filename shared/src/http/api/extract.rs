@@ -2,8 +2,9 @@
 //! field, never axum's plain-text rejections.
 
 use super::ApiState;
+use crate::app::AppError;
 use crate::http::problem::Problem;
-use crate::ports::store::{Cursor, PageRequest};
+use crate::ports::store::{Cursor, PageRequest, StoreError};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::Deserialize;
@@ -80,4 +81,29 @@ where
     T::Err: std::fmt::Display,
 {
     value.parse::<T>().map_err(|e| Problem::bad_request(format!("invalid {field}")).field(field, e.to_string()))
+}
+
+/// For a create: the id given, or a new one. A `version` is refused: a new record has none.
+pub fn new_record<I>(id: Option<I>, version: Option<u64>, generate: fn() -> I) -> Result<I, Problem> {
+    if version.is_some() {
+        return Err(Problem::bad_request("a new record has no version").field("version", "only for updates"));
+    }
+    Ok(id.unwrap_or_else(generate))
+}
+
+/// For an update: the version read, required. An `id` in the body must be the path's.
+pub fn revision<I: PartialEq>(path_id: &I, body_id: Option<&I>, version: Option<u64>) -> Result<u64, Problem> {
+    if body_id.is_some_and(|id| id != path_id) {
+        return Err(Problem::bad_request("the id in the body is not the one in the path").field("id", "not the path's"));
+    }
+    version.ok_or_else(|| Problem::bad_request("send the version you read").field("version", "required"))
+}
+
+/// A record the body refers to: missing, it is the body's mistake (400 naming the field), not an
+/// unknown resource (404).
+pub fn referenced<T>(found: Result<T, StoreError>, field: &str) -> Result<T, Problem> {
+    found.map_err(|e| match e {
+        StoreError::NotFound { .. } => Problem::bad_request(e.to_string()).field(field, "no such record"),
+        e => AppError::from(e).into(),
+    })
 }

@@ -5,6 +5,8 @@
 //! Error responses follow from what every route shares rather than being repeated on each: the
 //! extractors answer 400 for bad input and 401/403 for credentials, ids in paths can be unknown
 //! (404), changes can conflict (409) or fail downstream (502), and the store can fail (503).
+//! Likewise every create links to the operations on what it created, so that clients (and
+//! schemathesis's stateful tests) can follow them.
 
 use super::extract::Limit;
 use super::{ApiState, Family};
@@ -15,10 +17,11 @@ use crate::http::problem::{FieldError, Problem};
 use axum::http::header;
 use axum::response::IntoResponse;
 use std::sync::LazyLock;
-use utoipa::openapi::path::{HttpMethod, Operation};
+use utoipa::openapi::link::LinkBuilder;
+use utoipa::openapi::path::{HttpMethod, Operation, PathItem};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr};
 use utoipa::{Modify, OpenApi as _, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -80,21 +83,44 @@ impl Modify for Conventions {
                     .build(),
             ),
         );
+        let mut on_items = Vec::new();
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let has_id = path.contains('{');
-            let operations = [
-                (HttpMethod::Get, &mut item.get),
-                (HttpMethod::Post, &mut item.post),
-                (HttpMethod::Put, &mut item.put),
-                (HttpMethod::Delete, &mut item.delete),
-            ];
-            for (method, operation) in operations {
-                if let Some(operation) = operation {
-                    add_errors(operation, method, has_id);
+            for (method, operation) in operations(item) {
+                // Handler names repeat across families (`list`, `create`); operation ids may not.
+                let tag = operation.tags.as_ref().and_then(|t| t.first()).cloned().unwrap_or_default();
+                let id = format!("{tag}_{}", operation.operation_id.as_deref().unwrap_or_default());
+                operation.operation_id = Some(id.clone());
+                add_errors(operation, method, path.contains('{'));
+                on_items.push((path.clone(), id));
+            }
+        }
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let Some(created) = item.post.as_mut().and_then(|op| op.responses.responses.get_mut("201")) else {
+                continue;
+            };
+            let RefOr::T(created) = created else { continue };
+            let item_path = format!("{path}/{{id}}");
+            for (target, id) in
+                on_items.iter().filter(|(p, _)| p == &item_path || p.starts_with(&format!("{item_path}/")))
+            {
+                if target.matches('{').count() == 1 {
+                    let link = LinkBuilder::new().operation_id(id).parameter("id", "$response.body#/value/id").build();
+                    created.links.insert(id.clone(), link.into());
                 }
             }
         }
     }
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = (HttpMethod, &mut Operation)> {
+    [
+        (HttpMethod::Get, &mut item.get),
+        (HttpMethod::Post, &mut item.post),
+        (HttpMethod::Put, &mut item.put),
+        (HttpMethod::Delete, &mut item.delete),
+    ]
+    .into_iter()
+    .filter_map(|(method, op)| Some((method, op.as_mut()?)))
 }
 
 fn add_errors(operation: &mut Operation, method: HttpMethod, has_id: bool) {

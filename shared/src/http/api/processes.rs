@@ -3,7 +3,7 @@
 
 use super::ApiState;
 use super::auth::{Advisor, Authorized, Operator, Principal, Viewer};
-use super::extract::{Body, Limit, Query, id, page};
+use super::extract::{Body, Limit, Query, id, page, referenced};
 use super::openapi::{Listing, Stored};
 use crate::app::AppError;
 use crate::domain::check::{BidInput, parse_bid};
@@ -104,7 +104,7 @@ async fn create(
     Authorized(caller, _): Authorized<Advisor>,
     Body(input): Body<ProcessInput>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
-    let stock = s.app.store.get_stock(&input.stock_id).await.map_err(AppError::from)?.value;
+    let stock = referenced(s.app.store.get_stock(&input.stock_id).await, "stock_id")?.value;
     let kickoff_at = match input.kickoff_at.or_else(|| input.kind.default_kickoff(stock.schedule())) {
         Some(t) => t,
         None => {

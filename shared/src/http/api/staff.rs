@@ -2,7 +2,7 @@
 
 use super::ApiState;
 use super::auth::{Admin, Authorized, Viewer};
-use super::extract::{Body, Limit, Query, id, page};
+use super::extract::{Body, Limit, Query, id, new_record, page, revision};
 use super::openapi::{Listing, Stored};
 use crate::app::AppError;
 use crate::domain::ids::{StaffId, TelegramUserId};
@@ -34,7 +34,7 @@ struct StaffInput {
     #[serde(default = "yes")]
     #[schema(default = true)]
     active: bool,
-    /// Required on update: the version read.
+    /// The version read: required on update, refused on create.
     #[schema(minimum = 1)]
     version: Option<u64>,
 }
@@ -71,7 +71,7 @@ async fn create(
     Body(input): Body<StaffInput>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     let staff = Staff {
-        id: input.id.unwrap_or_else(StaffId::generate),
+        id: new_record(input.id, input.version, StaffId::generate)?,
         name: input.name,
         role: input.role,
         telegram_user_id: input.telegram_user_id,
@@ -103,10 +103,10 @@ async fn update(
     Path(raw): Path<String>,
     Body(input): Body<StaffInput>,
 ) -> Result<Json<Value>, Problem> {
-    let version =
-        input.version.ok_or_else(|| Problem::bad_request("send the version you read").field("version", "required"))?;
+    let staff_id = id::<StaffId>("id", &raw)?;
+    let version = revision(&staff_id, input.id.as_ref(), input.version)?;
     let staff = Staff {
-        id: id::<StaffId>("id", &raw)?,
+        id: staff_id,
         name: input.name,
         role: input.role,
         telegram_user_id: input.telegram_user_id,
