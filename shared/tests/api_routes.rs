@@ -8,11 +8,15 @@ mod support;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::{Value, json};
+use shared::domain::ids::TelegramUserId;
+use shared::domain::money::{Price, Quantity};
 use shared::domain::staff::{Role, Staff};
 use shared::domain::text::Label;
+use shared::domain::tracker::{ActualLine, ChatActor, TrackerEvent};
 use shared::http::api::auth::{Principal, StaticTokens};
-use shared::ports::store::StockStore;
-use std::sync::Arc;
+use shared::ports::store::{StockStore, TrackerStore};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 use support::*;
 use testkit::fake_telegram::FakeConfig;
 use tower::ServiceExt;
@@ -24,7 +28,22 @@ const ROLES: [(Role, &str); 4] = [
     (Role::Admin, "admin-token"),
 ];
 
-async fn api() -> (Bed, axum::Router) {
+/// The router, remembering each operation that succeeded through it.
+#[derive(Clone)]
+struct Api {
+    router: axum::Router,
+    succeeded: Arc<Mutex<Succeeded>>,
+}
+
+type Succeeded = BTreeSet<(String, String)>;
+
+impl Api {
+    fn succeeded(&self) -> Succeeded {
+        self.succeeded.lock().unwrap().clone()
+    }
+}
+
+async fn api() -> (Bed, Api) {
     let bed = bed(FakeConfig::default().without_limits(), no_pacing()).await;
     // The representative the clients below name.
     let rep = Staff {
@@ -40,23 +59,21 @@ async fn api() -> (Bed, axum::Router) {
         auth = auth.with(token, Principal { name: format!("{role:?}"), role, staff_id: "ops-kim".parse().ok() });
     }
     let router = shared::http::api::routes(bed.app.clone(), Arc::new(auth));
-    (bed, router)
+    (bed, Api { router, succeeded: Arc::default() })
 }
 
-async fn call(
-    router: &axum::Router,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = Request::builder().method(method).uri(path).header("content-type", "application/json");
+async fn call(api: &Api, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    let mut request = Request::builder().method(method.clone()).uri(path).header("content-type", "application/json");
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
     }
     let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
-    let response = router.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+    let response = api.router.clone().oneshot(request.body(body).unwrap()).await.unwrap();
     let status = response.status();
+    if status.is_success() {
+        let path = path.split('?').next().unwrap_or_default().to_owned();
+        api.succeeded.lock().unwrap().insert((method.to_string(), path));
+    }
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
@@ -78,6 +95,62 @@ fn operations() -> Vec<(Method, String, Option<Role>)> {
         }
     }
     operations
+}
+
+/// Every operation answers a malformed path id, query parameter or body with 400 problem+json
+/// naming the field, read off the document so that no route is left out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_names_the_field_of_bad_input() {
+    let (bed, router) = api().await;
+    // The advice is read only for a process that exists.
+    bed.store.create_stock(&shared::demo::hanbit()).await.unwrap();
+    let process =
+        json!({ "id": "x1", "stock_id": "hanbit", "kind": { "kind": "participation", "round": "first_day" } });
+    let (status, _) = call(&router, Method::POST, "/api/v1/processes", Some("advisor-token"), Some(process)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let document = serde_json::to_value(shared::http::api::openapi::document()).unwrap();
+    let mut checked = 0;
+    for (template, item) in document["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let method: Method = method.to_uppercase().parse().unwrap();
+            let Some(role) = op["security"][0][shared::http::api::openapi::SCHEME][0].as_str() else { continue };
+            let token = ROLES.iter().find(|(r, _)| serde_json::to_value(r).unwrap() == role).map(|(_, t)| *t);
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let good = template.replace("{id}", "x1").replace("{client}", "c1");
+            let mut cases: Vec<(String, Option<Value>, String)> = Vec::new();
+            for p in &params {
+                let name = p["name"].as_str().unwrap();
+                match p["in"].as_str() {
+                    Some("path") => cases.push((
+                        good.replace(&format!("/{}", if name == "id" { "x1" } else { "c1" }), "/bad%20id"),
+                        None,
+                        name.into(),
+                    )),
+                    Some("query") => cases.push((format!("{good}?{name}=not%20valid!"), None, name.into())),
+                    _ => {}
+                }
+            }
+            let json_body = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].is_string();
+            if json_body {
+                // An array too: serde alone would read a struct from its fields in order.
+                cases.push((good.clone(), Some(json!("not an object")), String::new()));
+                cases.push((good.clone(), Some(json!([1])), String::new()));
+            }
+            for (path, body, field) in cases {
+                let (status, problem) = call(&router, method.clone(), &path, token, body.clone()).await;
+                assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {path} {body:?}: {problem}");
+                if !field.is_empty() {
+                    assert_eq!(
+                        problem["errors"][0]["field"].as_str(),
+                        Some(field.as_str()),
+                        "{method} {path}: {problem}"
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 40, "{checked} cases");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,8 +177,7 @@ async fn every_route_refuses_missing_tokens_and_lower_roles() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn clients_are_created_read_updated_and_linked() {
+async fn clients_are_created_read_updated_and_linked() -> Succeeded {
     let (_bed, router) = api().await;
     let client = json!({
         "id": "saebyeok", "name": "(가상)새벽자산운용", "representative": "rep-kim",
@@ -152,6 +224,8 @@ async fn clients_are_created_read_updated_and_linked() {
     assert_eq!((status, listed["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)));
     let (status, body) = call(&router, Method::GET, "/api/v1/clients?limit=0", Some("viewer-token"), None).await;
     assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("limit")));
+    let (status, read) = call(&router, Method::GET, "/api/v1/clients/saebyeok", Some("viewer-token"), None).await;
+    assert_eq!((status, read["value"]["name"].as_str()), (StatusCode::OK, Some("(가상)새벽자산운용(신)")));
     let (status, _) = call(&router, Method::GET, "/api/v1/clients/nobody", Some("viewer-token"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, body) = call(&router, Method::GET, "/api/v1/clients/bad%20id", Some("viewer-token"), None).await;
@@ -164,10 +238,10 @@ async fn clients_are_created_read_updated_and_linked() {
     let (status, log) =
         call(&router, Method::GET, "/api/v1/clients/saebyeok/messages", Some("viewer-token"), None).await;
     assert_eq!((status, log["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)));
+    router.succeeded()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stocks_enforce_krx_order_and_report_warnings() {
+async fn stocks_enforce_krx_order_and_report_warnings() -> Succeeded {
     let (_bed, router) = api().await;
     let mut stock = json!({
         "id": "hanbit", "name": "(가상)한빛로보틱스", "market": "KOSDAQ", "lead_manager": "(가상)미래증권",
@@ -180,6 +254,8 @@ async fn stocks_enforce_krx_order_and_report_warnings() {
         call(&router, Method::POST, "/api/v1/stocks", Some("advisor-token"), Some(stock.clone())).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["warnings"][0]["kind"].as_str(), Some("short_bookbuilding"), "4 business days warn, not refuse");
+    let (status, read) = call(&router, Method::GET, "/api/v1/stocks/hanbit", Some("viewer-token"), None).await;
+    assert_eq!((status, read["warnings"][0]["kind"].as_str()), (StatusCode::OK, Some("short_bookbuilding")));
 
     stock["id"] = json!("broken");
     stock["schedule"]["listing"] = json!("2026-03-01");
@@ -224,10 +300,10 @@ async fn stocks_enforce_krx_order_and_report_warnings() {
     assert_eq!(dated("/api/v1/stocks?from=2026-03-01&until=2026-03-02").await, 1);
     let (status, body) = call(&router, Method::GET, "/api/v1/stocks?from=March", Some("viewer-token"), None).await;
     assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("from")), "{body}");
+    router.succeeded()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_process_runs_through_the_api() {
+async fn a_process_runs_through_the_api() -> Succeeded {
     let (bed, router) = api().await;
     let client = bed.linked_client("nuri", GROUP).await;
     bed.store.create_stock(&shared::demo::hanbit()).await.unwrap();
@@ -311,10 +387,39 @@ async fn a_process_runs_through_the_api() {
     let (status, trackers) =
         call(&router, Method::GET, "/api/v1/processes/p1/trackers?state=sent", Some("viewer-token"), None).await;
     assert_eq!((status, trackers["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)));
+
+    // The client answers (as its group would have it), and staff confirm what it sent.
+    let (process, nuri) = ("p1".parse().unwrap(), "nuri".parse().unwrap());
+    let stored = bed.store.get_tracker(&process, &nuri).await.unwrap();
+    let mut tracker = stored.value.clone();
+    let at = "2026-03-16T00:10:00Z".parse().unwrap();
+    let by = ChatActor { user_id: TelegramUserId(6_123_456_789), name: "김서연".into() };
+    tracker.apply(TrackerEvent::Acknowledged { by, at }).unwrap();
+    let line = ActualLine {
+        fund_id: "main".parse().unwrap(),
+        price: Price::new(17_500).unwrap(),
+        quantity: Quantity::new(500_000).unwrap(),
+        lockup: "3개월".parse().unwrap(),
+    };
+    tracker.apply(TrackerEvent::Submitted { lines: vec![line], at }).unwrap();
+    bed.store.transition_tracker(&tracker, stored.value.state(), stored.version).await.unwrap();
+    let (status, confirmed) = call(
+        &router,
+        Method::POST,
+        "/api/v1/processes/p1/trackers/nuri/confirm",
+        Some("operator-token"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!((status, confirmed["value"]["state"].as_str()), (StatusCode::OK, Some("confirmed")), "{confirmed}");
+
+    let (status, cancelled) =
+        call(&router, Method::POST, "/api/v1/processes/p1/cancel", Some("advisor-token"), None).await;
+    assert_eq!((status, cancelled["value"]["state"].as_str()), (StatusCode::OK, Some("cancelled")));
+    router.succeeded()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn staff_are_managed_by_admins() {
+async fn staff_are_managed_by_admins() -> Succeeded {
     let (_bed, router) = api().await;
     let kim = json!({ "id": "ops-kim", "name": "김운영", "role": "operator", "telegram_user_id": 7_100_000_001i64 });
     let (status, created) = call(&router, Method::POST, "/api/v1/staff", Some("admin-token"), Some(kim.clone())).await;
@@ -331,10 +436,16 @@ async fn staff_are_managed_by_admins() {
     assert_eq!((status, updated["version"].as_u64()), (StatusCode::OK, Some(2)));
     let (status, listed) = call(&router, Method::GET, "/api/v1/staff", Some("viewer-token"), None).await;
     assert_eq!((status, listed["items"][0]["value"]["role"].as_str()), (StatusCode::OK, Some("advisor")));
+    let (status, read) = call(&router, Method::GET, "/api/v1/staff/ops-kim", Some("viewer-token"), None).await;
+    assert_eq!((status, read["version"].as_u64()), (StatusCode::OK, Some(2)));
+    let (status, _) = call(&router, Method::GET, "/api/v1/staff/bad%20id", Some("viewer-token"), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, document) = call(&router, Method::GET, "/api/v1/openapi.json", None, None).await;
+    assert_eq!((status, document["openapi"].as_str()), (StatusCode::OK, Some("3.1.0")), "public");
+    router.succeeded()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_amendment_moves_kickoffs_and_a_withdrawal_cancels_and_tells_clients() {
+async fn an_amendment_moves_kickoffs_and_a_withdrawal_cancels_and_tells_clients() -> Succeeded {
     use shared::ports::store::{JobStore, ProcessStore};
     let (bed, router) = api().await;
     bed.linked_client("nuri", GROUP).await;
@@ -361,6 +472,11 @@ async fn an_amendment_moves_kickoffs_and_a_withdrawal_cancels_and_tells_clients(
             call(&router, Method::POST, &format!("/api/v1/processes/{id}/schedule"), Some("advisor-token"), None).await;
         assert_eq!(status, StatusCode::OK);
     }
+    let (status, _) = call(&router, Method::POST, "/api/v1/processes/last/schedule", Some("advisor-token"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, back) =
+        call(&router, Method::POST, "/api/v1/processes/last/unschedule", Some("advisor-token"), None).await;
+    assert_eq!((status, back["value"]["state"].as_str()), (StatusCode::OK, Some("draft")), "{back}");
 
     // The offering moves by four weeks (정정신고서).
     let moved = json!({ "version": 1, "schedule": {
@@ -436,10 +552,10 @@ async fn an_amendment_moves_kickoffs_and_a_withdrawal_cancels_and_tells_clients(
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "a stale version");
+    router.succeeded()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn changes_are_audited_and_background_failures_logged() {
+async fn changes_are_audited_and_background_failures_logged() -> Succeeded {
     let (bed, router) = api().await;
     let client = json!({ "id": "gaon", "name": "(가상)가온자산운용", "representative": "rep-kim",
         "funds": [{ "id": "ipo", "name": "공모주", "kind": "ipo_fund", "aum": 230_000_000_000u64 }] });
@@ -471,4 +587,33 @@ async fn changes_are_audited_and_background_failures_logged() {
     let (status, body) =
         call(&router, Method::GET, "/api/v1/errors?from=yesterday", Some("operator-token"), None).await;
     assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("from")));
+    router.succeeded()
+}
+
+/// Each scenario, and then the check that together they succeeded at every operation the
+/// document lists, each with the role it names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_succeeds_in_a_scenario() {
+    let mut succeeded = Succeeded::new();
+    succeeded.extend(staff_are_managed_by_admins().await);
+    succeeded.extend(clients_are_created_read_updated_and_linked().await);
+    succeeded.extend(stocks_enforce_krx_order_and_report_warnings().await);
+    succeeded.extend(a_process_runs_through_the_api().await);
+    succeeded.extend(an_amendment_moves_kickoffs_and_a_withdrawal_cancels_and_tells_clients().await);
+    succeeded.extend(changes_are_audited_and_background_failures_logged().await);
+    let document = serde_json::to_value(shared::http::api::openapi::document()).unwrap();
+    let mut missing = Vec::new();
+    for (template, item) in document["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let method = method.to_uppercase();
+            let fits = |path: &str| {
+                let (a, b): (Vec<_>, Vec<_>) = (template.split('/').collect(), path.split('/').collect());
+                a.len() == b.len() && a.iter().zip(&b).all(|(t, p)| t.starts_with('{') || t == p)
+            };
+            if !succeeded.iter().any(|(m, p)| *m == method && fits(p)) {
+                missing.push(format!("{method} {template}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "no scenario succeeds at {missing:#?}");
 }

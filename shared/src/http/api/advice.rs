@@ -4,7 +4,7 @@
 
 use super::ApiState;
 use super::auth::{Advisor, Authorized};
-use super::extract::Query;
+use super::extract::{Id, Query};
 use super::openapi::problem;
 use crate::app::{App, ApplyOutcome};
 use crate::domain::ids::ProcessId;
@@ -12,7 +12,7 @@ use crate::http::problem::Problem;
 use crate::import::{ImportError, RawRow, read_csv, read_xlsx, rows_from_json};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -93,14 +93,11 @@ impl IntoResponses for AdviceResponses {
 async fn load_advice(
     State(state): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
-    Path(id): Path<String>,
+    Id(process_id): Id<ProcessId>,
     Query(q): Query<AdviceQuery>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    let process_id: ProcessId = id.parse().map_err(|e: crate::domain::ids::IdError| {
-        Problem::bad_request("invalid process id").field("id", e.to_string())
-    })?;
     let process =
         state.app.store.get_process(&process_id).await.map_err(|e| Problem::from(crate::app::AppError::from(e)))?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");

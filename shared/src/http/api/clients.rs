@@ -2,7 +2,7 @@
 
 use super::ApiState;
 use super::auth::{Admin, Authorized, Operator, Viewer};
-use super::extract::{Body, Limit, Query, id, new_record, page, referenced, revision};
+use super::extract::{Body, Id, Limit, Query, new_record, page, referenced, revision};
 use super::journal::Window;
 use super::openapi::{Listing, Stored};
 use crate::app::AppError;
@@ -12,7 +12,7 @@ use crate::domain::text::Label;
 use crate::http::problem::Problem;
 use crate::ports::store::Page;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -126,9 +126,9 @@ async fn create(
 async fn read(
     State(s): State<ApiState>,
     _: Authorized<Viewer>,
-    Path(raw): Path<String>,
+    Id(client_id): Id<ClientId>,
 ) -> Result<Json<Value>, Problem> {
-    let client = s.app.store.get_client(&id::<ClientId>("id", &raw)?).await.map_err(AppError::from)?;
+    let client = s.app.store.get_client(&client_id).await.map_err(AppError::from)?;
     Ok(Json(json!(client)))
 }
 
@@ -138,10 +138,9 @@ async fn read(
 async fn update(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Admin>,
-    Path(raw): Path<String>,
+    Id(client_id): Id<ClientId>,
     Body(input): Body<ClientInput>,
 ) -> Result<Json<Value>, Problem> {
-    let client_id = id::<ClientId>("id", &raw)?;
     let version = revision(&client_id, input.id.as_ref(), input.version)?;
     referenced(s.app.store.get_staff(&input.representative).await, "representative")?;
     let client = build(input, client_id)?;
@@ -157,9 +156,9 @@ async fn update(
 async fn link_code(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Operator>,
-    Path(raw): Path<String>,
+    Id(client_id): Id<ClientId>,
 ) -> Result<Json<IssuedCode>, Problem> {
-    let client = s.app.store.get_client(&id::<ClientId>("id", &raw)?).await.map_err(AppError::from)?;
+    let client = s.app.store.get_client(&client_id).await.map_err(AppError::from)?;
     let (code, expires_at) = s.app.issue_link_code(&client.value).await.map_err(AppError::from)?;
     super::audit(&s, &caller, "client.link_code", client.value.id.as_str(), None, None).await;
     Ok(Json(IssuedCode { send_in_group: format!("/link {code}"), code: code.to_string(), expires_at }))
@@ -171,10 +170,9 @@ async fn link_code(
 async fn messages(
     State(s): State<ApiState>,
     _: Authorized<Viewer>,
-    Path(raw): Path<String>,
+    Id(client_id): Id<ClientId>,
     Query(w): Query<Window>,
 ) -> Result<Json<Value>, Problem> {
-    let client_id = id::<ClientId>("id", &raw)?;
     let (from, until) = w.bounds(s.app.clock.now())?;
     let found =
         s.app.store.client_messages(&client_id, from, until, &page(w.limit, w.cursor)).await.map_err(AppError::from)?;

@@ -5,14 +5,15 @@ use super::ApiState;
 use crate::app::AppError;
 use crate::http::problem::Problem;
 use crate::ports::store::{Cursor, PageRequest, StoreError};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::str::FromStr;
 use utoipa::ToSchema;
 
-/// A JSON body; a malformed one is a 400 naming where it broke.
+/// A JSON object as the body; a malformed one is a 400 naming where it broke. Only an object:
+/// serde would also read a struct from an array of its fields in order.
 pub struct Body<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<ApiState> for Body<T> {
@@ -21,6 +22,9 @@ impl<T: DeserializeOwned> FromRequest<ApiState> for Body<T> {
     async fn from_request(req: Request, state: &ApiState) -> Result<Self, Problem> {
         let bytes =
             axum::body::Bytes::from_request(req, state).await.map_err(|e| Problem::bad_request(e.body_text()))?;
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(Problem::bad_request("the body must be a JSON object").field("body", "not an object"));
+        }
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error::deserialize::<_, T>(de).map(Body).map_err(|e| {
             let path = e.path().to_string();
@@ -75,8 +79,42 @@ pub fn page(limit: Option<Limit>, cursor: Option<String>) -> PageRequest {
     PageRequest { limit: limit.map(|l| l.0), cursor: cursor.map(Cursor) }
 }
 
+/// The path's `{id}`, parsed before the body is read: a malformed one is a 400 naming `id`.
+pub struct Id<T>(pub T);
+
+impl<T: FromStr + Send> FromRequestParts<ApiState> for Id<T>
+where
+    T::Err: std::fmt::Display,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Problem> {
+        let Path(raw) =
+            Path::<String>::from_request_parts(parts, state).await.map_err(|e| Problem::bad_request(e.body_text()))?;
+        id("id", &raw).map(Id)
+    }
+}
+
+/// The path's `{id}` and `{client}`, parsed like [`Id`].
+pub struct Ids<A, B>(pub A, pub B);
+
+impl<A: FromStr + Send, B: FromStr + Send> FromRequestParts<ApiState> for Ids<A, B>
+where
+    A::Err: std::fmt::Display,
+    B::Err: std::fmt::Display,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Problem> {
+        let Path((a, b)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| Problem::bad_request(e.body_text()))?;
+        Ok(Ids(id("id", &a)?, id("client", &b)?))
+    }
+}
+
 /// A path id of any of our id types; a malformed one is a 400 naming it.
-pub fn id<T: FromStr>(field: &str, value: &str) -> Result<T, Problem>
+fn id<T: FromStr>(field: &str, value: &str) -> Result<T, Problem>
 where
     T::Err: std::fmt::Display,
 {

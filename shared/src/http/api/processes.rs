@@ -3,7 +3,7 @@
 
 use super::ApiState;
 use super::auth::{Advisor, Authorized, Operator, Principal, Viewer};
-use super::extract::{Body, Limit, Query, id, page, referenced};
+use super::extract::{Body, Id, Ids, Limit, Query, page, referenced};
 use super::openapi::{Listing, Stored};
 use crate::app::AppError;
 use crate::domain::check::{BidInput, parse_bid};
@@ -13,7 +13,7 @@ use crate::domain::tracker::TrackerState;
 use crate::http::problem::Problem;
 use crate::ports::store::Page;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -132,9 +132,8 @@ async fn create(
 async fn read(
     State(s): State<ApiState>,
     _: Authorized<Viewer>,
-    Path(raw): Path<String>,
+    Id(process_id): Id<ProcessId>,
 ) -> Result<Json<Value>, Problem> {
-    let process_id = id::<ProcessId>("id", &raw)?;
     let process = s.app.store.get_process(&process_id).await.map_err(AppError::from)?;
     let progress = s.app.progress(&process_id).await.map_err(AppError::from)?;
     Ok(Json(json!({ "value": process.value, "version": process.version, "progress": progress })))
@@ -147,8 +146,13 @@ enum Action {
     Control(ProcessAction),
 }
 
-async fn act(s: &ApiState, caller: &Principal, raw: &str, name: &str, action: Action) -> Result<Json<Value>, Problem> {
-    let process_id = id::<ProcessId>("id", raw)?;
+async fn act(
+    s: &ApiState,
+    caller: &Principal,
+    process_id: ProcessId,
+    name: &str,
+    action: Action,
+) -> Result<Json<Value>, Problem> {
     let result = match action {
         Action::Schedule => s.app.schedule_process(&process_id).await.map(|p| json!(p)),
         Action::Start => s.app.start_now(&process_id).await.map(|r| json!({ "sent": r.sent, "failed": r.failed })),
@@ -164,9 +168,9 @@ async fn act(s: &ApiState, caller: &Principal, raw: &str, name: &str, action: Ac
 async fn schedule(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
-    Path(raw): Path<String>,
+    Id(process_id): Id<ProcessId>,
 ) -> Result<Json<Value>, Problem> {
-    act(&s, &caller, &raw, "schedule", Action::Schedule).await
+    act(&s, &caller, process_id, "schedule", Action::Schedule).await
 }
 
 /// Takes a scheduled process back to draft; its kickoff is cancelled.
@@ -175,9 +179,9 @@ async fn schedule(
 async fn unschedule(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
-    Path(raw): Path<String>,
+    Id(process_id): Id<ProcessId>,
 ) -> Result<Json<Value>, Problem> {
-    act(&s, &caller, &raw, "unschedule", Action::Control(ProcessAction::Unschedule)).await
+    act(&s, &caller, process_id, "unschedule", Action::Control(ProcessAction::Unschedule)).await
 }
 
 /// Sends the advice now instead of at the kickoff; counts what was sent and what failed.
@@ -186,9 +190,9 @@ async fn unschedule(
 async fn start(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
-    Path(raw): Path<String>,
+    Id(process_id): Id<ProcessId>,
 ) -> Result<Json<Value>, Problem> {
-    act(&s, &caller, &raw, "start", Action::Start).await
+    act(&s, &caller, process_id, "start", Action::Start).await
 }
 
 /// Stops reminders until resumed.
@@ -197,9 +201,9 @@ async fn start(
 async fn pause(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
-    Path(raw): Path<String>,
+    Id(process_id): Id<ProcessId>,
 ) -> Result<Json<Value>, Problem> {
-    act(&s, &caller, &raw, "pause", Action::Control(ProcessAction::Pause)).await
+    act(&s, &caller, process_id, "pause", Action::Control(ProcessAction::Pause)).await
 }
 
 /// Resumes a paused process; clients still waiting are chased again.
@@ -208,9 +212,9 @@ async fn pause(
 async fn resume(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
-    Path(raw): Path<String>,
+    Id(process_id): Id<ProcessId>,
 ) -> Result<Json<Value>, Problem> {
-    act(&s, &caller, &raw, "resume", Action::Control(ProcessAction::Resume)).await
+    act(&s, &caller, process_id, "resume", Action::Control(ProcessAction::Resume)).await
 }
 
 /// Cancels the process: nothing more is sent.
@@ -219,9 +223,9 @@ async fn resume(
 async fn cancel(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
-    Path(raw): Path<String>,
+    Id(process_id): Id<ProcessId>,
 ) -> Result<Json<Value>, Problem> {
-    act(&s, &caller, &raw, "cancel", Action::Control(ProcessAction::Cancel)).await
+    act(&s, &caller, process_id, "cancel", Action::Control(ProcessAction::Cancel)).await
 }
 
 /// Each client's tracker, with its deviations from the advice, and the progress counts.
@@ -231,10 +235,9 @@ async fn cancel(
 async fn trackers(
     State(s): State<ApiState>,
     _: Authorized<Viewer>,
-    Path(raw): Path<String>,
+    Id(process_id): Id<ProcessId>,
     Query(q): Query<TrackersQuery>,
 ) -> Result<Json<Value>, Problem> {
-    let process_id = id::<ProcessId>("id", &raw)?;
     s.app.store.get_process(&process_id).await.map_err(AppError::from)?;
     let items: Vec<Value> = s
         .app
@@ -257,9 +260,8 @@ async fn trackers(
 async fn remind(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Operator>,
-    Path((raw, client)): Path<(String, String)>,
+    Ids(process_id, client_id): Ids<ProcessId, ClientId>,
 ) -> Result<Json<Value>, Problem> {
-    let (process_id, client_id) = (id::<ProcessId>("id", &raw)?, id::<ClientId>("client", &client)?);
     let reminded = s.app.remind_now(&process_id, &client_id).await?;
     super::audit(&s, &caller, "tracker.remind", &format!("{process_id}/{client_id}"), None, None).await;
     Ok(Json(json!({ "reminded": reminded })))
@@ -291,10 +293,9 @@ struct LineInput {
 async fn confirm(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Operator>,
-    Path((raw, client)): Path<(String, String)>,
+    Ids(process_id, client_id): Ids<ProcessId, ClientId>,
     Body(input): Body<ConfirmInput>,
 ) -> Result<Json<Value>, Problem> {
-    let (process_id, client_id) = (id::<ProcessId>("id", &raw)?, id::<ClientId>("client", &client)?);
     let by = caller.staff_id.clone().ok_or_else(|| Problem::forbidden("staff"))?;
     let lines =
         match input.lines {

@@ -2,7 +2,7 @@
 
 use super::ApiState;
 use super::auth::{Admin, Authorized, Viewer};
-use super::extract::{Body, Limit, Query, id, new_record, page, revision};
+use super::extract::{Body, Id, Limit, Query, new_record, page, revision};
 use super::openapi::{Listing, Stored};
 use crate::app::AppError;
 use crate::domain::ids::{StaffId, TelegramUserId};
@@ -11,7 +11,7 @@ use crate::domain::text::Label;
 use crate::http::problem::Problem;
 use crate::ports::store::Page;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -88,9 +88,9 @@ async fn create(
 async fn read(
     State(s): State<ApiState>,
     _: Authorized<Viewer>,
-    Path(raw): Path<String>,
+    Id(staff_id): Id<StaffId>,
 ) -> Result<Json<Value>, Problem> {
-    let staff = s.app.store.get_staff(&id::<StaffId>("id", &raw)?).await.map_err(AppError::from)?;
+    let staff = s.app.store.get_staff(&staff_id).await.map_err(AppError::from)?;
     Ok(Json(json!(staff)))
 }
 
@@ -100,10 +100,9 @@ async fn read(
 async fn update(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Admin>,
-    Path(raw): Path<String>,
+    Id(staff_id): Id<StaffId>,
     Body(input): Body<StaffInput>,
 ) -> Result<Json<Value>, Problem> {
-    let staff_id = id::<StaffId>("id", &raw)?;
     let version = revision(&staff_id, input.id.as_ref(), input.version)?;
     let staff = Staff {
         id: staff_id,

@@ -2,7 +2,7 @@
 
 use super::ApiState;
 use super::auth::{Advisor, Authorized, Viewer};
-use super::extract::{Body, Limit, Query, id, page};
+use super::extract::{Body, Id, Limit, Query, page};
 use super::openapi::Listing;
 use crate::app::AppError;
 use crate::domain::calendar::KrxCalendar;
@@ -14,7 +14,7 @@ use crate::domain::time::kst_date;
 use crate::http::problem::Problem;
 use crate::ports::store::Page;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -132,9 +132,9 @@ async fn create(
 async fn read(
     State(s): State<ApiState>,
     _: Authorized<Viewer>,
-    Path(raw): Path<String>,
+    Id(stock_id): Id<StockId>,
 ) -> Result<Json<Value>, Problem> {
-    let stock = s.app.store.get_stock(&id::<StockId>("id", &raw)?).await.map_err(AppError::from)?;
+    let stock = s.app.store.get_stock(&stock_id).await.map_err(AppError::from)?;
     Ok(Json(with_warnings(&stock)))
 }
 
@@ -152,10 +152,9 @@ struct FinalPrice {
 async fn final_price(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
-    Path(raw): Path<String>,
+    Id(stock_id): Id<StockId>,
     Body(input): Body<FinalPrice>,
 ) -> Result<Json<Value>, Problem> {
-    let stock_id = id::<StockId>("id", &raw)?;
     let mut stock = s.app.store.get_stock(&stock_id).await.map_err(AppError::from)?.value;
     stock
         .set_final_price(input.price, kst_date(s.app.clock.now()))
@@ -179,10 +178,9 @@ struct Amendment {
 async fn amend(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
-    Path(raw): Path<String>,
+    Id(stock_id): Id<StockId>,
     Body(input): Body<Amendment>,
 ) -> Result<Json<Value>, Problem> {
-    let stock_id = id::<StockId>("id", &raw)?;
     let schedule = checked(input.schedule)?;
     let before = s.app.store.get_stock(&stock_id).await.ok().map(|st| json!(st.value));
     let (saved, moved) = s.app.amend_schedule(&stock_id, schedule, input.version).await?;
@@ -205,10 +203,9 @@ struct Withdrawal {
 async fn withdraw(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
-    Path(raw): Path<String>,
+    Id(stock_id): Id<StockId>,
     Body(input): Body<Withdrawal>,
 ) -> Result<Json<Value>, Problem> {
-    let stock_id = id::<StockId>("id", &raw)?;
     let saved = s.app.withdraw_stock(&stock_id, input.version).await?;
     super::audit(&s, &caller, "stock.withdraw", stock_id.as_str(), None, Some(json!(saved.value))).await;
     Ok(Json(with_warnings(&saved)))
