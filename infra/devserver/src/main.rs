@@ -113,6 +113,7 @@ async fn run(options: Options) -> Result<(), String> {
 
     println!("ipo-advisory devserver");
     println!("  serving   {base}  (GET /healthz, POST /telegram/webhook, /api/v1/…)");
+    println!("  api       {base}/api/v1/openapi.json describes every route (OpenAPI 3.1)");
     println!("  login     Authorization: Bearer {}", options.admin_token);
     println!("  store     {} (table {TABLE_NAME})", file.display());
     match &fake {

@@ -26,8 +26,6 @@ use utoipa::{Modify, OpenApi as _, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub const PATH: &str = "/api/v1/openapi.json";
-
 /// The name of the security scheme; its scopes are the role each operation needs.
 pub const SCHEME: &str = "staff";
 
@@ -168,7 +166,7 @@ pub(super) struct Stored {
     version: u64,
 }
 
-/// One page of a list; `next` is the cursor of the following page, absent on the last.
+/// One page of a list; `next` is the cursor of the following page, null on the last.
 #[derive(ToSchema)]
 #[allow(dead_code)] // describes responses; handlers serialise the store's `Page`
 pub(super) struct Listing {
