@@ -4,16 +4,19 @@
 
 mod cache;
 mod dynamodb_local;
+mod lambda;
 mod moto;
 mod python;
 mod run;
 mod schemathesis;
+mod server;
 mod webhook;
 
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask test [-- <cargo test args>]
        cargo xtask bench fanout --clients N
+       cargo xtask bench lambda [--arch arm64|x86_64] [--runs N]
        cargo xtask set-webhook --url URL [--secret SECRET]
 
   test    check formatting, run clippy, lint template.yaml (cfn-lint), run every test of
@@ -23,6 +26,11 @@ const USAGE: &str = "usage: cargo xtask test [-- <cargo test args>]
   bench   run a benchmark (infra/bench) and print its figures:
           fanout --clients N   the phase-1 kickoff to N clients against the fake Bot API
                                with Telegram's limits on
+          lambda               cargo lambda build --release of every function (this machine's
+                               arch unless --arch; arm64 falls back to x86_64 when its Rust
+                               target cannot be installed), then each bootstrap under cargo
+                               lambda's emulator: size, ms to ready and to the first answer,
+                               peak RSS (median of --runs, default 5)
   set-webhook   point the bot (TELEGRAM_BOT_TOKEN) at the deployed webhook, with a secret
                 (generated and printed when not given) and the update kinds the bot handles
 

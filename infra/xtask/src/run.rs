@@ -39,7 +39,7 @@ pub fn test(extra: &[String]) -> Result<(), String> {
     let moto = moto::start(&moto_server)?;
 
     step("cargo test --workspace");
-    let counts = run_tests(&dynamodb.endpoint, &moto.endpoint, &extra);
+    let counts = run_tests(&dynamodb.endpoint(), &moto.endpoint(), &extra);
     drop(moto);
     drop(dynamodb);
     let counts = counts?;
@@ -116,8 +116,10 @@ fn run_tests(dynamodb_endpoint: &str, moto_endpoint: &str, extra: &[&String]) ->
 /// Benchmarks are bound by Telegram's limits, not by CPU, so they run in the dev profile the tests
 /// have already built instead of waiting minutes for a fat-LTO release build.
 pub fn bench(args: &[String]) -> Result<(), String> {
-    if args.first().map(String::as_str) != Some("fanout") {
-        return Err("usage: cargo xtask bench fanout --clients N".into());
+    match args.first().map(String::as_str) {
+        Some("fanout") => cache::run(cargo().args(["run", "--quiet", "--package", "bench", "--"]).args(args)),
+        // The Lambda bench is about the deployed artifacts, so it builds them (release, cargo lambda).
+        Some("lambda") => crate::lambda::bench(&args[1..]),
+        _ => Err(format!("usage: cargo xtask bench fanout --clients N\n       {}", crate::lambda::USAGE)),
     }
-    cache::run(cargo().args(["run", "--quiet", "--package", "bench", "--"]).args(args))
 }

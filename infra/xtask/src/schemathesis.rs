@@ -2,11 +2,10 @@
 //! (valid and invalid, then chains of them along the document's links) and fails on any server
 //! error or any answer the document does not describe.
 
+use crate::server::Server;
 use crate::{cache, python};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::Command;
 
 const PACKAGE: &str = "schemathesis==4.32.5";
 
@@ -18,59 +17,42 @@ const MAX_EXAMPLES: &str = "25";
 /// unique fund name, the version last read. Those are refused with 400 or 409, by design.
 const EXCLUDED_CHECKS: &str = "positive_data_acceptance";
 
-/// A devserver on a fresh data directory; stopped (by its process id) and its data removed when
-/// dropped.
-struct Devserver {
-    child: Child,
-    data_dir: PathBuf,
-}
+/// A folder removed when dropped.
+struct Scratch(PathBuf);
 
-impl Drop for Devserver {
+impl Drop for Scratch {
     fn drop(&mut self) {
-        let pid = self.child.id();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.data_dir);
-        eprintln!("xtask: stopped the devserver (pid {pid})");
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
 pub fn run() -> Result<(), String> {
     let st = python::tool(PACKAGE, "st")?;
     let devserver = build_devserver()?;
-    let port = cache::free_port()?;
     let token = format!("schemathesis-{}", random_hex()?);
-    let data_dir = std::env::temp_dir().join(format!("ipo-advisory-schemathesis-{}", std::process::id()));
-    let log_path = cache::dir()?.join("devserver-schemathesis.log");
-    let log = std::fs::File::create(&log_path).map_err(|e| format!("creating {}: {e}", log_path.display()))?;
-    let log_err = log.try_clone().map_err(|e| e.to_string())?;
-    let child = Command::new(&devserver)
-        .args(["--port", &port.to_string(), "--demo", "--admin-token", &token, "--data-dir"])
-        .arg(&data_dir)
-        // The built-in fake Telegram, whatever the caller's environment holds.
-        .env_remove("TELEGRAM_BOT_TOKEN")
-        .env_remove("DEVSERVER_ADMIN_TOKEN")
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log_err)
-        .spawn()
-        .map_err(|e| format!("starting {}: {e}", devserver.display()))?;
-    let mut server = Devserver { child, data_dir };
-    eprintln!("xtask: started the devserver (pid {}) on 127.0.0.1:{port}", server.child.id());
-    wait_until_listening(&mut server.child, port, &log_path)?;
+    // Declared first, so dropped last: the server stops before its data goes.
+    let data = Scratch(std::env::temp_dir().join(format!("ipo-advisory-schemathesis-{}", std::process::id())));
+    let server = Server::start("the devserver", "devserver-schemathesis.log", |port| {
+        let mut cmd = Command::new(&devserver);
+        cmd.args(["--port", &port.to_string(), "--demo", "--admin-token", &token, "--data-dir"])
+            .arg(&data.0)
+            // The built-in fake Telegram, whatever the caller's environment holds.
+            .env_remove("TELEGRAM_BOT_TOKEN")
+            .env_remove("DEVSERVER_ADMIN_TOKEN");
+        cmd
+    })?;
 
-    let schema = format!("http://127.0.0.1:{port}/api/v1/openapi.json");
+    let schema = format!("{}/api/v1/openapi.json", server.endpoint());
     let status = Command::new(st)
         .args(["run", &schema, "--max-examples", MAX_EXAMPLES, "--exclude-checks", EXCLUDED_CHECKS, "--no-color"])
         .args(["--header", &format!("Authorization: Bearer {token}")])
         .current_dir(cache::dir()?)
         .status()
         .map_err(|e| format!("running schemathesis: {e}"))?;
-    drop(server);
     if status.success() {
         Ok(())
     } else {
-        Err(format!("schemathesis found failures ({status}); the devserver's log is {}", log_path.display()))
+        Err(format!("schemathesis found failures ({status}); the devserver's log is {}", server.log.display()))
     }
 }
 
@@ -85,23 +67,6 @@ fn build_devserver() -> Result<PathBuf, String> {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let binary = target.join("debug").join("devserver");
     if binary.is_file() { Ok(binary) } else { Err(format!("no devserver at {}", binary.display())) }
-}
-
-fn wait_until_listening(child: &mut Child, port: u16, log: &Path) -> Result<(), String> {
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return Ok(());
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(format!("the devserver exited ({status}); see {}", log.display()));
-        }
-        if Instant::now() > deadline {
-            return Err(format!("the devserver did not listen within 60 s; see {}", log.display()));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 fn random_hex() -> Result<String, String> {
