@@ -46,7 +46,7 @@ struct ProcessInput {
     kind: ProcessKind,
     /// Defaults to 09:00 KST on the round's day.
     kickoff_at: Option<DateTime<Utc>>,
-    #[serde(default)]
+    /// By default the firm's usual reminders.
     policy: Option<ReminderPolicy>,
 }
 
@@ -70,7 +70,7 @@ struct TrackersQuery {
     state: Option<TrackerState>,
 }
 
-/// The processes, newest first, a page at a time. A filter other than `stock` applies within each
+/// The processes, a page at a time. A filter other than `stock` applies within each
 /// page, so a page may come back short while `next` goes on.
 #[utoipa::path(get, path = "/api/v1/processes", tag = "processes", params(ListQuery),
     security(("staff" = ["viewer"])), responses((status = 200, body = Listing)))]
@@ -162,7 +162,7 @@ async fn act(
     Ok(Json(result))
 }
 
-/// Schedules the kickoff at `kickoff_at`; the advice must be loaded.
+/// Schedules the kickoff at `kickoff_at`.
 #[utoipa::path(post, path = "/api/v1/processes/{id}/schedule", tag = "processes", params(("id" = ProcessId, Path)),
     security(("staff" = ["advisor"])), responses((status = 200, body = Stored)))]
 async fn schedule(
