@@ -357,3 +357,32 @@ async fn every_inbound_and_outbound_message_is_logged() {
     );
     assert!(texts.contains(&"안내".to_owned()));
 }
+
+/// Every reading of this clock finds the machine 100 ms further behind, as on a starved machine:
+/// each sender wakes too late for its slot, every time.
+struct Starved(std::sync::atomic::AtomicI64);
+
+impl shared::ports::clock::Clock for Starved {
+    fn now(&self) -> shared::domain::time::Timestamp {
+        let calls = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        chrono::Utc::now() + chrono::TimeDelta::milliseconds(100 * calls)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_that_always_wakes_late_still_sends_once() {
+    let bed = bed(FakeConfig::default().without_limits(), no_pacing()).await;
+    let starved = shared::app::App {
+        store: bed.app.store.clone(),
+        messenger: bed.app.messenger.clone(),
+        scheduler: bed.app.scheduler.clone(),
+        clock: bed.app.clock.clone(),
+        pacing_clock: std::sync::Arc::new(Starved(0.into())),
+        config: bed.app.config.clone(),
+    };
+    let out = Outgoing::text(GROUP, "늦어도 한 번".into());
+    // It gives up a few missed slots, then goes: never stuck, never twice.
+    let sent = tokio::time::timeout(Duration::from_secs(10), starved.deliver(&out)).await;
+    assert_eq!(sent.expect("not stuck giving up slots").unwrap().len(), 1);
+    assert_eq!(bed.texts(GROUP), vec!["늦어도 한 번".to_owned()]);
+}
