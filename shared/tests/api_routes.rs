@@ -13,6 +13,7 @@ use shared::domain::money::{Price, Quantity};
 use shared::domain::staff::{Role, Staff};
 use shared::domain::text::Label;
 use shared::domain::tracker::{ActualLine, ChatActor, TrackerEvent};
+use shared::http::api::Family;
 use shared::http::api::auth::{Principal, StaticTokens};
 use shared::ports::store::{StockStore, TrackerStore};
 use std::collections::BTreeSet;
@@ -44,6 +45,17 @@ impl Api {
 }
 
 async fn api() -> (Bed, Api) {
+    serving(&Family::ALL).await
+}
+
+/// The families deployed without Telegram or the scheduler, served as in AWS: any route of theirs
+/// that reached either would fail.
+async fn table_only() -> (Bed, Api) {
+    let families: Vec<Family> = Family::ALL.into_iter().filter(|f| !f.reaches_out()).collect();
+    serving(&families).await
+}
+
+async fn serving(families: &[Family]) -> (Bed, Api) {
     let bed = bed(FakeConfig::default().without_limits(), no_pacing()).await;
     // The representative the clients below name.
     let rep = Staff {
@@ -58,7 +70,13 @@ async fn api() -> (Bed, Api) {
     for (role, token) in ROLES {
         auth = auth.with(token, Principal { name: format!("{role:?}"), role, staff_id: "ops-kim".parse().ok() });
     }
-    let router = shared::http::api::routes(bed.app.clone(), Arc::new(auth));
+    let app = if families.iter().any(|f| f.reaches_out()) {
+        bed.app.clone()
+    } else {
+        let withheld = Arc::new(shared::adapters::withheld::Withheld);
+        Arc::new(shared::app::App { messenger: withheld.clone(), scheduler: withheld, ..(*bed.app).clone() })
+    };
+    let router = shared::http::api::serve(families, app, Arc::new(auth));
     (bed, Api { router, succeeded: Arc::default() })
 }
 
@@ -177,8 +195,7 @@ async fn every_route_refuses_missing_tokens_and_lower_roles() {
     }
 }
 
-async fn clients_are_created_read_updated_and_linked() -> Succeeded {
-    let (_bed, router) = api().await;
+async fn clients_are_created_read_updated_and_linked((_bed, router): (Bed, Api)) -> Succeeded {
     let client = json!({
         "id": "saebyeok", "name": "(가상)새벽자산운용", "representative": "rep-kim",
         "funds": [{ "id": "hy", "name": "하이일드", "kind": "high_yield", "aum": 85_000_000_000u64 }]
@@ -419,8 +436,7 @@ async fn a_process_runs_through_the_api() -> Succeeded {
     router.succeeded()
 }
 
-async fn staff_are_managed_by_admins() -> Succeeded {
-    let (_bed, router) = api().await;
+async fn staff_are_managed_by_admins((_bed, router): (Bed, Api)) -> Succeeded {
     let kim = json!({ "id": "ops-kim", "name": "김운영", "role": "operator", "telegram_user_id": 7_100_000_001i64 });
     let (status, created) = call(&router, Method::POST, "/api/v1/staff", Some("admin-token"), Some(kim.clone())).await;
     assert_eq!((status, created["value"]["role"].as_str()), (StatusCode::CREATED, Some("operator")), "{created}");
@@ -595,8 +611,9 @@ async fn changes_are_audited_and_background_failures_logged() -> Succeeded {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_succeeds_in_a_scenario() {
     let mut succeeded = Succeeded::new();
-    succeeded.extend(staff_are_managed_by_admins().await);
-    succeeded.extend(clients_are_created_read_updated_and_linked().await);
+    // Staff and clients as their functions run in AWS: without Telegram or the scheduler.
+    succeeded.extend(staff_are_managed_by_admins(table_only().await).await);
+    succeeded.extend(clients_are_created_read_updated_and_linked(table_only().await).await);
     succeeded.extend(stocks_enforce_krx_order_and_report_warnings().await);
     succeeded.extend(a_process_runs_through_the_api().await);
     succeeded.extend(an_amendment_moves_kickoffs_and_a_withdrawal_cancels_and_tells_clients().await);

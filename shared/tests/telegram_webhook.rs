@@ -372,14 +372,7 @@ impl shared::ports::clock::Clock for Starved {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sender_that_always_wakes_late_still_sends_once() {
     let bed = bed(FakeConfig::default().without_limits(), no_pacing()).await;
-    let starved = shared::app::App {
-        store: bed.app.store.clone(),
-        messenger: bed.app.messenger.clone(),
-        scheduler: bed.app.scheduler.clone(),
-        clock: bed.app.clock.clone(),
-        pacing_clock: std::sync::Arc::new(Starved(0.into())),
-        config: bed.app.config.clone(),
-    };
+    let starved = shared::app::App { pacing_clock: std::sync::Arc::new(Starved(0.into())), ..(*bed.app).clone() };
     let out = Outgoing::text(GROUP, "늦어도 한 번".into());
     // It gives up a few missed slots, then goes: never stuck, never twice.
     let sent = tokio::time::timeout(Duration::from_secs(10), starved.deliver(&out)).await;

@@ -45,3 +45,21 @@ pub fn have(program: &str) -> bool {
         .status()
         .is_ok()
 }
+
+/// Cargo's target directory, as cargo resolves it (`CARGO_TARGET_DIR`, `build.target-dir`, …).
+pub fn target_dir() -> Result<PathBuf, String> {
+    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .current_dir(workspace_root())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cargo metadata: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("cargo metadata failed: {}", output.status));
+    }
+    let json = String::from_utf8_lossy(&output.stdout);
+    let key = "\"target_directory\":\"";
+    let start = json.find(key).ok_or("cargo metadata printed no target_directory")? + key.len();
+    let end = json[start..].find('"').ok_or("cargo metadata: unterminated target_directory")?;
+    Ok(PathBuf::from(json[start..start + end].replace("\\\\", "\\")))
+}

@@ -123,7 +123,7 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     let cargo_lambda = install()?;
     build(&cargo_lambda, arch)?;
 
-    let lambda_dir = target_dir()?.join("lambda");
+    let lambda_dir = cache::target_dir()?.join("lambda");
     let mut built = Vec::new();
     for name in FUNCTIONS {
         let bootstrap = lambda_dir.join(name).join("bootstrap");
@@ -265,24 +265,6 @@ fn build(binary: &Path, arch: Arch) -> Result<(), String> {
         FUNCTIONS.join(" --bin ")
     );
     cache::run(&mut cmd)
-}
-
-/// Cargo's target directory, as cargo lambda resolves it (it honours `CARGO_TARGET_DIR`).
-fn target_dir() -> Result<PathBuf, String> {
-    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
-        .current_dir(cache::workspace_root())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cargo metadata: {e}"))?;
-    if !output.status.success() {
-        return Err(format!("cargo metadata failed: {}", output.status));
-    }
-    let json = String::from_utf8_lossy(&output.stdout);
-    let key = "\"target_directory\":\"";
-    let start = json.find(key).ok_or("cargo metadata printed no target_directory")? + key.len();
-    let end = json[start..].find('"').ok_or("cargo metadata: unterminated target_directory")?;
-    Ok(PathBuf::from(json[start..start + end].replace("\\\\", "\\")))
 }
 
 /// A bootstrap under measurement, stopped by its id when dropped (quietly: there are many).

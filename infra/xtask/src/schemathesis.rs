@@ -64,8 +64,7 @@ fn build_devserver() -> Result<PathBuf, String> {
             .args(["build", "--quiet", "--package", "devserver"])
             .current_dir(&root),
     )?;
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let binary = target.join("debug").join("devserver");
+    let binary = cache::target_dir()?.join("debug").join("devserver");
     if binary.is_file() { Ok(binary) } else { Err(format!("no devserver at {}", binary.display())) }
 }
 

@@ -78,6 +78,22 @@ pub(super) fn classify<E: OperationError, R: Debug>(err: SdkError<E, R>) -> Erro
     }
 }
 
+/// A conditional write's outcome: `None` when its condition did not hold (the usual "already there"
+/// or "not there"), any other failure as the store's error.
+pub(super) fn unless_condition_failed<T, E: OperationError, R: Debug>(
+    result: Result<T, SdkError<E, R>>,
+    entity: &'static str,
+    id: &str,
+) -> Result<Option<T>, StoreError> {
+    match result {
+        Ok(output) => Ok(Some(output)),
+        Err(e) => match classify(e) {
+            ErrorKind::ConditionFailed(_) => Ok(None),
+            other => Err(other.into_store_error(entity, id)),
+        },
+    }
+}
+
 impl ErrorKind {
     pub(super) fn into_store_error(self, entity: &'static str, id: &str) -> StoreError {
         match self {

@@ -1,7 +1,7 @@
 //! Due jobs for the local scheduler: `JOB#<name>`, listed by due time in GSI1 (`JOB`).
 
 use super::entities::sortable;
-use super::errors::{ErrorKind, classify};
+use super::errors::unless_condition_failed;
 use super::{DynamoStore, Query, SortCondition, table};
 use crate::domain::time::Timestamp;
 use crate::ports::scheduler::{Job, JobPayload};
@@ -86,12 +86,6 @@ impl JobStore for DynamoStore {
             .expression_attribute_names("#pk", PK)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) => match classify(e) {
-                ErrorKind::ConditionFailed(_) => Ok(false),
-                other => Err(other.into_store_error(NAME, &job.name)),
-            },
-        }
+        Ok(unless_condition_failed(result, NAME, &job.name)?.is_some())
     }
 }

@@ -1,7 +1,7 @@
 //! One-time link codes: `LINKCODE#<code>`, taken by a conditional delete so that a code links at
 //! most one group, and never after it expired (TTL deletion is lazy).
 
-use super::errors::{ErrorKind, classify};
+use super::errors::unless_condition_failed;
 use super::{DynamoStore, number, table};
 use crate::domain::ids::ClientId;
 use crate::domain::link_code::LinkCode;
@@ -64,14 +64,9 @@ impl LinkCodeStore for DynamoStore {
             .return_values(ReturnValue::AllOld)
             .send()
             .await;
-        let old = match result {
-            Ok(output) => output.attributes,
-            Err(e) => match classify(e) {
-                // Unknown codes fail the condition too (no attribute to compare).
-                ErrorKind::ConditionFailed(_) => return Ok(None),
-                other => return Err(other.into_store_error(NAME, code.as_str())),
-            },
-        };
+        // Unknown codes fail the condition too (no attribute to compare).
+        let Some(output) = unless_condition_failed(result, NAME, code.as_str())? else { return Ok(None) };
+        let old = output.attributes;
         let Some(owner) = old.as_ref().and_then(|item| item.get(CLIENT)).and_then(|v| v.as_s().ok()) else {
             return Ok(None);
         };

@@ -71,13 +71,7 @@ impl DynamoStore {
             .expression_attribute_names("#pk", PK)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) => match classify(e) {
-                ErrorKind::ConditionFailed(_) => Ok(false),
-                other => Err(other.into_store_error(entity, id)),
-            },
-        }
+        Ok(errors::unless_condition_failed(result, entity, id)?.is_some())
     }
 
     async fn create_entity<E: Entity>(&self, entity: &E) -> Result<Versioned<E>, StoreError> {
