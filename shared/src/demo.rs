@@ -3,7 +3,11 @@
 //! so the `expect`s below cannot fire.
 
 use crate::domain::client::{Client, FundAccount, FundKind};
-use crate::domain::money::{Price, Won};
+use crate::domain::ids::ClientId;
+use crate::domain::lockup::LockUp;
+use crate::domain::money::{Price, Quantity, Won};
+use crate::domain::phase::bid::{AdviceLine, BidAdvice};
+use crate::domain::phase::{Advice, FundLines};
 use crate::domain::stock::{Market, NewStock, PriceBand, Schedule, ScheduleDates, Stock};
 use crate::domain::text::Label;
 
@@ -118,6 +122,31 @@ pub fn clients() -> Vec<Client> {
     ]
 }
 
+/// The firm's first-day advice for (가상)한빛로보틱스, per demo client: above the band, as the
+/// workbook's comment says.
+pub fn hanbit_first_day_advice() -> Vec<(ClientId, Advice)> {
+    let line = |fund: &str, price: u64, qty: u64, lockup: LockUp| AdviceLine {
+        fund_id: fund.parse().expect("demo ids are valid"),
+        price: self::price(price),
+        quantity: Quantity::new(qty).expect("demo quantities are positive"),
+        lockup,
+        comment: "밴드 상단 초과 제출".into(),
+    };
+    let advice = |lines: Vec<AdviceLine>| {
+        Advice::Bid(BidAdvice { lines: FundLines::new(lines).expect("demo advice names each fund once") })
+    };
+    [
+        ("saebyeok", vec![line("hy", 17_500, 300_000, LockUp::Months1), line("pv-kv", 17_000, 100_000, LockUp::None)]),
+        ("nuri", vec![line("kv", 17_500, 500_000, LockUp::Months3)]),
+        ("gaon", vec![line("ipo", 17_500, 300_000, LockUp::Months1)]),
+        ("dasom", vec![line("hedge", 17_500, 500_000, LockUp::None)]),
+        ("bareun", vec![line("ilim", 17_000, 30_000, LockUp::None)]),
+    ]
+    .into_iter()
+    .map(|(client, lines)| (client.parse().expect("demo ids are valid"), advice(lines)))
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +161,10 @@ mod tests {
         let clients = clients();
         assert_eq!(clients.len(), 5);
         assert_eq!(clients[3].funds()[0].aum, Won::new(15_000_000_000), "다솜 150억");
+        let advice = hanbit_first_day_advice();
+        for (client, advice) in &advice {
+            let client = clients.iter().find(|c| &c.id == client).unwrap();
+            assert!(advice.funds().iter().all(|f| client.fund(f).is_some()), "{} advised its own funds", client.name);
+        }
     }
 }

@@ -3,13 +3,12 @@
 #![allow(clippy::unwrap_used)] // fixtures built from literals
 
 use chrono::NaiveDate;
-use shared::domain::check::Finding;
 use shared::domain::client::Client;
 use shared::domain::ids::ClientId;
 use shared::domain::lockup::LockUp;
 use shared::domain::money::{Price, Quantity, Won};
+use shared::domain::phase::bid::{AdviceLine, Finding};
 use shared::domain::regulation::Regulation;
-use shared::domain::tracker::AdviceLine;
 use shared::import::{
     ImportError, ImportReport, RowOutcome, RowReport, RowSource, read_csv, read_xlsx, review, rows_from_json,
 };

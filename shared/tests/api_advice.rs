@@ -12,7 +12,7 @@ use shared::domain::ids::ProcessId;
 use shared::domain::process::{Process, ProcessAction, ProcessKind, ReminderPolicy, Round};
 use shared::domain::staff::Role;
 use shared::http::api::auth::{Principal, StaticTokens};
-use shared::ports::store::{ClientStore, ProcessStore, TrackerStore};
+use shared::ports::store::{ClientStore, ProcessStore, StockStore, TrackerStore};
 use std::sync::Arc;
 use support::*;
 use testkit::fake_telegram::FakeConfig;
@@ -31,10 +31,11 @@ async fn api() -> Api {
     for c in shared::demo::clients() {
         bed.store.create_client(&c).await.unwrap();
     }
+    bed.store.create_stock(&shared::demo::hanbit()).await.unwrap();
     let kickoff = "2026-03-16T00:00:00Z".parse().unwrap();
     let process = Process::new(
         ProcessId::generate(),
-        "hanbit".parse().unwrap(),
+        Some("hanbit".parse().unwrap()),
         ProcessKind::Participation { round: Round::FirstDay },
         kickoff,
         ReminderPolicy::default(),
@@ -91,7 +92,7 @@ async fn a_workbook_is_reviewed_then_applied_to_the_draft() {
     assert_eq!((status, body["applied"].clone()), (StatusCode::OK, Value::Bool(true)), "{body}");
     let trackers = api.bed.store.trackers_of_process(&api.process).await.unwrap();
     let mut lines: Vec<(String, usize)> =
-        trackers.iter().map(|t| (t.value.client_id.to_string(), t.value.advice().len())).collect();
+        trackers.iter().map(|t| (t.value.client_id.to_string(), bid_advice(&t.value).len())).collect();
     lines.sort();
     assert_eq!(
         lines,
@@ -106,7 +107,7 @@ async fn a_workbook_is_reviewed_then_applied_to_the_draft() {
     let trackers = api.bed.store.trackers_of_process(&api.process).await.unwrap();
     let clients: Vec<String> = trackers.iter().map(|t| t.value.client_id.to_string()).collect();
     assert_eq!(clients, vec!["nuri"]);
-    assert_eq!(trackers[0].value.advice()[0].quantity.get(), 400_000);
+    assert_eq!(bid_advice(&trackers[0].value)[0].quantity.get(), 400_000);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,12 +9,13 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::{Value, json};
 use shared::domain::ids::TelegramUserId;
-use shared::domain::money::{Price, Quantity};
+use shared::domain::lockup::LockUp;
 use shared::domain::staff::{Role, Staff};
 use shared::domain::text::Label;
-use shared::domain::tracker::{ActualLine, ChatActor, TrackerEvent};
+use shared::domain::tracker::{ChatActor, TrackerEvent};
 use shared::http::api::Family;
 use shared::http::api::auth::{Principal, StaticTokens};
+use shared::ports::clock::ManualClock;
 use shared::ports::store::{StockStore, TrackerStore};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -29,11 +30,17 @@ const ROLES: [(Role, &str); 4] = [
     (Role::Admin, "admin-token"),
 ];
 
-/// The router, remembering each operation that succeeded through it.
+/// The router, remembering each operation that succeeded through it, and the business clock.
 #[derive(Clone)]
 struct Api {
     router: axum::Router,
     succeeded: Arc<Mutex<Succeeded>>,
+    clock: Arc<ManualClock>,
+}
+
+/// Two weeks before (가상)한빛로보틱스's book-building.
+fn early_march() -> shared::domain::time::Timestamp {
+    "2026-03-02T00:00:00Z".parse().unwrap()
 }
 
 type Succeeded = BTreeSet<(String, String)>;
@@ -56,7 +63,10 @@ async fn table_only() -> (Bed, Api) {
 }
 
 async fn serving(families: &[Family]) -> (Bed, Api) {
-    let bed = bed(FakeConfig::default().without_limits(), no_pacing()).await;
+    let clock = Arc::new(ManualClock::new(early_march()));
+    let bed = bed_on(testkit::Engine::Dynoxide, FakeConfig::default().without_limits(), no_pacing(), clock.clone())
+        .await
+        .unwrap();
     // The representative the clients below name.
     let rep = Staff {
         id: "rep-kim".parse().unwrap(),
@@ -77,7 +87,7 @@ async fn serving(families: &[Family]) -> (Bed, Api) {
         Arc::new(shared::app::App { messenger: withheld.clone(), scheduler: withheld, ..(*bed.app).clone() })
     };
     let router = shared::http::api::serve(families, app, Arc::new(auth));
-    (bed, Api { router, succeeded: Arc::default() })
+    (bed, Api { router, succeeded: Arc::default(), clock })
 }
 
 async fn call(api: &Api, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
@@ -283,6 +293,7 @@ async fn stocks_enforce_krx_order_and_report_warnings() -> Succeeded {
         "{body}"
     );
 
+    router.clock.set("2026-03-23T00:00:00Z".parse().unwrap());
     let (status, priced) = call(
         &router,
         Method::POST,
@@ -333,9 +344,12 @@ async fn a_process_runs_through_the_api() -> Succeeded {
         (StatusCode::CREATED, Some("2026-03-16T00:00:00Z")),
         "{created}"
     );
-    let bad = json!({ "stock_id": "hanbit", "kind": { "kind": "notice" } });
+    let bad = json!({ "stock_id": "hanbit", "kind": { "kind": "participation", "round": "revision" } });
     let (status, body) = call(&router, Method::POST, "/api/v1/processes", Some("advisor-token"), Some(bad)).await;
     assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("kickoff_at")));
+    let stockless = json!({ "kind": { "kind": "allotment" } });
+    let (status, body) = call(&router, Method::POST, "/api/v1/processes", Some("advisor-token"), Some(stockless)).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("stock_id")), "{body}");
     let unknown = json!({ "stock_id": "nothing", "kind": { "kind": "notice" }, "kickoff_at": "2026-03-16T00:00:00Z" });
     let (status, body) = call(&router, Method::POST, "/api/v1/processes", Some("advisor-token"), Some(unknown)).await;
     assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("stock_id")));
@@ -392,15 +406,10 @@ async fn a_process_runs_through_the_api() -> Succeeded {
     )
     .await;
     assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("lines[0]")), "{body}");
-    let (status, _) = call(
-        &router,
-        Method::POST,
-        "/api/v1/processes/p1/trackers/nuri/confirm",
-        Some("operator-token"),
-        Some(json!({ "lines": [{ "fund": "공모주", "price": "17,500", "quantity": "500000", "lockup": "3개월" }] })),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CONFLICT, "nothing submitted yet: a sent tracker cannot be confirmed");
+    let (status, body) =
+        call(&router, Method::POST, "/api/v1/processes/p1/trackers/nuri/confirm", Some("operator-token"), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "nothing submitted yet, and no values given: {body}");
+    assert_eq!(body["detail"].as_str(), Some("a sent tracker cannot take confirmed"));
     let (status, trackers) =
         call(&router, Method::GET, "/api/v1/processes/p1/trackers?state=sent", Some("viewer-token"), None).await;
     assert_eq!((status, trackers["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)));
@@ -412,13 +421,8 @@ async fn a_process_runs_through_the_api() -> Succeeded {
     let at = "2026-03-16T00:10:00Z".parse().unwrap();
     let by = ChatActor { user_id: TelegramUserId(6_123_456_789), name: "김서연".into() };
     tracker.apply(TrackerEvent::Acknowledged { by, at }).unwrap();
-    let line = ActualLine {
-        fund_id: "main".parse().unwrap(),
-        price: Price::new(17_500).unwrap(),
-        quantity: Quantity::new(500_000).unwrap(),
-        lockup: "3개월".parse().unwrap(),
-    };
-    tracker.apply(TrackerEvent::Submitted { lines: vec![line], at }).unwrap();
+    let answer = bids_answered(&[("main", 17_500, 500_000, LockUp::Months3)]);
+    tracker.apply(TrackerEvent::Submitted { answer, at }).unwrap();
     bed.store.transition_tracker(&tracker, stored.value.state(), stored.version).await.unwrap();
     let (status, confirmed) = call(
         &router,
@@ -433,6 +437,93 @@ async fn a_process_runs_through_the_api() -> Succeeded {
     let (status, cancelled) =
         call(&router, Method::POST, "/api/v1/processes/p1/cancel", Some("advisor-token"), None).await;
     assert_eq!((status, cancelled["value"]["state"].as_str()), (StatusCode::OK, Some("cancelled")));
+    router.succeeded()
+}
+
+async fn a_notice_goes_to_a_representatives_clients() -> Succeeded {
+    let (bed, router) = api().await;
+    bed.linked_client("nuri", GROUP).await;
+    // The representative of the test clients.
+    let rep = Staff {
+        id: "rep".parse().unwrap(),
+        name: Label::try_from("이대표".to_owned()).unwrap(),
+        role: Role::Operator,
+        telegram_user_id: None,
+        active: true,
+    };
+    bed.app.store.create_staff(&rep).await.unwrap();
+    let notice = json!({ "id": "holiday", "kind": { "kind": "notice" } });
+    let (status, created) = call(&router, Method::POST, "/api/v1/processes", Some("advisor-token"), Some(notice)).await;
+    assert_eq!((status, created["value"]["stock_id"].clone()), (StatusCode::CREATED, Value::Null), "{created}");
+
+    let text =
+        json!({ "title": "추석 연휴 안내", "text": "연휴 중에는 <답변>이 늦을 수 있습니다.", "acknowledge": false });
+    let body = json!({ "audience": { "by": "representative", "representative": "rep" }, "notice": text });
+    let (status, preview) = call(
+        &router,
+        Method::POST,
+        "/api/v1/processes/holiday/audience?dry_run=true",
+        Some("advisor-token"),
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!((status, preview["applied"].as_bool()), (StatusCode::OK, Some(false)), "{preview}");
+    assert_eq!(preview["recipients"][0]["client_id"].as_str(), Some("nuri"));
+    assert_eq!(
+        preview["preview"].as_str(),
+        Some("📢 <b>추석 연휴 안내</b>\n\n연휴 중에는 &lt;답변&gt;이 늦을 수 있습니다."),
+        "staff's text is escaped"
+    );
+    assert!(
+        bed.store.trackers_of_process(&"holiday".parse().unwrap()).await.unwrap().is_empty(),
+        "a dry run writes nothing"
+    );
+
+    let no_text = json!({ "audience": { "by": "all_linked" } });
+    let (status, problem) =
+        call(&router, Method::POST, "/api/v1/processes/holiday/audience", Some("advisor-token"), Some(no_text)).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("notice")));
+    let stranger = json!({ "audience": { "by": "clients", "clients": ["nuri", "ghost"] }, "notice": text });
+    let (status, problem) =
+        call(&router, Method::POST, "/api/v1/processes/holiday/audience", Some("advisor-token"), Some(stranger)).await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("audience.clients[1]"))
+    );
+
+    let (status, applied) =
+        call(&router, Method::POST, "/api/v1/processes/holiday/audience", Some("advisor-token"), Some(body)).await;
+    assert_eq!((status, applied["applied"].as_bool()), (StatusCode::OK, Some(true)), "{applied}");
+    let (status, started) =
+        call(&router, Method::POST, "/api/v1/processes/holiday/start", Some("advisor-token"), None).await;
+    assert_eq!((status, started["sent"][0].as_str()), (StatusCode::OK, Some("nuri")), "{started}");
+    assert_eq!(bed.texts(GROUP), vec!["📢 <b>추석 연휴 안내</b>\n\n연휴 중에는 &lt;답변&gt;이 늦을 수 있습니다."]);
+    assert!(bed.fake.sent(GROUP.0)[0].reply_markup.is_none(), "no ✅ asked for");
+    let (status, trackers) =
+        call(&router, Method::GET, "/api/v1/processes/holiday/trackers", Some("viewer-token"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(trackers["items"][0]["value"]["advice"]["phase"].as_str(), Some("notice"), "{trackers}");
+    assert_eq!(trackers["progress"]["by_state"]["sent"].as_u64(), Some(1));
+
+    // An allotment check goes only to clients with a confirmed bid.
+    bed.store.create_stock(&shared::demo::hanbit()).await.unwrap();
+    let allotment = json!({ "id": "allot", "stock_id": "hanbit", "kind": { "kind": "allotment" } });
+    let (status, created) =
+        call(&router, Method::POST, "/api/v1/processes", Some("advisor-token"), Some(allotment)).await;
+    assert_eq!(
+        (status, created["value"]["kickoff_at"].as_str()),
+        (StatusCode::CREATED, Some("2026-03-26T00:00:00Z")),
+        "09:00 KST on the first subscription day: {created}"
+    );
+    let everyone = json!({ "audience": { "by": "all_linked" } });
+    let (status, problem) =
+        call(&router, Method::POST, "/api/v1/processes/allot/audience", Some("advisor-token"), Some(everyone)).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("audience")));
+    let bids = json!({ "audience": { "by": "confirmed_bids" } });
+    let (status, preview) =
+        call(&router, Method::POST, "/api/v1/processes/allot/audience?dry_run=true", Some("advisor-token"), Some(bids))
+            .await;
+    assert_eq!((status, preview["recipients"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "nobody bid yet");
     router.succeeded()
 }
 
@@ -482,6 +573,12 @@ async fn an_amendment_moves_kickoffs_and_a_withdrawal_cancels_and_tells_clients(
             call(&router, Method::POST, "/api/v1/processes", Some("advisor-token"), Some(make(id, round, kickoff)))
                 .await;
         assert_eq!(status, StatusCode::CREATED);
+        let rows =
+            json!([{ "client": "(가상)nuri자산운용", "price": "17,500", "quantity": "500000", "lockup": "3개월" }]);
+        let (status, _) =
+            call(&router, Method::POST, &format!("/api/v1/processes/{id}/advice"), Some("advisor-token"), Some(rows))
+                .await;
+        assert_eq!(status, StatusCode::OK);
     }
     for id in ["first", "manual"] {
         let (status, _) =
@@ -618,6 +715,7 @@ async fn every_operation_succeeds_in_a_scenario() {
     succeeded.extend(a_process_runs_through_the_api().await);
     succeeded.extend(an_amendment_moves_kickoffs_and_a_withdrawal_cancels_and_tells_clients().await);
     succeeded.extend(changes_are_audited_and_background_failures_logged().await);
+    succeeded.extend(a_notice_goes_to_a_representatives_clients().await);
     let document = serde_json::to_value(shared::http::api::openapi::document()).unwrap();
     let mut missing = Vec::new();
     for (template, item) in document["paths"].as_object().unwrap() {

@@ -10,12 +10,14 @@ use shared::domain::ids::{ChatId, ClientId, ProcessId, StaffId, StockId, Telegra
 use shared::domain::lockup::LockUp;
 use shared::domain::message_log::{Direction, MessageLogEntry};
 use shared::domain::money::{Price, Quantity, Won};
+use shared::domain::phase::bid::{AdviceLine, BidAdvice};
+use shared::domain::phase::{Advice, FundLines};
 use shared::domain::process::{Process, ProcessAction, ProcessKind, ReminderPolicy, Round};
 use shared::domain::staff::{Role, Staff};
 use shared::domain::stock::{Market, NewStock, PriceBand, Schedule, ScheduleDates, Stock};
 use shared::domain::text::Label;
 use shared::domain::time::Timestamp;
-use shared::domain::tracker::{AdviceLine, ChatActor, Tracker, TrackerEvent, TrackerState};
+use shared::domain::tracker::{ChatActor, Tracker, TrackerEvent, TrackerState};
 use shared::ports::store::*;
 use std::collections::HashSet;
 use testkit::Engine;
@@ -138,7 +140,7 @@ fn stock(id: &str, start: &str) -> Stock {
 fn process(id: &str, stock: &str, kickoff: Timestamp) -> Process {
     Process::new(
         id.parse().unwrap(),
-        stock.parse().unwrap(),
+        Some(stock.parse().unwrap()),
         ProcessKind::Participation { round: Round::FirstDay },
         kickoff,
         ReminderPolicy::default(),
@@ -147,14 +149,15 @@ fn process(id: &str, stock: &str, kickoff: Timestamp) -> Process {
 }
 
 fn tracker(process: &str, client: &str) -> Tracker {
-    let advice = vec![AdviceLine {
+    let lines = vec![AdviceLine {
         fund_id: "hy".parse().unwrap(),
         price: Price::new(17_500).unwrap(),
         quantity: Quantity::new(300_000).unwrap(),
         lockup: LockUp::Months1,
         comment: "밴드 상단 초과".into(),
     }];
-    Tracker::new(process.parse().unwrap(), client.parse().unwrap(), advice, t(0)).unwrap()
+    let advice = Advice::Bid(BidAdvice { lines: FundLines::new(lines).unwrap() });
+    Tracker::new(process.parse().unwrap(), client.parse().unwrap(), advice, t(0))
 }
 
 fn binding(chat: i64) -> ChatBinding {

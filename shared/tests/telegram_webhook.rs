@@ -113,26 +113,18 @@ async fn a_429_storm_while_sending_to_60_groups_loses_nothing() {
 /// (가상)한빛로보틱스 with a first-day participation process for two clients.
 async fn demo_process(bed: &Bed) -> (ProcessId, Vec<Tracker>) {
     use shared::domain::lockup::LockUp;
-    use shared::domain::money::{Price, Quantity};
     use shared::domain::process::{Process, ProcessKind, ReminderPolicy, Round};
-    use shared::domain::tracker::AdviceLine;
     let stock = shared::demo::hanbit();
     let kind = ProcessKind::Participation { round: Round::FirstDay };
     let kickoff = kind.default_kickoff(stock.schedule()).unwrap();
     bed.store.create_stock(&stock).await.unwrap();
     let process =
-        Process::new(ProcessId::generate(), stock.id.clone(), kind, kickoff, ReminderPolicy::default(), kickoff);
+        Process::new(ProcessId::generate(), Some(stock.id.clone()), kind, kickoff, ReminderPolicy::default(), kickoff);
     bed.store.create_process(&process).await.unwrap();
-    let advice = vec![AdviceLine {
-        fund_id: "main".parse().unwrap(),
-        price: Price::new(17_500).unwrap(),
-        quantity: Quantity::new(300_000).unwrap(),
-        lockup: LockUp::Months1,
-        comment: String::new(),
-    }];
+    let advice = bids_advised(&[("main", 17_500, 300_000, LockUp::Months1)]);
     let trackers = ["saebyeok", "gaon"]
         .iter()
-        .map(|c| Tracker::new(process.id.clone(), c.parse().unwrap(), advice.clone(), kickoff).unwrap())
+        .map(|c| Tracker::new(process.id.clone(), c.parse().unwrap(), advice.clone(), kickoff))
         .collect();
     (process.id, trackers)
 }

@@ -13,9 +13,11 @@ use shared::domain::ids::{ChatId, ProcessId};
 use shared::domain::lockup::LockUp;
 use shared::domain::money::{Price, Quantity, Won};
 use shared::domain::pacing::TelegramLimits;
+use shared::domain::phase::bid::{AdviceLine, BidAdvice};
+use shared::domain::phase::{Advice, FundLines};
 use shared::domain::process::{Process, ProcessKind, ReminderPolicy, Round};
 use shared::domain::text::Label;
-use shared::domain::tracker::{AdviceLine, Tracker};
+use shared::domain::tracker::Tracker;
 use shared::ports::clock::SystemClock;
 use shared::ports::store::{ClientStore, ProcessStore, StockStore, TrackerStore};
 use std::process::ExitCode;
@@ -98,7 +100,7 @@ async fn setup(store: &DynamoStore, n: usize) -> Result<ProcessId, Error> {
     let now = shared::ports::clock::Clock::now(&SystemClock);
     let process = Process::new(
         ProcessId::generate(),
-        stock.id.clone(),
+        Some(stock.id.clone()),
         ProcessKind::Participation { round: Round::FirstDay },
         now,
         ReminderPolicy::default(),
@@ -122,14 +124,15 @@ async fn setup(store: &DynamoStore, n: usize) -> Result<ProcessId, Error> {
         let stored = store.create_client(&client).await?;
         let binding = ChatBinding { chat_id: chat(i), title: None, active: true };
         store.link_chat(&client.id, &binding, stored.version).await?;
-        let advice = vec![AdviceLine {
+        let lines = vec![AdviceLine {
             fund_id: "main".parse()?,
             price: Price::new(17_500)?,
             quantity: Quantity::new(300_000)?,
             lockup: LockUp::Months1,
             comment: String::new(),
         }];
-        trackers.push(Tracker::new(process.id.clone(), client.id.clone(), advice, now)?);
+        let advice = Advice::Bid(BidAdvice { lines: FundLines::new(lines)? });
+        trackers.push(Tracker::new(process.id.clone(), client.id.clone(), advice, now));
     }
     store.save_draft_trackers(&process.id, created.version, &trackers).await?;
     Ok(process.id)

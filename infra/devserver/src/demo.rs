@@ -3,12 +3,10 @@
 use shared::app::App;
 use shared::domain::client::ChatBinding;
 use shared::domain::ids::{ChatId, ProcessId};
-use shared::domain::lockup::LockUp;
-use shared::domain::money::{Price, Quantity};
 use shared::domain::process::{Process, ProcessKind, ReminderPolicy, Round};
 use shared::domain::staff::{Role, Staff};
 use shared::domain::text::Label;
-use shared::domain::tracker::{AdviceLine, Tracker};
+use shared::domain::tracker::Tracker;
 use shared::ports::store::StoreError;
 
 type Error = Box<dyn std::error::Error>;
@@ -51,34 +49,16 @@ pub async fn load(app: &App, link_fake_groups: bool) -> Result<(), Error> {
     let stock = shared::demo::hanbit();
     let kind = ProcessKind::Participation { round: Round::FirstDay };
     let kickoff = kind.default_kickoff(stock.schedule()).ok_or("no default kickoff")?;
-    let process = Process::new(id.clone(), stock.id.clone(), kind, kickoff, ReminderPolicy::default(), app.clock.now());
+    let process =
+        Process::new(id.clone(), Some(stock.id.clone()), kind, kickoff, ReminderPolicy::default(), app.clock.now());
     let saved = store.create_process(&process).await?;
-    let line = |fund: &str, price: u64, qty: u64, lockup: LockUp| -> Result<AdviceLine, Error> {
-        Ok(AdviceLine {
-            fund_id: fund.parse()?,
-            price: Price::new(price)?,
-            quantity: Quantity::new(qty)?,
-            lockup,
-            comment: "밴드 상단 초과 제출".into(),
-        })
-    };
-    let advice = [
-        (
-            "saebyeok",
-            vec![line("hy", 17_500, 300_000, LockUp::Months1)?, line("pv-kv", 17_000, 100_000, LockUp::None)?],
-        ),
-        ("nuri", vec![line("kv", 17_500, 500_000, LockUp::Months3)?]),
-        ("gaon", vec![line("ipo", 17_500, 300_000, LockUp::Months1)?]),
-        ("dasom", vec![line("hedge", 17_500, 500_000, LockUp::None)?]),
-        ("bareun", vec![line("ilim", 17_000, 30_000, LockUp::None)?]),
-    ];
     let now = app.clock.now();
-    let trackers = advice
+    let trackers: Vec<Tracker> = shared::demo::hanbit_first_day_advice()
         .into_iter()
-        .map(|(client, lines)| Ok(Tracker::new(id.clone(), client.parse()?, lines, now)?))
-        .collect::<Result<Vec<_>, Error>>()?;
+        .map(|(client, advice)| Tracker::new(id.clone(), client, advice, now))
+        .collect();
     store.save_draft_trackers(&id, saved.version, &trackers).await?;
-    // Its kickoff time has passed, so the local scheduler sends it at once: the groups fill up.
-    app.schedule_process(&id).await?;
+    // Its kickoff day is in the past: sent now, as staff would start it, so the groups fill up.
+    app.start_now(&id).await?;
     Ok(())
 }

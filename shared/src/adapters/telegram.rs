@@ -100,6 +100,17 @@ impl Messenger for TelegramBot {
         self.call::<bool>("answerCallbackQuery", &body, SEND_TIMEOUT).await.map(|_| ())
     }
 
+    async fn edit_text(&self, chat: ChatId, message_id: i64, html: &str) -> Result<(), TelegramError> {
+        let body = json!({
+            "chat_id": chat.0,
+            "message_id": message_id,
+            "text": html,
+            "parse_mode": "HTML",
+            "link_preview_options": { "is_disabled": true },
+        });
+        self.call::<Value>("editMessageText", &body, SEND_TIMEOUT).await.map(|_| ())
+    }
+
     async fn remove_buttons(&self, chat: ChatId, message_id: i64) -> Result<(), TelegramError> {
         let body = json!({ "chat_id": chat.0, "message_id": message_id, "reply_markup": { "inline_keyboard": [] } });
         self.call::<Value>("editMessageReplyMarkup", &body, SEND_TIMEOUT).await.map(|_| ())

@@ -20,6 +20,9 @@ impl Messenger for Withheld {
     async fn answer_callback(&self, _: &str, _: Option<&str>) -> Result<(), TelegramError> {
         Err(TelegramError::Withheld)
     }
+    async fn edit_text(&self, _: ChatId, _: i64, _: &str) -> Result<(), TelegramError> {
+        Err(TelegramError::Withheld)
+    }
     async fn remove_buttons(&self, _: ChatId, _: i64) -> Result<(), TelegramError> {
         Err(TelegramError::Withheld)
     }

@@ -1,15 +1,18 @@
-//! Loading a process's advice: rows are reviewed against the clients and the rules first, and only
-//! an explicit apply (staff confirming the report) writes them, to a process still in draft.
+//! Loading a participation process's advice: rows are reviewed against the clients, the rules
+//! and the stock's price band first, and only an explicit apply (staff confirming the report)
+//! writes them, to a process still in draft.
 
-use super::{App, AppError};
-use crate::domain::client::Client;
+use super::{App, AppError, Refusal, all_pages};
 use crate::domain::ids::ProcessId;
+use crate::domain::phase::bid::BidAdvice;
+use crate::domain::phase::{Advice, FundLines};
 use crate::domain::process::{ProcessKind, ProcessState, Round};
 use crate::domain::regulation::Regulation;
+use crate::domain::stock::StockStatus;
 use crate::domain::time::kst_date;
 use crate::domain::tracker::Tracker;
-use crate::import::{ImportReport, RawRow, review};
-use crate::ports::store::{PageRequest, StoreError};
+use crate::import::{Bands, ImportReport, RawRow, review};
+use crate::ports::store::StoreError;
 
 /// What applying found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,16 +28,43 @@ impl App {
     pub fn advice_sheet(kind: ProcessKind) -> &'static str {
         match kind {
             ProcessKind::Participation { round: Round::LastDay } => "lastDay",
-            _ => "firstDay",
+            ProcessKind::Participation { round: Round::FirstDay | Round::Revision }
+            | ProcessKind::Allotment
+            | ProcessKind::Notice => "firstDay",
         }
     }
 
-    /// Reviews advice rows for a process against its active clients; changes nothing.
+    /// Reviews advice rows for a participation process against its active clients and its stock;
+    /// changes nothing.
     pub async fn review_advice(&self, process_id: &ProcessId, rows: &[RawRow]) -> Result<ImportReport, AppError> {
-        let process = self.store.get_process(process_id).await?.value;
-        let clients = self.active_clients().await?;
+        let loaded = self.load_process(process_id).await?;
+        match loaded.process.kind {
+            ProcessKind::Participation { .. } => {}
+            ProcessKind::Allotment | ProcessKind::Notice => {
+                return Err(Refusal::WrongPhase(format!(
+                    "advice rows are for participation processes; the clients of {} are chosen with POST /processes/{{id}}/audience",
+                    loaded.process.kind.korean()
+                ))
+                .into());
+            }
+        }
+        let clients = all_pages(|page| async move { self.store.list_clients(&page).await }).await?;
+        let clients: Vec<_> = clients.into_iter().map(|c| c.value).filter(|c| c.active).collect();
         // Ticks and limits as they stand on the kickoff day.
-        Ok(review(rows, &clients, kst_date(process.kickoff_at), Regulation::builtin()))
+        let report = review(rows, &clients, kst_date(loaded.process.kickoff_at), Regulation::builtin());
+        let Some(stock) = &loaded.stock else { return Ok(report) };
+        let stocks = all_pages(|page| async move { self.store.list_stocks(&page).await }).await?;
+        let others = stocks
+            .into_iter()
+            .map(|s| s.value)
+            .filter(|s| s.id != stock.id && s.status() == StockStatus::Active)
+            .map(|s| (s.name.to_string(), s.band()))
+            .collect();
+        Ok(report.check_bands(&Bands {
+            stock: stock.band(),
+            tolerance_percent: self.config.band_tolerance_percent,
+            others,
+        }))
     }
 
     /// Writes the accepted rows as the draft process's advice, one tracker per client (replacing
@@ -59,32 +89,17 @@ impl App {
             return Ok(ApplyOutcome::Refused(report));
         }
         let now = self.clock.now();
-        let trackers = report
-            .advice_by_client()
-            .into_iter()
-            .map(|(client, advice)| Tracker::new(process_id.clone(), client, advice, now))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.store.save_draft_trackers(process_id, stored.version, &trackers).await?;
-        // Clients left out of this advice lose their earlier one: a re-import replaces it whole.
-        for old in self.store.trackers_of_process(process_id).await? {
-            if !trackers.iter().any(|t| t.client_id == old.value.client_id) {
-                self.store.remove_pending_tracker(process_id, &old.value.client_id).await?;
-            }
+        let mut trackers = Vec::new();
+        for (client, lines) in report.advice_by_client() {
+            let lines = FundLines::new(lines).map_err(|e| StoreError::Corrupt {
+                entity: "advice",
+                id: client.to_string(),
+                reason: e.to_string(),
+            })?;
+            trackers.push(Tracker::new(process_id.clone(), client, Advice::Bid(BidAdvice { lines }), now));
         }
+        self.replace_draft_trackers(process_id, stored.version, &trackers).await?;
         tracing::info!(process = %process_id, clients = trackers.len(), "advice applied");
         Ok(ApplyOutcome::Applied(report))
-    }
-
-    async fn active_clients(&self) -> Result<Vec<Client>, StoreError> {
-        let mut out = Vec::new();
-        let mut page = PageRequest::first(100);
-        loop {
-            let clients = self.store.list_clients(&page).await?;
-            out.extend(clients.items.into_iter().map(|c| c.value).filter(|c| c.active));
-            match clients.next {
-                Some(cursor) => page = PageRequest::after(100, cursor),
-                None => return Ok(out),
-            }
-        }
     }
 }

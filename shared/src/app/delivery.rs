@@ -62,6 +62,34 @@ pub enum AppError {
     Process(#[from] crate::domain::process::IllegalProcessTransition),
     #[error(transparent)]
     Stock(#[from] crate::domain::stock::StockError),
+    /// What was asked cannot be done in the current state of things; says why.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+}
+
+/// Why a use case declined: each a sentence staff can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the process has no advice yet: load its advice (or choose its audience) first")]
+    NoAdvice,
+    #[error("the process is {0}: it cannot start")]
+    NotStartable(crate::domain::process::ProcessState),
+    #[error("the kickoff time {kickoff} has already passed: start the process now, or set a later kickoff")]
+    KickoffPassed { kickoff: String },
+    #[error("{stock} has no final price yet: set it before the allotment check starts")]
+    NoFinalPrice { stock: String },
+    #[error("{stock} was withdrawn")]
+    StockWithdrawn { stock: String },
+    #[error("the process has no stock, which this kind needs")]
+    NoStock,
+    #[error("nothing to remind: {0}")]
+    NotAwaitingClient(String),
+    #[error("{0}")]
+    WrongPhase(String),
+    #[error("{0}")]
+    BadAnswer(#[from] crate::domain::phase::AnswerInputError),
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: String },
 }
 
 impl App {
@@ -103,34 +131,22 @@ impl App {
         Ok(sent)
     }
 
-    /// Tells the staff group, best effort: a failure is logged, never raised.
-    pub async fn notify_staff(&self, html: String) {
-        let Some(staff) = self.config.staff_chat else {
-            tracing::warn!(notice = %html, "no staff group configured; notice not sent");
-            return;
-        };
-        let mut message = OutgoingMessage { chat_id: staff, html: html.clone(), markup: None, reply_to: None };
-        let mut result = self.send_paced(&message).await;
-        if let Err(AppError::Telegram(TelegramError::ChatMigrated { new_chat_id })) = result {
-            // The staff group became a supergroup; its id is configuration, so say so loudly.
-            tracing::error!(old = %staff, new = new_chat_id, "the staff group moved: set TELEGRAM_STAFF_CHAT_ID to the new id");
-            message.chat_id = ChatId(new_chat_id);
-            result = self.send_paced(&message).await;
-        }
-        match result {
-            Ok(s) => {
-                self.log_outbound(&Outgoing::text(message.chat_id, html.clone()), message.chat_id, &html, s.message_id)
-                    .await
-            }
-            Err(e) => tracing::error!(error = %e, "could not tell the staff group"),
-        }
-    }
-
     /// One message, sent in its paced slot, with Telegram's throttling and passing failures retried.
     async fn send_paced(&self, message: &OutgoingMessage) -> Result<SentMessage, AppError> {
+        let sent = self.send_within(message, None).await?;
+        sent.ok_or_else(|| StoreError::Unavailable("a send without a deadline found no slot".into()).into())
+    }
+
+    /// [`App::send_paced`], but only in a slot no later than `latest`: `None` when there is none
+    /// (nothing was sent or reserved).
+    pub(super) async fn send_within(
+        &self,
+        message: &OutgoingMessage,
+        latest: Option<Timestamp>,
+    ) -> Result<Option<SentMessage>, AppError> {
         let (mut throttled, mut transient, mut missed) = (0u32, 0u32, 0u32);
         loop {
-            let at = self.pace(message.chat_id).await?;
+            let Some(at) = self.pace(message.chat_id, latest).await? else { return Ok(None) };
             // A slot already due when the reservation returns is on time: the store's round trip
             // is not lateness, and every sender pays it alike.
             let due = at.max(self.pacing_clock.now());
@@ -141,7 +157,7 @@ impl App {
                 continue;
             }
             match self.messenger.send_message(message).await {
-                Ok(sent) => return Ok(sent),
+                Ok(sent) => return Ok(Some(sent)),
                 Err(TelegramError::RetryAfter { seconds }) if throttled < MAX_THROTTLED => {
                     throttled += 1;
                     tracing::warn!(chat = %message.chat_id, seconds, "Telegram asked to slow down");
@@ -161,14 +177,14 @@ impl App {
     }
 
     /// The slot for the next message to `chat`: the earliest time the chat's, its group's and the
-    /// bot's limits all allow, reserved in all of them at once.
-    async fn pace(&self, chat: ChatId) -> Result<Timestamp, StoreError> {
+    /// bot's limits all allow (no later than `latest`), reserved in all of them at once.
+    pub(super) async fn pace(&self, chat: ChatId, latest: Option<Timestamp>) -> Result<Option<Timestamp>, StoreError> {
         let limits = self.config.limits;
         let mut buckets = vec![(chat_bucket(chat), limits.per_chat), (BOT_BUCKET.to_owned(), limits.per_bot)];
         if chat.0 < 0 {
             buckets.push((format!("group:{chat}"), limits.per_group_minute));
         }
-        self.store.reserve_slot(&buckets, self.pacing_clock.now()).await
+        self.store.reserve_slot(&buckets, self.pacing_clock.now(), latest).await
     }
 
     /// A group became a supergroup: its client moves to the new id (once; both halves of Telegram's
@@ -222,7 +238,7 @@ impl App {
         Err(StoreError::Conflict { entity: "client", id: chat.to_string(), detail: "kept changing".into() })
     }
 
-    async fn log_outbound(&self, out: &Outgoing, chat: ChatId, text: &str, message_id: i64) {
+    pub(super) async fn log_outbound(&self, out: &Outgoing, chat: ChatId, text: &str, message_id: i64) {
         let entry = MessageLogEntry {
             id: format!("out-{chat}-{message_id}"),
             client_id: out.client.clone(),

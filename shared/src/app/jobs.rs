@@ -40,6 +40,7 @@ impl App {
         let result = match payload {
             JobPayload::Kickoff { process_id } => self.kickoff(process_id).await.map(|_| ()),
             JobPayload::Chase { process_id, client_id } => self.chase(process_id, client_id).await,
+            JobPayload::StaffFeed => self.staff_feed_job().await.map(|_| ()),
         };
         match result {
             Ok(()) => {

@@ -1,19 +1,27 @@
 //! Use cases, written against the ports: they know nothing of Lambda, axum or AWS.
+//!
+//! `tracking/` is the lifecycle every phase shares (kickoff, chasing, answers, confirmation),
+//! written once; what differs per phase comes from `domain::phase` and `domain::templates`.
 
 mod advice;
+mod audience;
 mod delivery;
 mod jobs;
 mod journal;
-mod phase1;
+mod prior;
 mod processes;
 mod staff_commands;
+mod staff_feed;
 mod stocks;
+mod tracking;
 mod updates;
 
 pub use advice::ApplyOutcome;
-pub use delivery::{AppError, Outgoing};
-pub use phase1::KickoffReport;
+pub use audience::{Audience, AudienceOutcome, AudiencePlan, Recipient};
+pub use delivery::{AppError, Outgoing, Refusal};
 pub use processes::Progress;
+pub use staff_feed::FeedReport;
+pub use tracking::KickoffReport;
 pub use updates::WebhookOutcome;
 
 use crate::domain::ids::ChatId;
@@ -21,13 +29,15 @@ use crate::domain::pacing::TelegramLimits;
 use crate::ports::clock::Clock;
 use crate::ports::messenger::Messenger;
 use crate::ports::scheduler::Scheduler;
-use crate::ports::store::Store;
+use crate::ports::store::{Page, PageRequest, Store, StoreError};
 use chrono::TimeDelta;
+use std::future::Future;
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub struct AppConfig {
-    /// The staff group: told what was sent, every failure and escalation; takes staff commands.
+    /// The staff group: told what needs a person, and shown each process's progress card; takes
+    /// staff commands.
     pub staff_chat: Option<ChatId>,
     pub limits: TelegramLimits,
     /// How long an update id is remembered; Telegram retries for up to 24 hours.
@@ -37,6 +47,16 @@ pub struct AppConfig {
     pub link_code_lifetime: TimeDelta,
     /// How long the webhook works on one update after accepting it (below the function's timeout).
     pub handling_budget: std::time::Duration,
+    /// How long a handler waits for the staff group's next slot before leaving its notices to the
+    /// feed's next run: a client's reply never waits behind staff notices.
+    pub staff_wait: std::time::Duration,
+    /// The least time between two edits of a progress card.
+    pub card_interval: TimeDelta,
+    /// A staff notice sent later than this after it was raised is reported in the error log.
+    pub notice_budget: TimeDelta,
+    /// How far advice may lie outside its stock's price band (in percent of the band's edge)
+    /// before the import warns.
+    pub band_tolerance_percent: u32,
 }
 
 impl Default for AppConfig {
@@ -48,6 +68,10 @@ impl Default for AppConfig {
             update_lock: TimeDelta::seconds(60),
             link_code_lifetime: TimeDelta::hours(24),
             handling_budget: std::time::Duration::from_secs(20),
+            staff_wait: std::time::Duration::from_secs(2),
+            card_interval: TimeDelta::seconds(5),
+            notice_budget: TimeDelta::seconds(60),
+            band_tolerance_percent: 20,
         }
     }
 }
@@ -63,4 +87,22 @@ pub struct App {
     /// Wall time for pacing sends, which must really wait.
     pub pacing_clock: Arc<dyn Clock>,
     pub config: AppConfig,
+}
+
+/// Every item of a paginated list.
+pub(crate) async fn all_pages<T, F, Fut>(mut read: F) -> Result<Vec<T>, StoreError>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: Future<Output = Result<Page<T>, StoreError>>,
+{
+    let mut items = Vec::new();
+    let mut request = PageRequest::first(100);
+    loop {
+        let page = read(request).await?;
+        items.extend(page.items);
+        match page.next {
+            Some(cursor) => request = PageRequest::after(100, cursor),
+            None => return Ok(items),
+        }
+    }
 }

@@ -10,9 +10,11 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// How many clients of a process are in each state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Progress {
     pub total: usize,
+    /// Every state, with how many clients are in it.
+    #[schema(value_type = BTreeMap<String, usize>)]
     pub by_state: BTreeMap<&'static str, usize>,
 }
 
@@ -31,9 +33,10 @@ impl App {
             self.scheduler.cancel(&Job::kickoff(process_id, process.kickoff_at).name).await?;
         }
         let saved = self.store.update_process(&process, stored.version).await?;
+        self.card_changed(process_id).await;
         if action == ProcessAction::Resume {
             for tracker in self.store.trackers_of_process(process_id).await? {
-                if tracker.value.state().awaits_client() {
+                if tracker.value.awaits_client() {
                     let client = self.store.get_client(&tracker.value.client_id).await?.value;
                     self.schedule_chase(&saved.value, &tracker.value, &client).await?;
                 }

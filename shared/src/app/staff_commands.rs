@@ -1,14 +1,13 @@
 //! Commands in the staff group: `/help`, `/status <stock>`, `/code <client>`.
 
-use super::{App, AppError};
+use super::{App, AppError, all_pages};
 use crate::domain::client::Client;
 use crate::domain::link_code::LinkCode;
 use crate::domain::stock::Stock;
 use crate::domain::templates;
 use crate::domain::tracker::TrackerState;
-use crate::ports::store::{Page, PageRequest, StoreError, Versioned};
+use crate::ports::store::{StoreError, Versioned};
 use crate::telegram::types::Message;
-use std::future::Future;
 
 impl App {
     pub(super) async fn on_staff_message(&self, message: &Message) -> Result<(), AppError> {
@@ -27,11 +26,11 @@ impl App {
     }
 
     async fn stock_status(&self, query: &str) -> Result<String, StoreError> {
-        let stocks: Vec<Versioned<Stock>> = all(|p| async move { self.store.list_stocks(&p).await }).await?;
+        let stocks: Vec<Versioned<Stock>> = all_pages(|p| async move { self.store.list_stocks(&p).await }).await?;
         let Some(stock) = best_match(&stocks, query, |s| (s.id.as_str(), s.name.as_str())) else {
             return Ok(templates::no_such_stock(query));
         };
-        let processes = all(|p| {
+        let processes = all_pages(|p| {
             let id = stock.value.id.clone();
             async move { self.store.processes_of_stock(&id, &p).await }
         })
@@ -53,7 +52,7 @@ impl App {
     }
 
     async fn issue_code_by_name(&self, query: &str) -> Result<String, StoreError> {
-        let clients: Vec<Versioned<Client>> = all(|p| async move { self.store.list_clients(&p).await }).await?;
+        let clients: Vec<Versioned<Client>> = all_pages(|p| async move { self.store.list_clients(&p).await }).await?;
         let Some(client) = best_match(&clients, query, |c| (c.id.as_str(), c.name.as_str())) else {
             return Ok(templates::no_such_client(query));
         };
@@ -76,24 +75,6 @@ impl App {
             }
         }
         Err(StoreError::Unavailable("could not find an unused link code".into()))
-    }
-}
-
-/// Every item of a paginated list.
-async fn all<T, F, Fut>(mut read: F) -> Result<Vec<T>, StoreError>
-where
-    F: FnMut(PageRequest) -> Fut,
-    Fut: Future<Output = Result<Page<T>, StoreError>>,
-{
-    let mut items = Vec::new();
-    let mut request = PageRequest::first(100);
-    loop {
-        let page = read(request).await?;
-        items.extend(page.items);
-        match page.next {
-            Some(cursor) => request = PageRequest::after(100, cursor),
-            None => return Ok(items),
-        }
     }
 }
 

@@ -1,13 +1,13 @@
 //! An offering's changes reaching its processes: an amended schedule (정정신고서) moves the kickoffs
 //! still to come; a withdrawal (철회) cancels everything and tells the clients who had advice.
 
-use super::{App, AppError, Outgoing};
+use super::{App, AppError, Outgoing, all_pages};
 use crate::domain::ids::StockId;
 use crate::domain::process::{ProcessAction, ProcessState};
 use crate::domain::stock::{Schedule, Stock};
 use crate::domain::templates;
 use crate::ports::scheduler::Job;
-use crate::ports::store::{PageRequest, StoreError, Versioned};
+use crate::ports::store::{StoreError, Versioned};
 
 impl App {
     /// Replaces the stock's schedule. Processes not started whose kickoff was their round's default
@@ -65,9 +65,7 @@ impl App {
             }
             self.control_process(&process.value.id, ProcessAction::Cancel).await?;
             for tracker in self.store.trackers_of_process(&process.value.id).await? {
-                if !tracker.value.state().is_open()
-                    || tracker.value.state() == crate::domain::tracker::TrackerState::Pending
-                {
+                if !tracker.value.is_open() || tracker.value.state() == crate::domain::tracker::TrackerState::Pending {
                     continue;
                 }
                 let client = self.store.get_client(&tracker.value.client_id).await?.value;
@@ -92,15 +90,6 @@ impl App {
         &self,
         stock_id: &StockId,
     ) -> Result<Vec<Versioned<crate::domain::process::Process>>, StoreError> {
-        let mut out = Vec::new();
-        let mut page = PageRequest::first(100);
-        loop {
-            let processes = self.store.processes_of_stock(stock_id, &page).await?;
-            out.extend(processes.items);
-            match processes.next {
-                Some(cursor) => page = PageRequest::after(100, cursor),
-                None => return Ok(out),
-            }
-        }
+        all_pages(|page| async move { self.store.processes_of_stock(stock_id, &page).await }).await
     }
 }

@@ -5,7 +5,7 @@
 
 use super::{App, Outgoing};
 use crate::domain::client::{ChatBinding, Client};
-use crate::domain::ids::{ChatId, ClientId, TelegramUserId};
+use crate::domain::ids::{ChatId, ClientId, ProcessId, TelegramUserId};
 use crate::domain::link_code::LinkCode;
 use crate::domain::message_log::{Direction, FileRef, MessageLogEntry};
 use crate::domain::templates;
@@ -76,8 +76,8 @@ impl App {
                 return WebhookOutcome::RetryLater(e.to_string());
             }
         };
-        let client = match self.log_inbound(&update).await {
-            Ok(client) => client,
+        let (client, logged) = match self.log_inbound(&update).await {
+            Ok(found) => found,
             Err(e) => {
                 tracing::error!(error = %e, "could not record the update");
                 if let Err(e) = self.store.release(&key, &token).await {
@@ -94,7 +94,16 @@ impl App {
             return WebhookOutcome::RetryLater(e.to_string());
         }
         match tokio::time::timeout(self.config.handling_budget, self.process(&update, client)).await {
-            Ok(Ok(())) => {}
+            Ok(Ok(Some(process))) => {
+                // The inbound entry names the process the message answered.
+                if let Some(entry) = logged {
+                    let entry = MessageLogEntry { process_id: Some(process), ..entry };
+                    if let Err(e) = self.store.append_message(&entry).await {
+                        tracing::warn!(error = %e, "the message log does not name the process answered");
+                    }
+                }
+            }
+            Ok(Ok(None)) => {}
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "update accepted but its handling failed");
                 self.record_error("webhook", &key, &e.to_string()).await;
@@ -108,11 +117,14 @@ impl App {
     }
 
     /// Records an incoming message or button press (the durable accept) and returns the chat's
-    /// client, if linked.
-    async fn log_inbound(&self, update: &Update) -> Result<Option<Versioned<Client>>, StoreError> {
+    /// client, if linked, and the entry written.
+    async fn log_inbound(
+        &self,
+        update: &Update,
+    ) -> Result<(Option<Versioned<Client>>, Option<MessageLogEntry>), StoreError> {
         let message = update.message.as_ref().or(update.edited_message.as_ref());
         let Some(chat) = update.chat() else {
-            return Ok(None);
+            return Ok((None, None));
         };
         let client = self.store.client_by_chat(ChatId(chat.id)).await?;
         let client_id = client.as_ref().map(|c| c.value.id.clone());
@@ -124,11 +136,12 @@ impl App {
                 direction: Direction::Inbound,
                 text: Some(format!("[버튼] {} ({})", query.data.as_deref().unwrap_or(""), query.from.display_name())),
                 file: None,
-                process_id: None,
+                process_id: query.data.as_deref().and_then(|d| d.split_once(':')).and_then(|(_, p)| p.parse().ok()),
                 telegram_message_id: query.message.as_ref().map(|m| m.message_id),
                 at: self.clock.now(),
             };
             self.store.append_message(&entry).await?;
+            return Ok((client, Some(entry)));
         } else if let Some(message) = message {
             let file = message
                 .document
@@ -153,64 +166,76 @@ impl App {
                 at: self.clock.now(),
             };
             self.store.append_message(&entry).await?;
+            return Ok((client, Some(entry)));
         }
-        Ok(client)
+        Ok((client, None))
     }
 
-    async fn process(&self, update: &Update, client: Option<Versioned<Client>>) -> Result<(), super::AppError> {
+    /// Acts on an update; returns the process a client's message answered.
+    async fn process(
+        &self,
+        update: &Update,
+        client: Option<Versioned<Client>>,
+    ) -> Result<Option<ProcessId>, super::AppError> {
         match update.kind() {
             UpdateKind::Message => match &update.message {
                 Some(message) => self.on_message(message, client).await,
-                None => Ok(()),
+                None => Ok(None),
             },
             UpdateKind::CallbackQuery => match &update.callback_query {
-                Some(query) => self.on_callback(query, client).await,
-                None => Ok(()),
+                Some(query) => self.on_callback(query, client).await.map(|()| None),
+                None => Ok(None),
             },
             UpdateKind::MyChatMember => match &update.my_chat_member {
-                Some(change) => self.on_membership(change, client).await,
-                None => Ok(()),
+                Some(change) => self.on_membership(change, client).await.map(|()| None),
+                None => Ok(None),
             },
             // Edits are logged; the answer they correct is re-read when the client submits again.
-            UpdateKind::EditedMessage | UpdateKind::Other => Ok(()),
+            UpdateKind::EditedMessage | UpdateKind::Other => Ok(None),
         }
     }
 
-    async fn on_message(&self, message: &Message, client: Option<Versioned<Client>>) -> Result<(), super::AppError> {
+    async fn on_message(
+        &self,
+        message: &Message,
+        client: Option<Versioned<Client>>,
+    ) -> Result<Option<ProcessId>, super::AppError> {
         let chat = ChatId(message.chat.id);
         if let Some(new) = message.migrate_to_chat_id {
-            return Ok(self.follow_migration(chat, ChatId(new)).await?);
+            self.follow_migration(chat, ChatId(new)).await?;
+            return Ok(None);
         }
         if let Some(old) = message.migrate_from_chat_id {
-            return Ok(self.follow_migration(ChatId(old), chat).await?);
+            self.follow_migration(ChatId(old), chat).await?;
+            return Ok(None);
         }
         if Some(chat) == self.config.staff_chat {
-            return self.on_staff_message(message).await;
+            return self.on_staff_message(message).await.map(|()| None);
         }
         let command = message.command();
         if !message.chat.is_group() {
             if command.is_some() {
                 self.reply(message, templates::private_chat()).await?;
             }
-            return Ok(());
+            return Ok(None);
         }
         if let Some((name, args)) = &command
             && name == "/link"
         {
-            return self.link_group(message, args).await;
+            return self.link_group(message, args).await.map(|()| None);
         }
         let replies_to_bot = message.reply_to_message.as_ref().and_then(|m| m.from.as_ref()).is_some_and(|u| u.is_bot);
         let Some(client) = client else {
             if command.is_some() || replies_to_bot {
                 self.reply(message, templates::unknown_group()).await?;
             }
-            return Ok(());
+            return Ok(None);
         };
         if let Some(from) = &message.from
             && self.is_staff_user(from.id).await?
         {
             tracing::info!(client = %client.value.id, "staff wrote in a client group; not an answer");
-            return Ok(());
+            return Ok(None);
         }
         self.on_client_message(message, &client).await
     }
@@ -221,8 +246,13 @@ impl App {
         client: Option<Versioned<Client>>,
     ) -> Result<(), super::AppError> {
         match client {
-            Some(client) => self.on_phase1_callback(query, &client).await,
-            None => Ok(self.messenger.answer_callback(&query.id, None).await?),
+            Some(client) => self.on_tracker_callback(query, &client).await,
+            None => {
+                if let Err(e) = self.messenger.answer_callback(&query.id, None).await {
+                    tracing::warn!(error = %e, "a press in an unlinked group could not be answered");
+                }
+                Ok(())
+            }
         }
     }
 

@@ -78,6 +78,18 @@ impl KrxCalendar {
         d
     }
 
+    /// `date` when it is a business day, else the next one.
+    pub fn on_or_after(&self, date: NaiveDate) -> NaiveDate {
+        let mut d = date;
+        while !self.is_business_day(d) {
+            match d.succ_opt() {
+                Some(next) => d = next,
+                None => return d,
+            }
+        }
+        d
+    }
+
     /// Business days in `start..=end` (0 when `end < start`).
     pub fn business_days_inclusive(&self, start: NaiveDate, end: NaiveDate) -> u32 {
         start.iter_days().take_while(|d| *d <= end).filter(|d| self.is_business_day(*d)).count() as u32
@@ -131,6 +143,9 @@ mod tests {
         assert_eq!(cal.business_days_inclusive(d(2026, 3, 20), d(2026, 3, 16)), 0);
         // 2026-05-25 is a substitute holiday.
         assert_eq!(cal.business_days_inclusive(d(2026, 5, 25), d(2026, 5, 29)), 4);
+        assert_eq!(cal.on_or_after(d(2026, 3, 16)), d(2026, 3, 16));
+        assert_eq!(cal.on_or_after(d(2026, 3, 21)), d(2026, 3, 23), "Saturday → Monday");
+        assert_eq!(cal.on_or_after(d(2026, 2, 16)), d(2026, 2, 19), "설날 → the Thursday after");
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! Pure types and rules: no I/O, no clocks, no storage layout. Values in, values out.
 
 pub mod calendar;
-pub mod check;
 pub mod client;
 pub mod ids;
 pub mod journal;
@@ -10,11 +9,12 @@ pub mod lockup;
 pub mod message_log;
 pub mod money;
 pub mod pacing;
+pub mod phase;
 pub mod process;
 pub mod regulation;
 pub mod reminder;
-pub mod reply;
 pub mod staff;
+pub mod staff_feed;
 pub mod stock;
 pub mod templates;
 pub mod text;

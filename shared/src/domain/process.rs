@@ -1,7 +1,8 @@
-//! An advisory process: one phase of one IPO, sent to a set of clients at a kickoff time, with the
-//! policy for reminding silent clients and escalating to staff.
+//! An advisory process: one phase of one IPO (or a notice), sent to a set of clients at a kickoff
+//! time, with the policy for reminding silent clients and escalating to staff.
 
 use crate::domain::ids::{ProcessId, StockId};
+use crate::domain::phase::Phase;
 use crate::domain::stock::Schedule;
 use crate::domain::time::{Timestamp, at_kst};
 use chrono::{NaiveTime, TimeDelta};
@@ -25,11 +26,7 @@ pub enum ProcessKind {
     Participation { round: Round },
     /// 배정내역 및 확약여부 확인.
     Allotment,
-    /// 상장 후 매도의견 추천.
-    SellRecommendation,
-    /// 명세부 확인.
-    Statement,
-    /// 일반 공지.
+    /// 일반 공지; the only kind that may have no stock.
     Notice,
 }
 
@@ -40,24 +37,39 @@ impl ProcessKind {
             ProcessKind::Participation { round: Round::LastDay } => "수요예측 참여 (마감일)",
             ProcessKind::Participation { round: Round::Revision } => "수요예측 참여 (수정)",
             ProcessKind::Allotment => "배정내역 및 확약여부 확인",
-            ProcessKind::SellRecommendation => "상장 후 매도의견 추천",
-            ProcessKind::Statement => "명세부 확인",
             ProcessKind::Notice => "일반 공지",
         }
     }
 
+    /// The content its trackers carry.
+    pub fn phase(self) -> Phase {
+        match self {
+            ProcessKind::Participation { .. } => Phase::Bid,
+            ProcessKind::Allotment => Phase::Allotment,
+            ProcessKind::Notice => Phase::Notice,
+        }
+    }
+
+    /// Whether a process of this kind is about a stock (all but notices).
+    pub fn needs_stock(self) -> bool {
+        match self {
+            ProcessKind::Participation { .. } | ProcessKind::Allotment => true,
+            ProcessKind::Notice => false,
+        }
+    }
+
     /// When the process starts unless staff choose another time: 09:00 KST on the first day of
-    /// book-building for the first round, on its last day for the last round.
+    /// book-building for the first round, on its last day for the last round, on the first day of
+    /// the subscription for the allotment check (the final price is known by then). A revision and
+    /// a notice have none.
     pub fn default_kickoff(self, schedule: &Schedule) -> Option<Timestamp> {
         let nine = NaiveTime::from_hms_opt(9, 0, 0)?;
+        let d = schedule.dates();
         match self {
-            ProcessKind::Participation { round: Round::FirstDay } => {
-                Some(at_kst(schedule.dates().bookbuilding_start, nine))
-            }
-            ProcessKind::Participation { round: Round::LastDay } => {
-                Some(at_kst(schedule.dates().bookbuilding_end, nine))
-            }
-            _ => None,
+            ProcessKind::Participation { round: Round::FirstDay } => Some(at_kst(d.bookbuilding_start, nine)),
+            ProcessKind::Participation { round: Round::LastDay } => Some(at_kst(d.bookbuilding_end, nine)),
+            ProcessKind::Allotment => Some(at_kst(d.subscription_start, nine)),
+            ProcessKind::Participation { round: Round::Revision } | ProcessKind::Notice => None,
         }
     }
 }
@@ -201,21 +213,24 @@ impl ProcessState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Process {
     pub id: ProcessId,
-    pub stock_id: StockId,
+    /// The offering it is about; only a notice may have none.
+    pub stock_id: Option<StockId>,
     pub kind: ProcessKind,
+    #[schema(value_type = String, format = DateTime)]
     pub kickoff_at: Timestamp,
     pub policy: ReminderPolicy,
     state: ProcessState,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
 impl Process {
     pub fn new(
         id: ProcessId,
-        stock_id: StockId,
+        stock_id: Option<StockId>,
         kind: ProcessKind,
         kickoff_at: Timestamp,
         policy: ReminderPolicy,
@@ -305,6 +320,9 @@ mod tests {
         let last = ProcessKind::Participation { round: Round::LastDay }.default_kickoff(&schedule);
         assert_eq!(last.map(|t| t.to_rfc3339()).as_deref(), Some("2026-03-20T00:00:00+00:00"));
         assert_eq!(ProcessKind::Participation { round: Round::Revision }.default_kickoff(&schedule), None);
+        let allotment = ProcessKind::Allotment.default_kickoff(&schedule);
+        assert_eq!(allotment.map(|t| t.to_rfc3339()).as_deref(), Some("2026-03-26T00:00:00+00:00"));
+        assert_eq!(ProcessKind::Notice.default_kickoff(&schedule), None);
     }
 
     #[test]

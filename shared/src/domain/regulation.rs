@@ -1,7 +1,9 @@
 //! Regulatory parameters that change every year or two (tick sizes, the transaction tax, price
-//! limits), kept as dated configuration in `config/regulation.json`: each entry applies from its
+//! limits, when lock-ups release), kept as dated configuration in `config/regulation.json`: each entry applies from its
 //! date until the next entry's date.
 
+use crate::domain::calendar::KrxCalendar;
+use crate::domain::lockup::LockUp;
 use crate::domain::money::{Price, Won};
 use crate::domain::stock::Market;
 use chrono::NaiveDate;
@@ -49,11 +51,19 @@ pub struct PriceLimits {
     pub daily_percent: u32,
 }
 
+/// When locked shares may first be sold: the listing date plus the lock-up period, moved to the
+/// next KRX business day; one day earlier when the listing day counts as the period's first day.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct ReleaseRule {
+    pub listing_day_counts: bool,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Regulation {
     tick_tables: Vec<Dated<TickTable>>,
     transaction_tax: Vec<Dated<TaxRates>>,
     price_limits: Vec<Dated<PriceLimits>>,
+    lockup_release: Vec<Dated<ReleaseRule>>,
 }
 
 fn in_force<'a, T>(entries: &'a [Dated<T>], date: NaiveDate, what: &'static str) -> Result<&'a T, RegulationError> {
@@ -83,6 +93,7 @@ impl Regulation {
         if !sorted(self.tick_tables.iter().map(|e| e.from).collect())
             || !sorted(self.transaction_tax.iter().map(|e| e.from).collect())
             || !sorted(self.price_limits.iter().map(|e| e.from).collect())
+            || !sorted(self.lockup_release.iter().map(|e| e.from).collect())
         {
             return invalid("every list needs at least one entry, in increasing `from` order");
         }
@@ -124,6 +135,20 @@ impl Regulation {
 
     pub fn price_limits(&self, date: NaiveDate) -> Result<PriceLimits, RegulationError> {
         in_force(&self.price_limits, date, "price limits").copied()
+    }
+
+    /// The first day shares under `lockup` may be sold, for a stock listed on `listing` (the
+    /// listing day itself for shares with no lock-up).
+    pub fn first_sale_date(
+        &self,
+        lockup: LockUp,
+        listing: NaiveDate,
+        calendar: &KrxCalendar,
+    ) -> Result<NaiveDate, RegulationError> {
+        let rule = in_force(&self.lockup_release, listing, "lock-up release rule")?;
+        let end = lockup.release_date(listing).unwrap_or(listing);
+        let first = if rule.listing_day_counts && end > listing { end.pred_opt().unwrap_or(end) } else { end };
+        Ok(calendar.on_or_after(first))
     }
 }
 
@@ -196,11 +221,37 @@ mod tests {
     }
 
     #[test]
+    fn lockups_release_on_the_next_business_day_after_their_period() {
+        let reg = Regulation::builtin();
+        let cal = KrxCalendar::builtin();
+        let first = |l: LockUp, listing: NaiveDate| reg.first_sale_date(l, listing, cal).unwrap().to_string();
+        // (가상)한빛로보틱스 lists on Tuesday 2026-04-07.
+        let listing = d(2026, 4, 7);
+        assert_eq!(first(LockUp::None, listing), "2026-04-07");
+        assert_eq!(first(LockUp::Days15, listing), "2026-04-22");
+        assert_eq!(first(LockUp::Months1, listing), "2026-05-07");
+        assert_eq!(first(LockUp::Months3, listing), "2026-07-07");
+        assert_eq!(first(LockUp::Months6, listing), "2026-10-07");
+        // Listed Friday 2026-04-10: 15 days later is Saturday 04-25, so Monday 04-27.
+        assert_eq!(first(LockUp::Days15, d(2026, 4, 10)), "2026-04-27");
+        // One month after 2026-04-24 is 05-24, a Sunday, and 05-25 a substitute holiday.
+        assert_eq!(first(LockUp::Months1, d(2026, 4, 24)), "2026-05-26");
+        let counting: Regulation = Regulation::parse(
+            &include_str!("../../config/regulation.json")
+                .replace("\"listing_day_counts\": false", "\"listing_day_counts\": true"),
+        )
+        .unwrap();
+        assert_eq!(counting.first_sale_date(LockUp::Days15, listing, cal).unwrap().to_string(), "2026-04-21");
+        assert_eq!(counting.first_sale_date(LockUp::None, listing, cal).unwrap().to_string(), "2026-04-07");
+    }
+
+    #[test]
     fn malformed_regulation_files_are_refused() {
         let unsorted = r#"{"tick_tables":[{"from":"2023-01-25","steps":[{"from_price":0,"tick":1}]}],
             "transaction_tax":[{"from":"2026-01-01","kospi_basis_points":[20],"kosdaq_basis_points":[20]},
                                {"from":"2025-01-01","kospi_basis_points":[15],"kosdaq_basis_points":[15]}],
-            "price_limits":[{"from":"2023-06-26","listing_day_min_percent":60,"listing_day_max_percent":400,"daily_percent":30}]}"#;
+            "price_limits":[{"from":"2023-06-26","listing_day_min_percent":60,"listing_day_max_percent":400,"daily_percent":30}],
+            "lockup_release":[{"from":"2023-01-01","listing_day_counts":false}]}"#;
         assert!(matches!(Regulation::parse(unsorted), Err(RegulationError::Invalid(_))));
         let zero_tick = unsorted.replace("\"tick\":1", "\"tick\":0");
         assert!(Regulation::parse(&zero_tick).is_err());

@@ -1,10 +1,10 @@
-//! The per-client record of one process: what we advised each fund, what the client actually did,
-//! the evidence it sent, and where the exchange stands.
+//! The per-client record of one process, whatever its phase: the lifecycle (sent → acknowledged →
+//! submitted → confirmed, with reminders, escalation and evidence) written once around the phase's
+//! own content, the [`Advice`] and the [`Answer`] of [`crate::domain::phase`].
 
-use crate::domain::check::{Finding, compare};
-use crate::domain::ids::{ClientId, FundId, ProcessId, StaffId, TelegramUserId};
-use crate::domain::lockup::LockUp;
-use crate::domain::money::{Price, Quantity};
+use crate::domain::ids::{ClientId, ProcessId, StaffId, TelegramUserId};
+use crate::domain::phase::bid::{AdviceLine, BidAdvice, BidAnswer, BidLine};
+use crate::domain::phase::{Advice, Answer, Asks, Finding, FundLines, Phase};
 use crate::domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -14,9 +14,9 @@ use std::fmt;
 pub enum TrackerState {
     /// Not sent yet.
     Pending,
-    /// Sent; waiting for the client to acknowledge.
+    /// Sent; waiting for the client to acknowledge (a notice without ✅ ends here).
     Sent,
-    /// Acknowledged; waiting for the client's answer.
+    /// Acknowledged; waiting for the client's answer (a notice with ✅ ends here).
     Acknowledged,
     /// The client answered; waiting for staff to confirm.
     Submitted,
@@ -50,14 +50,10 @@ impl TrackerState {
         }
     }
 
-    /// Whether someone still has to act: the system, the client or staff.
-    pub fn is_open(self) -> bool {
-        !matches!(self, TrackerState::Confirmed | TrackerState::Skipped)
-    }
-
-    /// Whether the client is the one who has to act (and so gets reminded).
-    pub fn awaits_client(self) -> bool {
-        matches!(self, TrackerState::Sent | TrackerState::Acknowledged)
+    /// The state with its article, for messages: "a sent tracker", "an acknowledged tracker".
+    pub fn with_article(self) -> String {
+        let article = if self.as_str().starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        format!("{article} {self}")
     }
 }
 
@@ -67,27 +63,7 @@ impl fmt::Display for TrackerState {
     }
 }
 
-/// The firm's opinion for one fund.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdviceLine {
-    pub fund_id: FundId,
-    pub price: Price,
-    pub quantity: Quantity,
-    pub lockup: LockUp,
-    #[serde(default)]
-    pub comment: String,
-}
-
-/// What the client says it did for one fund.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ActualLine {
-    pub fund_id: FundId,
-    pub price: Price,
-    pub quantity: Quantity,
-    pub lockup: LockUp,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EvidenceKind {
     Photo,
@@ -95,17 +71,18 @@ pub enum EvidenceKind {
 }
 
 /// A file the client sent (a screenshot, a spreadsheet), kept by Telegram's file id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Evidence {
     pub kind: EvidenceKind,
     pub file_id: String,
     pub file_name: Option<String>,
     pub size: Option<u64>,
+    #[schema(value_type = String, format = DateTime)]
     pub received_at: Timestamp,
 }
 
 /// Who acted in the client's chat.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChatActor {
     pub user_id: TelegramUserId,
     pub name: String,
@@ -133,18 +110,21 @@ pub enum TrackerEvent {
         by: ChatActor,
         at: Timestamp,
     },
+    /// The client's answer. It never replaces one already submitted: the client presses 수정
+    /// (reopening) first.
     Submitted {
-        lines: Vec<ActualLine>,
+        answer: Answer,
         at: Timestamp,
     },
     EvidenceReceived {
         evidence: Evidence,
         at: Timestamp,
     },
-    /// Staff confirm the values; `lines` overrides what the client submitted.
+    /// Staff confirm the answer; `answer` records values they read off a screenshot, corrected, or
+    /// took by phone (then from any state the client has been sent to).
     Confirmed {
         by: StaffId,
-        lines: Option<Vec<ActualLine>>,
+        answer: Option<Answer>,
         at: Timestamp,
     },
     /// The client pressed 수정 (or staff reopened): the answer is asked for again.
@@ -201,52 +181,56 @@ impl TrackerEvent {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TrackerError {
-    #[error("a {state} tracker cannot take {event}")]
+    #[error("{} tracker cannot take {event}", state.with_article())]
     IllegalTransition { state: TrackerState, event: &'static str },
-    #[error("an answer needs at least one line")]
+    #[error("nothing to confirm: the client sent no values (a file only); enter the values read off it")]
     EmptyAnswer,
-    #[error("the answer names fund {0} twice")]
-    DuplicateFund(FundId),
-    #[error("the advice names fund {0} twice")]
-    DuplicateAdvice(FundId),
+    #[error("an answer of the {answer:?} phase does not fit {advice:?} advice")]
+    WrongPhase { advice: Phase, answer: Phase },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "TrackerFields")]
 pub struct Tracker {
     pub process_id: ProcessId,
     pub client_id: ClientId,
     state: TrackerState,
     /// When the tracker entered its current state: reminders and escalation count from here.
+    #[schema(value_type = String, format = DateTime)]
     state_since: Timestamp,
-    advice: Vec<AdviceLine>,
-    actual: Vec<ActualLine>,
+    advice: Advice,
+    answer: Option<Answer>,
     evidence: Vec<Evidence>,
     acknowledged_by: Option<ChatActor>,
     confirmed_by: Option<StaffId>,
     failure: Option<String>,
     reminders_total: u32,
     reminders_in_state: u32,
+    #[schema(value_type = Option<String>, format = DateTime)]
     last_reminded_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     escalated_at: Option<Timestamp>,
     /// When a send of the advice began, until it is known to have succeeded or failed.
-    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     send_started_at: Option<Timestamp>,
     /// The bot's messages about this tracker (advice, prompts), so replies to them find it.
-    #[serde(default)]
     message_ids: Vec<i64>,
 }
 
-/// A stored tracker before its invariants are checked again.
+/// A stored tracker before its invariants are checked again. Trackers stored before phases had
+/// their own content hold the bid advice as a bare list and the answer as `actual`: they read as
+/// the bid phase.
 #[derive(Deserialize)]
 struct TrackerFields {
     process_id: ProcessId,
     client_id: ClientId,
     state: TrackerState,
-    /// When the tracker entered its current state: reminders and escalation count from here.
     state_since: Timestamp,
-    advice: Vec<AdviceLine>,
-    actual: Vec<ActualLine>,
+    advice: StoredAdvice,
+    #[serde(default)]
+    answer: Option<Answer>,
+    #[serde(default)]
+    actual: Option<Vec<BidLine>>,
     evidence: Vec<Evidence>,
     acknowledged_by: Option<ChatActor>,
     confirmed_by: Option<StaffId>,
@@ -255,57 +239,85 @@ struct TrackerFields {
     reminders_in_state: u32,
     last_reminded_at: Option<Timestamp>,
     escalated_at: Option<Timestamp>,
-    /// When a send of the advice began, until it is known to have succeeded or failed.
     #[serde(default)]
     send_started_at: Option<Timestamp>,
-    /// The bot's messages about this tracker (advice, prompts), so replies to them find it.
     #[serde(default)]
     message_ids: Vec<i64>,
 }
 
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StoredAdvice {
+    Phased(Advice),
+    BidLines(Vec<AdviceLine>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoredTrackerError {
+    #[error("{0}")]
+    Tracker(#[from] TrackerError),
+    #[error("{0}")]
+    Lines(#[from] crate::domain::phase::LinesError),
+}
+
 impl TryFrom<TrackerFields> for Tracker {
-    type Error = TrackerError;
-    fn try_from(f: TrackerFields) -> Result<Self, TrackerError> {
-        let mut tracker = Tracker::new(f.process_id, f.client_id, f.advice, f.state_since)?;
-        if !f.actual.is_empty() {
-            check_answer(&f.actual)?;
+    type Error = StoredTrackerError;
+    fn try_from(f: TrackerFields) -> Result<Self, StoredTrackerError> {
+        let (advice, answer) = match f.advice {
+            StoredAdvice::Phased(advice) => (advice, f.answer),
+            StoredAdvice::BidLines(lines) => {
+                let advice = Advice::Bid(BidAdvice { lines: FundLines::new(lines)? });
+                let answer = match f.actual.filter(|a| !a.is_empty()) {
+                    Some(actual) => Some(Answer::Bid(BidAnswer { lines: FundLines::new(actual)? })),
+                    None => None,
+                };
+                (advice, answer)
+            }
+        };
+        if let Some(answer) = &answer {
+            fits(&advice, answer)?;
         }
-        if f.state == TrackerState::Confirmed && f.actual.is_empty() {
-            return Err(TrackerError::EmptyAnswer);
+        if f.state == TrackerState::Confirmed && answer.is_none() {
+            return Err(TrackerError::EmptyAnswer.into());
         }
-        tracker.state = f.state;
-        tracker.actual = f.actual;
-        tracker.evidence = f.evidence;
-        tracker.acknowledged_by = f.acknowledged_by;
-        tracker.confirmed_by = f.confirmed_by;
-        tracker.failure = f.failure;
-        tracker.reminders_total = f.reminders_total;
-        tracker.reminders_in_state = f.reminders_in_state;
-        tracker.last_reminded_at = f.last_reminded_at;
-        tracker.escalated_at = f.escalated_at;
-        tracker.send_started_at = f.send_started_at;
-        tracker.message_ids = f.message_ids;
-        Ok(tracker)
+        Ok(Tracker {
+            process_id: f.process_id,
+            client_id: f.client_id,
+            state: f.state,
+            state_since: f.state_since,
+            advice,
+            answer,
+            evidence: f.evidence,
+            acknowledged_by: f.acknowledged_by,
+            confirmed_by: f.confirmed_by,
+            failure: f.failure,
+            reminders_total: f.reminders_total,
+            reminders_in_state: f.reminders_in_state,
+            last_reminded_at: f.last_reminded_at,
+            escalated_at: f.escalated_at,
+            send_started_at: f.send_started_at,
+            message_ids: f.message_ids,
+        })
+    }
+}
+
+fn fits(advice: &Advice, answer: &Answer) -> Result<(), TrackerError> {
+    if advice.phase() == answer.phase() {
+        Ok(())
+    } else {
+        Err(TrackerError::WrongPhase { advice: advice.phase(), answer: answer.phase() })
     }
 }
 
 impl Tracker {
-    pub fn new(
-        process_id: ProcessId,
-        client_id: ClientId,
-        advice: Vec<AdviceLine>,
-        now: Timestamp,
-    ) -> Result<Tracker, TrackerError> {
-        if let Some(dup) = first_duplicate(advice.iter().map(|a| &a.fund_id)) {
-            return Err(TrackerError::DuplicateAdvice(dup.clone()));
-        }
-        Ok(Tracker {
+    pub fn new(process_id: ProcessId, client_id: ClientId, advice: Advice, now: Timestamp) -> Tracker {
+        Tracker {
             process_id,
             client_id,
             state: TrackerState::Pending,
             state_since: now,
             advice,
-            actual: Vec::new(),
+            answer: None,
             evidence: Vec::new(),
             acknowledged_by: None,
             confirmed_by: None,
@@ -316,7 +328,7 @@ impl Tracker {
             escalated_at: None,
             send_started_at: None,
             message_ids: Vec::new(),
-        })
+        }
     }
 
     pub fn state(&self) -> TrackerState {
@@ -325,11 +337,11 @@ impl Tracker {
     pub fn state_since(&self) -> Timestamp {
         self.state_since
     }
-    pub fn advice(&self) -> &[AdviceLine] {
+    pub fn advice(&self) -> &Advice {
         &self.advice
     }
-    pub fn actual(&self) -> &[ActualLine] {
-        &self.actual
+    pub fn answer(&self) -> Option<&Answer> {
+        self.answer.as_ref()
     }
     pub fn evidence(&self) -> &[Evidence] {
         &self.evidence
@@ -362,6 +374,38 @@ impl Tracker {
         &self.message_ids
     }
 
+    pub fn phase(&self) -> Phase {
+        self.advice.phase()
+    }
+
+    /// Whether the client is the one who has to act (and so gets reminded): the message is out and
+    /// what the phase asks for has not come.
+    pub fn awaits_client(&self) -> bool {
+        match (self.state, self.advice.asks()) {
+            (TrackerState::Sent, Asks::Acknowledgement | Asks::Answer) => true,
+            (TrackerState::Acknowledged, Asks::Answer) => true,
+            (TrackerState::Sent | TrackerState::Acknowledged, _) => false,
+            (
+                TrackerState::Pending
+                | TrackerState::Submitted
+                | TrackerState::Confirmed
+                | TrackerState::Failed
+                | TrackerState::Skipped,
+                _,
+            ) => false,
+        }
+    }
+
+    /// Whether someone still has to act: the system, the client or staff. A notice is done once
+    /// delivered (or acknowledged, when it asks for ✅).
+    pub fn is_open(&self) -> bool {
+        match self.state {
+            TrackerState::Confirmed | TrackerState::Skipped => false,
+            TrackerState::Sent | TrackerState::Acknowledged => self.awaits_client(),
+            TrackerState::Pending | TrackerState::Submitted | TrackerState::Failed => true,
+        }
+    }
+
     /// Remembers a message the bot sent about this tracker.
     pub fn note_message(&mut self, message_id: i64) {
         if !self.message_ids.contains(&message_id) {
@@ -369,19 +413,20 @@ impl Tracker {
         }
     }
 
-    /// How the submitted answer deviates from the advice, fund by fund (empty before an answer).
+    /// How the answer deviates from the advice (empty before an answer); the checks that need the
+    /// client and the stock are the use cases'.
     pub fn deviations(&self) -> Vec<Finding> {
-        if self.actual.is_empty() {
-            return Vec::new();
-        }
-        compare(&self.advice, &self.actual)
+        self.answer.as_ref().map(|answer| self.advice.compare(answer)).unwrap_or_default()
     }
 
-    /// Applies an event if the current state allows it; the tracker is unchanged otherwise.
+    /// Applies an event if the current state and the phase allow it; the tracker is unchanged
+    /// otherwise.
     pub fn apply(&mut self, event: TrackerEvent) -> Result<TrackerState, TrackerError> {
         use TrackerEvent as E;
         use TrackerState as S;
         let illegal = TrackerError::IllegalTransition { state: self.state, event: event.name() };
+        let asks = self.advice.asks();
+        let answers = asks == Asks::Answer;
         let at = event.at();
         let next = match (self.state, event) {
             (S::Pending, E::SendStarted { .. }) => {
@@ -400,44 +445,51 @@ impl Tracker {
                 S::Failed
             }
             (S::Failed, E::Retry { .. }) => S::Pending,
-            (S::Sent, E::Acknowledged { by, .. }) => {
+            (S::Sent, E::Acknowledged { by, .. }) if asks != Asks::Nothing => {
                 self.acknowledged_by = Some(by);
                 S::Acknowledged
             }
-            (S::Sent | S::Acknowledged | S::Submitted, E::Submitted { lines, .. }) => {
-                check_answer(&lines)?;
-                self.actual = lines;
+            (S::Sent | S::Acknowledged, E::Submitted { answer, .. }) if answers => {
+                fits(&self.advice, &answer)?;
+                self.answer = Some(answer);
                 S::Submitted
             }
-            (S::Sent | S::Acknowledged | S::Submitted, E::EvidenceReceived { evidence, .. }) => {
+            (S::Sent | S::Acknowledged | S::Submitted, E::EvidenceReceived { evidence, .. }) if answers => {
                 self.evidence.push(evidence);
                 S::Submitted
             }
-            (S::Submitted | S::Confirmed, E::Confirmed { by, lines, .. }) => {
-                if let Some(lines) = lines {
-                    check_answer(&lines)?;
-                    self.actual = lines;
-                } else if self.actual.is_empty() {
+            (S::Submitted | S::Confirmed, E::Confirmed { by, answer: None, .. }) if answers => {
+                if self.answer.is_none() {
                     // Evidence alone cannot be confirmed: staff must read the values off it.
                     return Err(TrackerError::EmptyAnswer);
                 }
                 self.confirmed_by = Some(by);
                 S::Confirmed
             }
+            (
+                S::Sent | S::Acknowledged | S::Failed | S::Submitted | S::Confirmed,
+                E::Confirmed { by, answer: Some(answer), .. },
+            ) if answers => {
+                fits(&self.advice, &answer)?;
+                self.answer = Some(answer);
+                self.confirmed_by = Some(by);
+                self.failure = None;
+                S::Confirmed
+            }
             (S::Submitted | S::Confirmed, E::Reopened { .. }) => {
                 // The answer is withdrawn; the message log keeps what it said.
-                self.actual.clear();
+                self.answer = None;
                 self.confirmed_by = None;
                 S::Acknowledged
             }
             (S::Pending | S::Sent | S::Acknowledged | S::Failed, E::Skipped { .. }) => S::Skipped,
-            (S::Sent | S::Acknowledged, E::Reminded { .. }) => {
+            (S::Sent | S::Acknowledged, E::Reminded { .. }) if self.awaits_client() => {
                 self.reminders_total += 1;
                 self.reminders_in_state += 1;
                 self.last_reminded_at = Some(at);
                 return Ok(self.state);
             }
-            (S::Sent | S::Acknowledged, E::Escalated { .. }) => {
+            (S::Sent | S::Acknowledged, E::Escalated { .. }) if self.awaits_client() => {
                 self.escalated_at = Some(at);
                 return Ok(self.state);
             }
@@ -454,32 +506,22 @@ impl Tracker {
     }
 }
 
-fn check_answer(lines: &[ActualLine]) -> Result<(), TrackerError> {
-    if lines.is_empty() {
-        return Err(TrackerError::EmptyAnswer);
-    }
-    match first_duplicate(lines.iter().map(|l| &l.fund_id)) {
-        Some(dup) => Err(TrackerError::DuplicateFund(dup.clone())),
-        None => Ok(()),
-    }
-}
-
-fn first_duplicate<'a>(ids: impl Iterator<Item = &'a FundId>) -> Option<&'a FundId> {
-    let ids: Vec<&FundId> = ids.collect();
-    ids.iter().enumerate().find(|(i, id)| ids[..*i].contains(id)).map(|(_, id)| *id)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::lockup::LockUp;
+    use crate::domain::money::{Price, Quantity};
+    use crate::domain::phase::bid::Finding as BidFinding;
+    use crate::domain::phase::notice::{NoticeAdvice, NoticeText};
+    use crate::domain::text::Label;
     use chrono::TimeDelta;
 
     fn t(min: i64) -> Timestamp {
         "2026-03-16T00:00:00Z".parse::<Timestamp>().unwrap() + TimeDelta::minutes(min)
     }
 
-    fn line(fund: &str, price: u64, qty: u64) -> ActualLine {
-        ActualLine {
+    fn line(fund: &str, price: u64, qty: u64) -> BidLine {
+        BidLine {
             fund_id: fund.parse().unwrap(),
             price: Price::new(price).unwrap(),
             quantity: Quantity::new(qty).unwrap(),
@@ -487,15 +529,33 @@ mod tests {
         }
     }
 
+    fn bids(lines: Vec<BidLine>) -> Answer {
+        Answer::Bid(BidAnswer { lines: FundLines::new(lines).unwrap() })
+    }
+
+    fn bid_advice() -> Advice {
+        Advice::Bid(BidAdvice {
+            lines: FundLines::new(vec![AdviceLine {
+                fund_id: "hy".parse().unwrap(),
+                price: Price::new(17_500).unwrap(),
+                quantity: Quantity::new(300_000).unwrap(),
+                lockup: LockUp::Months1,
+                comment: String::new(),
+            }])
+            .unwrap(),
+        })
+    }
+
+    fn notice(acknowledge: bool) -> Advice {
+        Advice::Notice(NoticeAdvice {
+            title: Label::new("추석 연휴 안내").unwrap(),
+            text: NoticeText::new("연휴 중에는 답변이 늦을 수 있습니다.").unwrap(),
+            acknowledge,
+        })
+    }
+
     fn tracker() -> Tracker {
-        let advice = vec![AdviceLine {
-            fund_id: "hy".parse().unwrap(),
-            price: Price::new(17_500).unwrap(),
-            quantity: Quantity::new(300_000).unwrap(),
-            lockup: LockUp::Months1,
-            comment: String::new(),
-        }];
-        Tracker::new("p1".parse().unwrap(), "c1".parse().unwrap(), advice, t(0)).unwrap()
+        Tracker::new("p1".parse().unwrap(), "c1".parse().unwrap(), bid_advice(), t(0))
     }
 
     fn actor() -> ChatActor {
@@ -506,36 +566,48 @@ mod tests {
         "op".parse().unwrap()
     }
 
-    /// One instance of every event, for exhaustive transition checks.
-    fn every_event() -> Vec<TrackerEvent> {
+    /// One instance of every event, each with the name the tables below use.
+    fn every_event() -> Vec<(&'static str, TrackerEvent)> {
         vec![
-            TrackerEvent::SendStarted { at: t(1) },
-            TrackerEvent::Sent { at: t(1) },
-            TrackerEvent::SendFailed { reason: "403".into(), at: t(1) },
-            TrackerEvent::Retry { at: t(1) },
-            TrackerEvent::Acknowledged { by: actor(), at: t(1) },
-            TrackerEvent::Submitted { lines: vec![line("hy", 17_500, 300_000)], at: t(1) },
-            TrackerEvent::EvidenceReceived {
-                evidence: Evidence {
-                    kind: EvidenceKind::Photo,
-                    file_id: "AgAD".into(),
-                    file_name: None,
-                    size: Some(1_000),
-                    received_at: t(1),
+            ("send_started", TrackerEvent::SendStarted { at: t(1) }),
+            ("sent", TrackerEvent::Sent { at: t(1) }),
+            ("send_failed", TrackerEvent::SendFailed { reason: "403".into(), at: t(1) }),
+            ("retry", TrackerEvent::Retry { at: t(1) }),
+            ("acknowledged", TrackerEvent::Acknowledged { by: actor(), at: t(1) }),
+            ("submitted", TrackerEvent::Submitted { answer: bids(vec![line("hy", 17_500, 300_000)]), at: t(1) }),
+            (
+                "evidence_received",
+                TrackerEvent::EvidenceReceived {
+                    evidence: Evidence {
+                        kind: EvidenceKind::Photo,
+                        file_id: "AgAD".into(),
+                        file_name: None,
+                        size: Some(1_000),
+                        received_at: t(1),
+                    },
+                    at: t(1),
                 },
-                at: t(1),
-            },
-            TrackerEvent::Confirmed { by: staff(), lines: Some(vec![line("hy", 17_500, 300_000)]), at: t(1) },
-            TrackerEvent::Reopened { at: t(1) },
-            TrackerEvent::Skipped { by: staff(), at: t(1) },
-            TrackerEvent::Reminded { at: t(1) },
-            TrackerEvent::Escalated { at: t(1) },
+            ),
+            ("confirmed", TrackerEvent::Confirmed { by: staff(), answer: None, at: t(1) }),
+            (
+                "confirmed_with_values",
+                TrackerEvent::Confirmed {
+                    by: staff(),
+                    answer: Some(bids(vec![line("hy", 17_500, 300_000)])),
+                    at: t(1),
+                },
+            ),
+            ("reopened", TrackerEvent::Reopened { at: t(1) }),
+            ("skipped", TrackerEvent::Skipped { by: staff(), at: t(1) }),
+            ("reminded", TrackerEvent::Reminded { at: t(1) }),
+            ("escalated", TrackerEvent::Escalated { at: t(1) }),
         ]
     }
 
-    /// A tracker brought into `state` through legal events.
-    fn tracker_in(state: TrackerState) -> Tracker {
-        let mut tr = tracker();
+    /// A tracker of `advice` brought into `state` through legal events, or `None` where the phase
+    /// never reaches it.
+    fn tracker_in(advice: &Advice, state: TrackerState) -> Option<Tracker> {
+        let mut tr = Tracker::new("p1".parse().unwrap(), "c1".parse().unwrap(), advice.clone(), t(0));
         let steps: Vec<TrackerEvent> = match state {
             TrackerState::Pending => vec![],
             TrackerState::Sent => vec![TrackerEvent::Sent { at: t(1) }],
@@ -544,69 +616,34 @@ mod tests {
             }
             TrackerState::Submitted => vec![
                 TrackerEvent::Sent { at: t(1) },
-                TrackerEvent::Submitted { lines: vec![line("hy", 17_500, 300_000)], at: t(2) },
+                TrackerEvent::Submitted { answer: bids(vec![line("hy", 17_500, 300_000)]), at: t(2) },
             ],
             TrackerState::Confirmed => vec![
                 TrackerEvent::Sent { at: t(1) },
-                TrackerEvent::Submitted { lines: vec![line("hy", 17_500, 300_000)], at: t(2) },
-                TrackerEvent::Confirmed { by: staff(), lines: None, at: t(3) },
+                TrackerEvent::Submitted { answer: bids(vec![line("hy", 17_500, 300_000)]), at: t(2) },
+                TrackerEvent::Confirmed { by: staff(), answer: None, at: t(3) },
             ],
             TrackerState::Failed => vec![TrackerEvent::SendFailed { reason: "kicked".into(), at: t(1) }],
             TrackerState::Skipped => vec![TrackerEvent::Skipped { by: staff(), at: t(1) }],
         };
         for e in steps {
-            tr.apply(e).unwrap();
+            tr.apply(e).ok()?;
         }
-        assert_eq!(tr.state(), state);
-        tr
+        Some(tr)
     }
 
-    #[test]
-    fn transition_table_is_exactly_as_designed() {
-        use TrackerState as S;
-        let legal: &[(S, &str, S)] = &[
-            (S::Pending, "send_started", S::Pending),
-            (S::Pending, "sent", S::Sent),
-            (S::Pending, "send_failed", S::Failed),
-            (S::Pending, "skipped", S::Skipped),
-            (S::Sent, "acknowledged", S::Acknowledged),
-            (S::Sent, "submitted", S::Submitted),
-            (S::Sent, "evidence_received", S::Submitted),
-            (S::Sent, "send_failed", S::Failed),
-            (S::Sent, "skipped", S::Skipped),
-            (S::Sent, "reminded", S::Sent),
-            (S::Sent, "escalated", S::Sent),
-            (S::Acknowledged, "submitted", S::Submitted),
-            (S::Acknowledged, "evidence_received", S::Submitted),
-            (S::Acknowledged, "send_failed", S::Failed),
-            (S::Acknowledged, "skipped", S::Skipped),
-            (S::Acknowledged, "reminded", S::Acknowledged),
-            (S::Acknowledged, "escalated", S::Acknowledged),
-            (S::Submitted, "submitted", S::Submitted),
-            (S::Submitted, "evidence_received", S::Submitted),
-            (S::Submitted, "confirmed", S::Confirmed),
-            (S::Submitted, "reopened", S::Acknowledged),
-            (S::Confirmed, "confirmed", S::Confirmed),
-            (S::Confirmed, "reopened", S::Acknowledged),
-            (S::Failed, "sent", S::Sent),
-            (S::Failed, "retry", S::Pending),
-            (S::Failed, "skipped", S::Skipped),
-        ];
+    fn check_table(advice: &Advice, legal: &[(TrackerState, &str, TrackerState)]) {
         for state in TrackerState::ALL {
-            for event in every_event() {
-                let name = event.name();
-                let mut tr = tracker_in(state);
-                let before = tr.clone();
+            let Some(start) = tracker_in(advice, state) else { continue };
+            for (name, event) in every_event() {
+                let mut tr = start.clone();
                 let expected = legal.iter().find(|(s, e, _)| *s == state && *e == name).map(|(_, _, to)| *to);
                 match expected {
                     Some(to) => assert_eq!(tr.apply(event), Ok(to), "{state} + {name}"),
                     None => {
-                        assert_eq!(
-                            tr.apply(event),
-                            Err(TrackerError::IllegalTransition { state, event: name }),
-                            "{state} + {name}"
-                        );
-                        assert_eq!(tr, before, "a refused event changes nothing");
+                        let refused = tr.apply(event);
+                        assert!(refused.is_err(), "{state} + {name} was taken");
+                        assert_eq!(tr, start, "a refused event changes nothing");
                     }
                 }
             }
@@ -614,8 +651,109 @@ mod tests {
     }
 
     #[test]
+    fn transition_table_of_an_answered_phase_is_exactly_as_designed() {
+        use TrackerState as S;
+        check_table(
+            &bid_advice(),
+            &[
+                (S::Pending, "send_started", S::Pending),
+                (S::Pending, "sent", S::Sent),
+                (S::Pending, "send_failed", S::Failed),
+                (S::Pending, "skipped", S::Skipped),
+                (S::Sent, "acknowledged", S::Acknowledged),
+                (S::Sent, "submitted", S::Submitted),
+                (S::Sent, "evidence_received", S::Submitted),
+                (S::Sent, "confirmed_with_values", S::Confirmed),
+                (S::Sent, "send_failed", S::Failed),
+                (S::Sent, "skipped", S::Skipped),
+                (S::Sent, "reminded", S::Sent),
+                (S::Sent, "escalated", S::Sent),
+                (S::Acknowledged, "submitted", S::Submitted),
+                (S::Acknowledged, "evidence_received", S::Submitted),
+                (S::Acknowledged, "confirmed_with_values", S::Confirmed),
+                (S::Acknowledged, "send_failed", S::Failed),
+                (S::Acknowledged, "skipped", S::Skipped),
+                (S::Acknowledged, "reminded", S::Acknowledged),
+                (S::Acknowledged, "escalated", S::Acknowledged),
+                (S::Submitted, "evidence_received", S::Submitted),
+                (S::Submitted, "confirmed", S::Confirmed),
+                (S::Submitted, "confirmed_with_values", S::Confirmed),
+                (S::Submitted, "reopened", S::Acknowledged),
+                (S::Confirmed, "confirmed", S::Confirmed),
+                (S::Confirmed, "confirmed_with_values", S::Confirmed),
+                (S::Confirmed, "reopened", S::Acknowledged),
+                (S::Failed, "sent", S::Sent),
+                (S::Failed, "retry", S::Pending),
+                (S::Failed, "confirmed_with_values", S::Confirmed),
+                (S::Failed, "skipped", S::Skipped),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_notice_without_acknowledgement_ends_when_sent() {
+        use TrackerState as S;
+        check_table(
+            &notice(false),
+            &[
+                (S::Pending, "send_started", S::Pending),
+                (S::Pending, "sent", S::Sent),
+                (S::Pending, "send_failed", S::Failed),
+                (S::Pending, "skipped", S::Skipped),
+                (S::Sent, "send_failed", S::Failed),
+                (S::Sent, "skipped", S::Skipped),
+                (S::Failed, "sent", S::Sent),
+                (S::Failed, "retry", S::Pending),
+                (S::Failed, "skipped", S::Skipped),
+            ],
+        );
+        let sent = tracker_in(&notice(false), S::Sent).unwrap();
+        assert!(!sent.awaits_client() && !sent.is_open(), "nobody is chased");
+    }
+
+    #[test]
+    fn a_notice_with_acknowledgement_ends_when_acknowledged() {
+        use TrackerState as S;
+        check_table(
+            &notice(true),
+            &[
+                (S::Pending, "send_started", S::Pending),
+                (S::Pending, "sent", S::Sent),
+                (S::Pending, "send_failed", S::Failed),
+                (S::Pending, "skipped", S::Skipped),
+                (S::Sent, "acknowledged", S::Acknowledged),
+                (S::Sent, "send_failed", S::Failed),
+                (S::Sent, "skipped", S::Skipped),
+                (S::Sent, "reminded", S::Sent),
+                (S::Sent, "escalated", S::Sent),
+                (S::Acknowledged, "send_failed", S::Failed),
+                (S::Acknowledged, "skipped", S::Skipped),
+                (S::Failed, "sent", S::Sent),
+                (S::Failed, "retry", S::Pending),
+                (S::Failed, "skipped", S::Skipped),
+            ],
+        );
+        let sent = tracker_in(&notice(true), S::Sent).unwrap();
+        assert!(sent.awaits_client() && sent.is_open());
+        let acknowledged = tracker_in(&notice(true), S::Acknowledged).unwrap();
+        assert!(!acknowledged.awaits_client() && !acknowledged.is_open());
+    }
+
+    #[test]
+    fn refusals_read_as_sentences() {
+        let mut tr = tracker_in(&bid_advice(), TrackerState::Acknowledged).unwrap();
+        let err = tr.apply(TrackerEvent::Reopened { at: t(3) }).unwrap_err();
+        assert_eq!(err.to_string(), "an acknowledged tracker cannot take reopened");
+        let mut tr = tracker();
+        assert_eq!(
+            tr.apply(TrackerEvent::Reopened { at: t(3) }).unwrap_err().to_string(),
+            "a pending tracker cannot take reopened"
+        );
+    }
+
+    #[test]
     fn reminders_count_per_state_and_reset_on_progress() {
-        let mut tr = tracker_in(TrackerState::Sent);
+        let mut tr = tracker_in(&bid_advice(), TrackerState::Sent).unwrap();
         tr.apply(TrackerEvent::Reminded { at: t(6) }).unwrap();
         tr.apply(TrackerEvent::Reminded { at: t(11) }).unwrap();
         tr.apply(TrackerEvent::Escalated { at: t(16) }).unwrap();
@@ -629,20 +767,38 @@ mod tests {
     }
 
     #[test]
-    fn answers_must_be_non_empty_without_duplicate_funds() {
-        let mut tr = tracker_in(TrackerState::Acknowledged);
-        assert_eq!(tr.apply(TrackerEvent::Submitted { lines: vec![], at: t(3) }), Err(TrackerError::EmptyAnswer));
-        let dup = vec![line("hy", 1, 1), line("hy", 2, 2)];
-        assert!(matches!(
-            tr.apply(TrackerEvent::Submitted { lines: dup, at: t(3) }),
-            Err(TrackerError::DuplicateFund(_))
+    fn a_submitted_answer_is_never_replaced_unprompted() {
+        let mut tr = tracker_in(&bid_advice(), TrackerState::Submitted).unwrap();
+        let other = bids(vec![line("hy", 1, 1)]);
+        assert_eq!(
+            tr.apply(TrackerEvent::Submitted { answer: other.clone(), at: t(3) }),
+            Err(TrackerError::IllegalTransition { state: TrackerState::Submitted, event: "submitted" })
+        );
+        tr.apply(TrackerEvent::Reopened { at: t(4) }).unwrap();
+        tr.apply(TrackerEvent::Submitted { answer: other.clone(), at: t(5) }).unwrap();
+        assert_eq!(tr.answer(), Some(&other));
+    }
+
+    #[test]
+    fn an_answer_must_be_of_the_advices_phase() {
+        let mut tr = tracker_in(&bid_advice(), TrackerState::Acknowledged).unwrap();
+        let allotment = Answer::Allotment(crate::domain::phase::allotment::AllotmentAnswer::new(
+            FundLines::new(vec![crate::domain::phase::allotment::AllotmentLine {
+                fund_id: "hy".parse().unwrap(),
+                allotted: crate::domain::phase::allotment::Allotted::None,
+            }])
+            .unwrap(),
         ));
+        assert_eq!(
+            tr.apply(TrackerEvent::Submitted { answer: allotment, at: t(3) }),
+            Err(TrackerError::WrongPhase { advice: Phase::Bid, answer: Phase::Allotment })
+        );
         assert_eq!(tr.state(), TrackerState::Acknowledged);
     }
 
     #[test]
     fn evidence_waits_for_staff_values() {
-        let mut tr = tracker_in(TrackerState::Acknowledged);
+        let mut tr = tracker_in(&bid_advice(), TrackerState::Acknowledged).unwrap();
         let evidence = Evidence {
             kind: EvidenceKind::Document,
             file_id: "BQAD".into(),
@@ -653,19 +809,30 @@ mod tests {
         tr.apply(TrackerEvent::EvidenceReceived { evidence, at: t(3) }).unwrap();
         assert_eq!(tr.state(), TrackerState::Submitted);
         assert_eq!(
-            tr.apply(TrackerEvent::Confirmed { by: staff(), lines: None, at: t(4) }),
+            tr.apply(TrackerEvent::Confirmed { by: staff(), answer: None, at: t(4) }),
             Err(TrackerError::EmptyAnswer),
             "nothing to confirm until staff enter the values"
         );
-        let lines = vec![line("hy", 17_500, 300_000)];
-        tr.apply(TrackerEvent::Confirmed { by: staff(), lines: Some(lines.clone()), at: t(5) }).unwrap();
-        assert_eq!((tr.state(), tr.actual()), (TrackerState::Confirmed, lines.as_slice()));
+        let answer = bids(vec![line("hy", 17_500, 300_000)]);
+        tr.apply(TrackerEvent::Confirmed { by: staff(), answer: Some(answer.clone()), at: t(5) }).unwrap();
+        assert_eq!((tr.state(), tr.answer()), (TrackerState::Confirmed, Some(&answer)));
         assert_eq!(tr.evidence().len(), 1);
     }
 
     #[test]
+    fn an_answer_taken_by_phone_is_confirmed_from_sent() {
+        let mut tr = tracker_in(&bid_advice(), TrackerState::Sent).unwrap();
+        let answer = bids(vec![line("hy", 17_500, 300_000)]);
+        tr.apply(TrackerEvent::Confirmed { by: staff(), answer: Some(answer.clone()), at: t(5) }).unwrap();
+        assert_eq!(
+            (tr.state(), tr.answer(), tr.confirmed_by()),
+            (TrackerState::Confirmed, Some(&answer), Some(&staff()))
+        );
+    }
+
+    #[test]
     fn failures_keep_their_reason_until_resent() {
-        let mut tr = tracker_in(TrackerState::Failed);
+        let mut tr = tracker_in(&bid_advice(), TrackerState::Failed).unwrap();
         assert_eq!(tr.failure(), Some("kicked"));
         tr.apply(TrackerEvent::Sent { at: t(9) }).unwrap();
         assert_eq!(tr.failure(), None);
@@ -673,55 +840,65 @@ mod tests {
 
     #[test]
     fn deviations_are_derived_from_advice_and_answer() {
-        let mut tr = tracker_in(TrackerState::Acknowledged);
+        let mut tr = tracker_in(&bid_advice(), TrackerState::Acknowledged).unwrap();
         assert_eq!(tr.deviations(), vec![], "no answer, nothing to compare");
-        let lines = vec![line("hy", 17_300, 300_000), line("extra", 17_500, 1)];
-        tr.apply(TrackerEvent::Submitted { lines, at: t(3) }).unwrap();
+        let answer = bids(vec![line("hy", 17_300, 300_000), line("extra", 17_500, 1)]);
+        tr.apply(TrackerEvent::Submitted { answer, at: t(3) }).unwrap();
         assert_eq!(
             tr.deviations(),
             vec![
-                Finding::PriceDiffers {
+                Finding::Bid(BidFinding::PriceDiffers {
                     fund_id: "hy".parse().unwrap(),
                     advised: Price::new(17_500).unwrap(),
                     actual: Price::new(17_300).unwrap(),
                     diff: -200,
-                },
-                Finding::UnadvisedBid { fund_id: "extra".parse().unwrap() },
+                }),
+                Finding::Bid(BidFinding::UnadvisedBid { fund_id: "extra".parse().unwrap() }),
             ]
         );
     }
 
     #[test]
     fn reopening_withdraws_the_answer() {
-        let mut tr = tracker_in(TrackerState::Submitted);
+        let mut tr = tracker_in(&bid_advice(), TrackerState::Submitted).unwrap();
         tr.apply(TrackerEvent::Reopened { at: t(5) }).unwrap();
-        assert_eq!((tr.state(), tr.actual()), (TrackerState::Acknowledged, &[][..]));
+        assert_eq!((tr.state(), tr.answer()), (TrackerState::Acknowledged, None));
         assert_eq!(tr.deviations(), vec![]);
     }
 
     #[test]
     fn stored_trackers_are_checked_when_read() {
-        let good = serde_json::to_value(tracker_in(TrackerState::Confirmed)).unwrap();
-        assert_eq!(serde_json::from_value::<Tracker>(good.clone()).unwrap(), tracker_in(TrackerState::Confirmed));
+        let confirmed = tracker_in(&bid_advice(), TrackerState::Confirmed).unwrap();
+        let good = serde_json::to_value(&confirmed).unwrap();
+        assert_eq!(good["advice"]["phase"], "bid");
+        assert_eq!(good["answer"]["phase"], "bid");
+        assert_eq!(serde_json::from_value::<Tracker>(good.clone()).unwrap(), confirmed);
         let mut no_answer = good.clone();
-        no_answer["actual"] = serde_json::json!([]);
+        no_answer["answer"] = serde_json::Value::Null;
         assert!(serde_json::from_value::<Tracker>(no_answer).is_err(), "confirmed needs values");
-        let mut twice = good;
-        let line = twice["advice"][0].clone();
-        twice["advice"] = serde_json::json!([line.clone(), line]);
+        let mut twice = good.clone();
+        let line = twice["advice"]["lines"][0].clone();
+        twice["advice"]["lines"] = serde_json::json!([line.clone(), line]);
         assert!(serde_json::from_value::<Tracker>(twice).is_err(), "advice names a fund once");
+        let mut mismatched = good;
+        mismatched["answer"] = serde_json::json!({ "phase": "allotment", "lines": [{ "fund_id": "hy", "allotted": { "result": "none" } }] });
+        assert!(serde_json::from_value::<Tracker>(mismatched).is_err(), "an answer of another phase");
     }
 
     #[test]
-    fn advice_may_not_name_a_fund_twice() {
-        let a = AdviceLine {
-            fund_id: "hy".parse().unwrap(),
-            price: Price::new(1).unwrap(),
-            quantity: Quantity::new(1).unwrap(),
-            lockup: LockUp::None,
-            comment: String::new(),
-        };
-        let err = Tracker::new("p".parse().unwrap(), "c".parse().unwrap(), vec![a.clone(), a], t(0));
-        assert!(matches!(err, Err(TrackerError::DuplicateAdvice(_))));
+    fn trackers_stored_before_phases_read_as_the_bid_phase() {
+        let confirmed = tracker_in(&bid_advice(), TrackerState::Confirmed).unwrap();
+        let mut old = serde_json::to_value(&confirmed).unwrap();
+        let object = old.as_object_mut().unwrap();
+        let lines = object["advice"]["lines"].clone();
+        let actual = object["answer"]["lines"].clone();
+        object.insert("advice".into(), lines);
+        object.remove("answer");
+        object.insert("actual".into(), actual);
+        assert_eq!(serde_json::from_value::<Tracker>(old.clone()).unwrap(), confirmed);
+        old["state"] = serde_json::json!("sent");
+        old["actual"] = serde_json::json!([]);
+        let sent = serde_json::from_value::<Tracker>(old).unwrap();
+        assert_eq!((sent.phase(), sent.answer()), (Phase::Bid, None));
     }
 }

@@ -1,6 +1,7 @@
 //! Errors as RFC 9457 problem details (`application/problem+json`), mapped once, here.
 
-use crate::app::AppError;
+use crate::app::{AppError, Refusal};
+use crate::domain::phase::AnswerInputError;
 use crate::ports::store::StoreError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -49,8 +50,14 @@ impl Problem {
         self
     }
 
-    pub fn unauthorized() -> Problem {
-        Problem::new(StatusCode::UNAUTHORIZED, "Unauthorized", "send Authorization: Bearer <token>")
+    /// No credentials at all.
+    pub fn missing_token() -> Problem {
+        Problem::new(StatusCode::UNAUTHORIZED, "Unauthorized", "missing token: send Authorization: Bearer <token>")
+    }
+
+    /// Credentials that are not valid (unknown, expired, malformed).
+    pub fn invalid_token() -> Problem {
+        Problem::new(StatusCode::UNAUTHORIZED, "Unauthorized", "invalid token: sign in again for a new one")
     }
 
     pub fn forbidden(needed: &str) -> Problem {
@@ -64,6 +71,33 @@ impl IntoResponse for Problem {
         let mut response = (status, Json(self)).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         response
+    }
+}
+
+/// A use case declined: bad input names its field (400); anything else is the state of things
+/// (409), with a `reason` a program can tell apart.
+fn refused(refusal: Refusal, detail: String) -> Problem {
+    let conflict = |reason: &str| {
+        let mut p = Problem::new(StatusCode::CONFLICT, "Conflict", detail.clone());
+        p.extension = Some(serde_json::json!({ "reason": reason }));
+        p
+    };
+    match refusal {
+        Refusal::Invalid { field, reason } => Problem::bad_request(detail).field(&field, reason),
+        Refusal::BadAnswer(AnswerInputError::Line { index, error }) => {
+            Problem::bad_request(detail).field(&format!("lines[{index}]"), error.to_string())
+        }
+        Refusal::BadAnswer(e @ (AnswerInputError::Lines(_) | AnswerInputError::NotAnswerable)) => {
+            Problem::bad_request(detail).field("lines", e.to_string())
+        }
+        Refusal::WrongPhase(_) => conflict("wrong_phase"),
+        Refusal::NoAdvice => conflict("no_advice"),
+        Refusal::NotStartable(_) => conflict("not_startable"),
+        Refusal::KickoffPassed { .. } => conflict("kickoff_passed"),
+        Refusal::NoFinalPrice { .. } => conflict("no_final_price"),
+        Refusal::StockWithdrawn { .. } => conflict("stock_withdrawn"),
+        Refusal::NoStock => conflict("no_stock"),
+        Refusal::NotAwaitingClient(_) => conflict("not_awaiting_client"),
     }
 }
 
@@ -91,6 +125,7 @@ impl From<AppError> for Problem {
             AppError::Telegram(_) | AppError::Scheduler(_) => {
                 Problem::new(StatusCode::BAD_GATEWAY, "Bad Gateway", detail)
             }
+            AppError::Refused(refusal) => refused(refusal, detail),
         }
     }
 }

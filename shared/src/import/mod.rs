@@ -13,7 +13,7 @@ mod xlsx;
 
 pub use self::csv::read_csv;
 pub use self::json::rows_from_json;
-pub use self::review::{ImportReport, MAX_COMMENT_CHARS, RowOutcome, RowReport, review};
+pub use self::review::{Bands, ImportReport, MAX_COMMENT_CHARS, RowOutcome, RowReport, review};
 pub use self::xlsx::read_xlsx;
 
 use serde::Serialize;

@@ -3,13 +3,13 @@
 //! out, so the staff API can answer a dry run with it and apply exactly what it showed.
 
 use super::{RawRow, RowSource};
-use crate::domain::check::{Finding, check_line};
 use crate::domain::client::{Client, FundAccount};
 use crate::domain::ids::{ClientId, FundId};
 use crate::domain::lockup::LockUp;
 use crate::domain::money::{Price, Quantity};
+use crate::domain::phase::bid::{AdviceLine, Finding, check_line};
 use crate::domain::regulation::Regulation;
-use crate::domain::tracker::AdviceLine;
+use crate::domain::stock::PriceBand;
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -65,6 +65,49 @@ impl ImportReport {
     /// True when no row was rejected (skipped rows and warnings are fine).
     pub fn is_clean(&self) -> bool {
         self.rejected == 0
+    }
+
+    /// Warns of accepted prices further outside the stock's band than the firm's tolerance, and
+    /// of those that fit another offering's band instead (a sheet for the wrong stock).
+    pub fn check_bands(mut self, bands: &Bands) -> Self {
+        for row in &mut self.rows {
+            let RowOutcome::Accepted { advice, warnings } = &mut row.outcome else { continue };
+            if bands.tolerates(bands.stock, advice.price) {
+                continue;
+            }
+            warnings.push(Finding::OutsideBand {
+                fund_id: advice.fund_id.clone(),
+                price: advice.price,
+                low: bands.stock.low(),
+                high: bands.stock.high(),
+            });
+            if let Some((stock, _)) = bands.others.iter().find(|(_, band)| band.contains(advice.price)) {
+                warnings.push(Finding::FitsOtherStock {
+                    fund_id: advice.fund_id.clone(),
+                    price: advice.price,
+                    stock: stock.clone(),
+                });
+            }
+        }
+        self
+    }
+}
+
+/// The price band of the stock the advice is for, how far outside it advice may go, and the
+/// bands of the other offerings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bands {
+    pub stock: PriceBand,
+    pub tolerance_percent: u32,
+    pub others: Vec<(String, PriceBand)>,
+}
+
+impl Bands {
+    fn tolerates(&self, band: PriceBand, price: Price) -> bool {
+        let t = u128::from(self.tolerance_percent);
+        let p = u128::from(price.get()) * 100;
+        p >= u128::from(band.low().get()) * (100u128.saturating_sub(t))
+            && p <= u128::from(band.high().get()) * (100 + t)
     }
 }
 

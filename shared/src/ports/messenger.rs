@@ -20,6 +20,8 @@ pub trait Messenger: Send + Sync {
     async fn send_message(&self, message: &OutgoingMessage) -> Result<SentMessage, TelegramError>;
     /// Stops the button's spinner, optionally with a short notice to the presser.
     async fn answer_callback(&self, callback_id: &str, text: Option<&str>) -> Result<(), TelegramError>;
+    /// Replaces the text of a message the bot sent (the staff group's progress cards).
+    async fn edit_text(&self, chat: ChatId, message_id: i64, html: &str) -> Result<(), TelegramError>;
     /// Removes a message's inline buttons (once pressed, they have done their job).
     async fn remove_buttons(&self, chat: ChatId, message_id: i64) -> Result<(), TelegramError>;
     /// Long polling, for a bot without a public webhook URL: the raw updates after `offset`.

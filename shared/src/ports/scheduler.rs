@@ -15,6 +15,8 @@ pub enum JobPayload {
     Kickoff { process_id: ProcessId },
     /// Remind or escalate one silent client, whichever is due.
     Chase { process_id: ProcessId, client_id: ClientId },
+    /// Send the staff group what is queued for it and bring stale progress cards up to date.
+    StaffFeed,
 }
 
 /// A one-time job. Its name is deterministic, at most 64 characters of `[0-9A-Za-z_.-]`, so
@@ -47,6 +49,16 @@ impl Job {
             at,
             payload: JobPayload::Chase { process_id: process_id.clone(), client_id: client_id.clone() },
         }
+    }
+}
+
+impl Job {
+    /// The staff feed's next run: one name per five seconds, so everyone who asks for a run in
+    /// the same moment asks for the same one.
+    pub fn staff_feed(at: Timestamp) -> Job {
+        let slot = (at.timestamp() + 4).div_euclid(5) * 5;
+        let at = chrono::DateTime::from_timestamp(slot, 0).unwrap_or(at);
+        Job { name: format!("staff-feed-{slot}"), at, payload: JobPayload::StaffFeed }
     }
 }
 

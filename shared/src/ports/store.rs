@@ -9,6 +9,7 @@ use crate::domain::link_code::LinkCode;
 use crate::domain::message_log::MessageLogEntry;
 use crate::domain::process::Process;
 use crate::domain::staff::Staff;
+use crate::domain::staff_feed::{CardTouch, ProgressCard, StaffNotice};
 use crate::domain::stock::Stock;
 use crate::domain::time::Timestamp;
 use crate::domain::tracker::{Tracker, TrackerState};
@@ -293,6 +294,26 @@ pub trait LinkCodeStore: Send + Sync {
     ) -> Result<Option<(ClientId, Timestamp)>, StoreError>;
 }
 
+/// The staff group's queue of notices and its progress cards.
+#[async_trait]
+pub trait StaffFeedStore: Send + Sync {
+    async fn enqueue_staff_notice(&self, notice: &StaffNotice) -> Result<(), StoreError>;
+    /// Queued notices, oldest first.
+    async fn queued_staff_notices(&self, limit: u32) -> Result<Vec<StaffNotice>, StoreError>;
+    /// Drops a notice once sent (or given up on); a missing one is fine.
+    async fn remove_staff_notice(&self, notice: &StaffNotice) -> Result<(), StoreError>;
+    /// Records a failed attempt at sending a notice.
+    async fn count_staff_notice_attempt(&self, notice: &StaffNotice) -> Result<(), StoreError>;
+    /// Reports a change to a process: its card becomes stale (created if new). Says how it was.
+    async fn touch_card(&self, process: &ProcessId) -> Result<CardTouch, StoreError>;
+    /// Cards that show less than happened, any order.
+    async fn stale_cards(&self, limit: u32) -> Result<Vec<ProgressCard>, StoreError>;
+    async fn get_card(&self, process: &ProcessId) -> Result<Option<ProgressCard>, StoreError>;
+    /// Records what the card now shows: its message, when it was edited, and the changes it
+    /// covers (it stays stale if more arrived meanwhile).
+    async fn save_card(&self, card: &ProgressCard) -> Result<(), StoreError>;
+}
+
 /// Everything the use cases store, as one bound.
 pub trait Store:
     StaffStore
@@ -306,6 +327,7 @@ pub trait Store:
     + PaceStore
     + JobStore
     + JournalStore
+    + StaffFeedStore
 {
 }
 
@@ -321,5 +343,6 @@ impl<T> Store for T where
         + PaceStore
         + JobStore
         + JournalStore
+        + StaffFeedStore
 {
 }

@@ -104,6 +104,82 @@ impl Bed {
     pub fn texts(&self, chat: ChatId) -> Vec<String> {
         self.fake.sent(chat.0).into_iter().filter_map(|m| m.text).collect()
     }
+
+    /// What the staff group was sent that is not a progress card, in order.
+    pub fn staff_notices(&self) -> Vec<String> {
+        self.texts(STAFF).into_iter().filter(|t| !t.starts_with("📊")).collect()
+    }
+
+    /// The staff group's progress cards as they read now (each one's latest edit), in the order
+    /// they were first sent.
+    pub fn cards(&self) -> Vec<String> {
+        let edits = self.fake.edits();
+        self.fake
+            .sent(STAFF.0)
+            .into_iter()
+            .filter(|m| m.text.as_deref().is_some_and(|t| t.starts_with("📊")))
+            .map(|m| {
+                edits
+                    .iter()
+                    .rev()
+                    .find(|e| e.chat_id == Some(STAFF.0) && e.message_id == Some(m.message_id))
+                    .and_then(|e| e.text.clone())
+                    .or(m.text)
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+}
+
+/// A tracker's bid advice, for tests of phase 1.
+pub fn bid_advice(tracker: &shared::domain::tracker::Tracker) -> &[shared::domain::phase::bid::AdviceLine] {
+    match tracker.advice() {
+        shared::domain::phase::Advice::Bid(a) => a.lines.as_slice(),
+        other => panic!("not a bid: {other:?}"),
+    }
+}
+
+/// A tracker's bid answer, for tests of phase 1.
+pub fn bid_answer(tracker: &shared::domain::tracker::Tracker) -> &[shared::domain::phase::bid::BidLine] {
+    match tracker.answer() {
+        Some(shared::domain::phase::Answer::Bid(a)) => a.lines.as_slice(),
+        other => panic!("not a bid answer: {other:?}"),
+    }
+}
+
+/// Bid advice from (fund, price, quantity, lock-up) lines.
+pub fn bids_advised(lines: &[(&str, u64, u64, shared::domain::lockup::LockUp)]) -> shared::domain::phase::Advice {
+    use shared::domain::money::{Price, Quantity};
+    let lines = lines
+        .iter()
+        .map(|(fund, price, qty, lockup)| shared::domain::phase::bid::AdviceLine {
+            fund_id: fund.parse().unwrap(),
+            price: Price::new(*price).unwrap(),
+            quantity: Quantity::new(*qty).unwrap(),
+            lockup: *lockup,
+            comment: String::new(),
+        })
+        .collect();
+    shared::domain::phase::Advice::Bid(shared::domain::phase::bid::BidAdvice {
+        lines: shared::domain::phase::FundLines::new(lines).unwrap(),
+    })
+}
+
+/// A bid answer from (fund, price, quantity, lock-up) lines.
+pub fn bids_answered(lines: &[(&str, u64, u64, shared::domain::lockup::LockUp)]) -> shared::domain::phase::Answer {
+    use shared::domain::money::{Price, Quantity};
+    let lines = lines
+        .iter()
+        .map(|(fund, price, qty, lockup)| shared::domain::phase::bid::BidLine {
+            fund_id: fund.parse().unwrap(),
+            price: Price::new(*price).unwrap(),
+            quantity: Quantity::new(*qty).unwrap(),
+            lockup: *lockup,
+        })
+        .collect();
+    shared::domain::phase::Answer::Bid(shared::domain::phase::bid::BidAnswer {
+        lines: shared::domain::phase::FundLines::new(lines).unwrap(),
+    })
 }
 
 pub fn event(name: &str) -> serde_json::Value {

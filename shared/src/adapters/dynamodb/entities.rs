@@ -22,6 +22,8 @@ pub(super) trait Entity: Serialize + DeserializeOwned + Clone + Send + Sync {
     const NAME: &'static str;
     /// Attributes an ordinary update must not change (they have operations of their own).
     const PRESERVED: &'static [&'static str] = &[];
+    /// Attributes earlier versions wrote that an update removes.
+    const RETIRED: &'static [&'static str] = &[];
     fn id(&self) -> String;
     fn keys(&self) -> Keys;
     /// The state recorded in a stored item, for conflict messages.
@@ -126,20 +128,25 @@ impl Entity for Process {
             pk,
             sk,
             gsi1: Some((PROCESS_LIST.into(), format!("{when}#{}", self.id))),
-            gsi2: Some((processes_of_stock_partition(&self.stock_id), format!("PROCESS#{when}#{}", self.id))),
+            gsi2: self
+                .stock_id
+                .as_ref()
+                .map(|stock| (processes_of_stock_partition(stock), format!("PROCESS#{when}#{}", self.id))),
         }
     }
 }
 
 impl Entity for Tracker {
     const NAME: &'static str = "tracker";
+    /// Bid answers before phases had their own content.
+    const RETIRED: &'static [&'static str] = &["actual"];
     fn id(&self) -> String {
         format!("{}/{}", self.process_id, self.client_id)
     }
     fn keys(&self) -> Keys {
         let (pk, sk) = tracker_key(&self.process_id, &self.client_id);
         // Sparse: only open trackers are in the "waiting" lists.
-        let gsi1 = self.state().is_open().then(|| {
+        let gsi1 = self.is_open().then(|| {
             (
                 open_tracker_list(self.state()),
                 format!("{}#{}#{}", sortable(self.state_since()), self.process_id, self.client_id),

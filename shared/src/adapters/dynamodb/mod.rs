@@ -13,6 +13,7 @@ mod link_codes;
 mod messages;
 mod pacing;
 mod processes;
+mod staff_feed;
 pub mod table;
 
 use crate::ports::store::{Page, PageRequest, StoreError, Versioned};
@@ -278,6 +279,11 @@ fn assign_all<E: Entity>(entity: &E, version: Option<u64>) -> Result<Assignment,
         sets.push(format!("#a{i} = :a{i}"));
     }
     let mut removes = Vec::new();
+    for retired in E::RETIRED {
+        let placeholder = format!("#r{}", removes.len());
+        names.insert(placeholder.clone(), (*retired).to_owned());
+        removes.push(placeholder);
+    }
     for (present, attrs) in [(keys.gsi1.is_some(), [GSI1_PK, GSI1_SK]), (keys.gsi2.is_some(), [GSI2_PK, GSI2_SK])] {
         if !present {
             for attr in attrs {

@@ -93,20 +93,28 @@ async fn contention_pause(round: u32) {
 
 #[async_trait]
 impl PaceStore for DynamoStore {
-    async fn reserve_slot(&self, buckets: &[(String, Rate)], not_before: Timestamp) -> Result<Timestamp, StoreError> {
+    async fn reserve_slot(
+        &self,
+        buckets: &[(String, Rate)],
+        not_before: Timestamp,
+        latest: Option<Timestamp>,
+    ) -> Result<Option<Timestamp>, StoreError> {
         for round in 0..ROUNDS {
             let mut read = Vec::with_capacity(buckets.len());
             for (key, rate) in buckets {
                 read.push((*rate, self.read_tat(key).await?));
             }
             let (send_at, tats) = reserve_all(&read, millis(not_before));
+            if latest.is_some_and(|latest| send_at > millis(latest)) {
+                return Ok(None);
+            }
             let items = buckets
                 .iter()
                 .zip(read.iter().zip(tats))
                 .map(|((key, _), ((_, old), new))| self.swap_item(key, *old, new))
                 .collect::<Result<Vec<_>, _>>()?;
             match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
-                Ok(_) => return Ok(timestamp(send_at)),
+                Ok(_) => return Ok(Some(timestamp(send_at))),
                 Err(e) if is_contention(&e) => contention_pause(round).await,
                 Err(e) => {
                     return Err(StoreError::Unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()));

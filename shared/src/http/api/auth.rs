@@ -97,7 +97,10 @@ impl<R: Needs + Send + Sync> FromRequestParts<ApiState> for Authorized<R> {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Problem> {
-        let caller = state.auth.authenticate(parts).ok_or_else(Problem::unauthorized)?;
+        if !parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
+            return Err(Problem::missing_token());
+        }
+        let caller = state.auth.authenticate(parts).ok_or_else(Problem::invalid_token)?;
         caller.require(R::ROLE)?;
         Ok(Authorized(caller, PhantomData))
     }

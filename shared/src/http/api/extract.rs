@@ -22,25 +22,47 @@ impl<T: DeserializeOwned> FromRequest<ApiState> for Body<T> {
     async fn from_request(req: Request, state: &ApiState) -> Result<Self, Problem> {
         let bytes =
             axum::body::Bytes::from_request(req, state).await.map_err(|e| Problem::bad_request(e.body_text()))?;
-        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(Problem::bad_request("the body must be a JSON object").field("body", "not an object"));
+        json_object(&bytes).map(Body)
+    }
+}
+
+/// Reads a JSON object into `T`, naming where it broke.
+fn json_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Problem::bad_request("the body must be a JSON object").field("body", "not an object"));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize::<_, T>(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = inner.to_string();
+        if !inner.is_data() {
+            return Problem::bad_request(format!("the body is not JSON: {message}"));
         }
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize::<_, T>(de).map(Body).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let message = inner.to_string();
-            if !inner.is_data() {
-                return Problem::bad_request(format!("the body is not JSON: {message}"));
-            }
-            // A missing field is reported at its parent; serde names it in backquotes.
-            let field = if path == "." {
-                message.strip_prefix("missing field `").and_then(|m| m.split('`').next()).unwrap_or("body").to_owned()
-            } else {
-                path
-            };
-            Problem::bad_request(format!("the body is not valid: {message}")).field(&field, message)
-        })
+        // A missing field is reported at its parent; serde names it in backquotes.
+        let field = if path == "." {
+            message.strip_prefix("missing field `").and_then(|m| m.split('`').next()).unwrap_or("body").to_owned()
+        } else {
+            path
+        };
+        Problem::bad_request(format!("the body is not valid: {message}")).field(&field, message)
+    })
+}
+
+/// [`Body`], where no body at all means `T::default()` (`confirm` without a body confirms what
+/// the client sent).
+pub struct OptionalBody<T>(pub T);
+
+impl<T: DeserializeOwned + Default> FromRequest<ApiState> for OptionalBody<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &ApiState) -> Result<Self, Problem> {
+        let bytes =
+            axum::body::Bytes::from_request(req, state).await.map_err(|e| Problem::bad_request(e.body_text()))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalBody(T::default()));
+        }
+        json_object(&bytes).map(OptionalBody)
     }
 }
 

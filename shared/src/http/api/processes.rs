@@ -1,23 +1,26 @@
-//! `/api/v1/processes`: create, schedule, start now, pause, resume, cancel; each process's trackers
-//! with progress; remind one client; confirm or override a client's values.
+//! `/api/v1/processes`: create, choose the clients (allotment checks and notices), schedule, start
+//! now, pause, resume, cancel; each process's trackers with progress; remind one client; confirm or
+//! record a client's answer. Bodies and answers are typed, so the OpenAPI document shows each
+//! phase's advice and answer.
 
 use super::ApiState;
 use super::auth::{Advisor, Authorized, Operator, Principal, Viewer};
-use super::extract::{Body, Id, Ids, Limit, Query, page, referenced};
-use super::openapi::{Listing, Stored};
-use crate::app::AppError;
-use crate::domain::check::{BidInput, parse_bid};
+use super::extract::{Body, Id, Ids, Limit, OptionalBody, Query, page, referenced};
+use crate::app::{AppError, Audience, AudienceOutcome, AudiencePlan, KickoffReport, Progress};
 use crate::domain::ids::{ClientId, ProcessId, StockId};
+use crate::domain::phase::notice::{NoticeAdvice, NoticeText};
+use crate::domain::phase::{Finding, LineInput};
 use crate::domain::process::{Process, ProcessAction, ProcessKind, ProcessState, ReminderPolicy};
-use crate::domain::tracker::TrackerState;
+use crate::domain::text::Label;
+use crate::domain::tracker::{Tracker, TrackerState};
 use crate::http::problem::Problem;
-use crate::ports::store::Page;
+use crate::ports::store::Versioned;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -26,6 +29,7 @@ pub(super) fn routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(read))
+        .routes(routes!(audience))
         .routes(routes!(schedule))
         .routes(routes!(unschedule))
         .routes(routes!(start))
@@ -42,12 +46,89 @@ pub(super) fn routes() -> OpenApiRouter<ApiState> {
 struct ProcessInput {
     /// Generated when absent.
     id: Option<ProcessId>,
-    stock_id: StockId,
+    /// Required for every kind but a notice.
+    stock_id: Option<StockId>,
     kind: ProcessKind,
-    /// Defaults to 09:00 KST on the round's day.
+    /// Defaults to 09:00 KST on the kind's day (book-building's first or last day, the first
+    /// subscription day); a notice without one is sent when started.
     kickoff_at: Option<DateTime<Utc>>,
     /// By default the firm's usual reminders.
     policy: Option<ReminderPolicy>,
+}
+
+/// A process as stored, with the version a change must send back.
+#[derive(Serialize, ToSchema)]
+struct StoredProcess {
+    value: Process,
+    #[schema(minimum = 1)]
+    version: u64,
+}
+
+impl From<Versioned<Process>> for StoredProcess {
+    fn from(p: Versioned<Process>) -> Self {
+        StoredProcess { value: p.value, version: p.version }
+    }
+}
+
+/// A process with its progress: clients counted by state.
+#[derive(Serialize, ToSchema)]
+struct ProcessRead {
+    value: Process,
+    #[schema(minimum = 1)]
+    version: u64,
+    progress: Progress,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ProcessPage {
+    items: Vec<StoredProcess>,
+    /// The cursor of the next page; absent on the last.
+    next: Option<String>,
+}
+
+/// One client's tracker, with how its answer deviates from the advice.
+#[derive(Serialize, ToSchema)]
+struct TrackerView {
+    value: Tracker,
+    #[schema(minimum = 1)]
+    version: u64,
+    deviations: Vec<Finding>,
+}
+
+impl From<Versioned<Tracker>> for TrackerView {
+    fn from(t: Versioned<Tracker>) -> Self {
+        let deviations = t.value.deviations();
+        TrackerView { value: t.value, version: t.version, deviations }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+struct TrackerList {
+    items: Vec<TrackerView>,
+    progress: Progress,
+}
+
+/// A client a send failed for, and why.
+#[derive(Serialize, ToSchema)]
+struct FailedSend {
+    client_id: ClientId,
+    reason: String,
+}
+
+/// What a start sent now: the clients sent to, and those it failed for.
+#[derive(Serialize, ToSchema)]
+struct StartReport {
+    sent: Vec<ClientId>,
+    failed: Vec<FailedSend>,
+}
+
+impl From<KickoffReport> for StartReport {
+    fn from(r: KickoffReport) -> Self {
+        StartReport {
+            sent: r.sent,
+            failed: r.failed.into_iter().map(|(client_id, reason)| FailedSend { client_id, reason }).collect(),
+        }
+    }
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -73,12 +154,12 @@ struct TrackersQuery {
 /// The processes, a page at a time. A filter other than `stock` applies within each
 /// page, so a page may come back short while `next` goes on.
 #[utoipa::path(get, path = "/api/v1/processes", tag = "processes", params(ListQuery),
-    security(("staff" = ["viewer"])), responses((status = 200, body = Listing)))]
+    security(("staff" = ["viewer"])), responses((status = 200, body = ProcessPage)))]
 async fn list(
     State(s): State<ApiState>,
     _: Authorized<Viewer>,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Page<Value>>, Problem> {
+) -> Result<Json<ProcessPage>, Problem> {
     let request = page(q.limit, q.cursor);
     let found = match &q.stock {
         Some(stock) => s.app.store.processes_of_stock(stock, &request).await,
@@ -91,27 +172,35 @@ async fn list(
         .filter(|p| q.state.is_none_or(|st| p.value.state() == st))
         .filter(|p| q.from.is_none_or(|from| p.value.kickoff_at >= from))
         .filter(|p| q.until.is_none_or(|until| p.value.kickoff_at < until))
-        .map(|p| json!(p))
+        .map(StoredProcess::from)
         .collect();
-    Ok(Json(Page { items, next: found.next }))
+    Ok(Json(ProcessPage { items, next: found.next.map(|c| c.0) }))
 }
 
-/// Creates a draft process for a stock; its advice is loaded next.
+/// Creates a draft process; its advice (participation) or its clients (allotment, notice) come next.
 #[utoipa::path(post, path = "/api/v1/processes", tag = "processes", request_body = ProcessInput,
-    security(("staff" = ["advisor"])), responses((status = 201, body = Stored)))]
+    security(("staff" = ["advisor"])), responses((status = 201, body = StoredProcess)))]
 async fn create(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
     Body(input): Body<ProcessInput>,
-) -> Result<(StatusCode, Json<Value>), Problem> {
-    let stock = referenced(s.app.store.get_stock(&input.stock_id).await, "stock_id")?.value;
-    let kickoff_at = match input.kickoff_at.or_else(|| input.kind.default_kickoff(stock.schedule())) {
-        Some(t) => t,
-        None => {
-            return Err(
-                Problem::bad_request("this kind of process needs a kickoff time").field("kickoff_at", "required")
-            );
+) -> Result<(StatusCode, Json<StoredProcess>), Problem> {
+    let stock = match &input.stock_id {
+        Some(id) => Some(referenced(s.app.store.get_stock(id).await, "stock_id")?.value),
+        None if input.kind.needs_stock() => {
+            return Err(Problem::bad_request(format!("a {} process is about a stock", input.kind.korean()))
+                .field("stock_id", "required for this kind"));
         }
+        None => None,
+    };
+    let now = s.app.clock.now();
+    let default_kickoff = match (stock.as_ref(), input.kind) {
+        (_, ProcessKind::Notice) => Some(now),
+        (Some(stock), kind) => kind.default_kickoff(stock.schedule()),
+        (None, _) => None,
+    };
+    let Some(kickoff_at) = input.kickoff_at.or(default_kickoff) else {
+        return Err(Problem::bad_request("this kind of process needs a kickoff time").field("kickoff_at", "required"));
     };
     let process = Process::new(
         input.id.unwrap_or_else(ProcessId::generate),
@@ -119,127 +208,173 @@ async fn create(
         input.kind,
         kickoff_at,
         input.policy.unwrap_or_default(),
-        s.app.clock.now(),
+        now,
     );
     let created = s.app.store.create_process(&process).await.map_err(AppError::from)?;
     super::audit(&s, &caller, "process.create", created.value.id.as_str(), None, Some(json!(created.value))).await;
-    Ok((StatusCode::CREATED, Json(json!(created))))
+    Ok((StatusCode::CREATED, Json(created.into())))
 }
 
 /// One process with its progress: trackers counted by state.
 #[utoipa::path(get, path = "/api/v1/processes/{id}", tag = "processes", params(("id" = ProcessId, Path)),
-    security(("staff" = ["viewer"])), responses((status = 200, body = Object)))]
+    security(("staff" = ["viewer"])), responses((status = 200, body = ProcessRead)))]
 async fn read(
     State(s): State<ApiState>,
     _: Authorized<Viewer>,
     Id(process_id): Id<ProcessId>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<ProcessRead>, Problem> {
     let process = s.app.store.get_process(&process_id).await.map_err(AppError::from)?;
     let progress = s.app.progress(&process_id).await.map_err(AppError::from)?;
-    Ok(Json(json!({ "value": process.value, "version": process.version, "progress": progress })))
+    Ok(Json(ProcessRead { value: process.value, version: process.version, progress }))
 }
 
-#[derive(Clone, Copy)]
-enum Action {
-    Schedule,
-    Start,
-    Control(ProcessAction),
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct AudienceQuery {
+    /// Only say who would get it; nothing is written.
+    #[serde(default)]
+    dry_run: bool,
 }
 
-async fn act(
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct AudienceInput {
+    audience: Audience,
+    /// A notice's title and text; only for notices.
+    notice: Option<NoticeInput>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NoticeInput {
+    title: Label,
+    text: NoticeText,
+    /// Ask each client to press ✅, and chase those who do not (default: no).
+    #[serde(default)]
+    acknowledge: bool,
+}
+
+/// Chooses who a draft allotment check or notice goes to (and a notice's text). The allotment
+/// check goes to the clients with a confirmed bid, or a list of them; a notice to every linked
+/// client, a representative's, a fund type's, or a list. `dry_run` previews who and what.
+#[utoipa::path(post, path = "/api/v1/processes/{id}/audience", tag = "processes",
+    params(("id" = ProcessId, Path), AudienceQuery), request_body = AudienceInput,
+    security(("staff" = ["advisor"])), responses((status = 200, body = AudienceOutcome)))]
+async fn audience(
+    State(s): State<ApiState>,
+    Authorized(caller, _): Authorized<Advisor>,
+    Id(process_id): Id<ProcessId>,
+    Query(q): Query<AudienceQuery>,
+    Body(input): Body<AudienceInput>,
+) -> Result<Json<AudienceOutcome>, Problem> {
+    let notice = input.notice.map(|n| NoticeAdvice { title: n.title, text: n.text, acknowledge: n.acknowledge });
+    let plan = AudiencePlan { audience: input.audience, notice };
+    let outcome = s.app.choose_audience(&process_id, plan, q.dry_run).await?;
+    if outcome.applied {
+        let who: Vec<&ClientId> = outcome.recipients.iter().map(|r| &r.client_id).collect();
+        super::audit(&s, &caller, "process.audience", process_id.as_str(), None, Some(json!({ "clients": who }))).await;
+    }
+    Ok(Json(outcome))
+}
+
+async fn control(
     s: &ApiState,
     caller: &Principal,
     process_id: ProcessId,
     name: &str,
-    action: Action,
-) -> Result<Json<Value>, Problem> {
-    let result = match action {
-        Action::Schedule => s.app.schedule_process(&process_id).await.map(|p| json!(p)),
-        Action::Start => s.app.start_now(&process_id).await.map(|r| json!({ "sent": r.sent, "failed": r.failed })),
-        Action::Control(action) => s.app.control_process(&process_id, action).await.map(|p| json!(p)),
-    }?;
-    super::audit(s, caller, &format!("process.{name}"), process_id.as_str(), None, Some(result.clone())).await;
-    Ok(Json(result))
+    action: ProcessAction,
+) -> Result<Json<StoredProcess>, Problem> {
+    let saved = s.app.control_process(&process_id, action).await?;
+    super::audit(s, caller, &format!("process.{name}"), process_id.as_str(), None, Some(json!(saved.value))).await;
+    Ok(Json(saved.into()))
 }
 
-/// Schedules the kickoff at `kickoff_at`.
+/// Schedules the kickoff at `kickoff_at`; refused when that time has passed (start it now
+/// instead) or the process could not start then (no advice, no final price for an allotment check).
 #[utoipa::path(post, path = "/api/v1/processes/{id}/schedule", tag = "processes", params(("id" = ProcessId, Path)),
-    security(("staff" = ["advisor"])), responses((status = 200, body = Stored)))]
+    security(("staff" = ["advisor"])), responses((status = 200, body = StoredProcess)))]
 async fn schedule(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
     Id(process_id): Id<ProcessId>,
-) -> Result<Json<Value>, Problem> {
-    act(&s, &caller, process_id, "schedule", Action::Schedule).await
+) -> Result<Json<StoredProcess>, Problem> {
+    let saved = s.app.schedule_process(&process_id).await?;
+    super::audit(&s, &caller, "process.schedule", process_id.as_str(), None, Some(json!(saved.value))).await;
+    Ok(Json(saved.into()))
 }
 
 /// Takes a scheduled process back to draft; its kickoff is cancelled.
 #[utoipa::path(post, path = "/api/v1/processes/{id}/unschedule", tag = "processes",
-    params(("id" = ProcessId, Path)), security(("staff" = ["advisor"])), responses((status = 200, body = Stored)))]
+    params(("id" = ProcessId, Path)), security(("staff" = ["advisor"])), responses((status = 200, body = StoredProcess)))]
 async fn unschedule(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
     Id(process_id): Id<ProcessId>,
-) -> Result<Json<Value>, Problem> {
-    act(&s, &caller, process_id, "unschedule", Action::Control(ProcessAction::Unschedule)).await
+) -> Result<Json<StoredProcess>, Problem> {
+    control(&s, &caller, process_id, "unschedule", ProcessAction::Unschedule).await
 }
 
-/// Sends the advice now instead of at the kickoff; counts what was sent and what failed.
+/// Sends now instead of at the kickoff; says who was sent to and who not. Refused, saying why,
+/// for a process with no advice, one cancelled or paused, or one whose stock lacks what its phase
+/// needs.
 #[utoipa::path(post, path = "/api/v1/processes/{id}/start", tag = "processes", params(("id" = ProcessId, Path)),
-    security(("staff" = ["advisor"])), responses((status = 200, body = Object)))]
+    security(("staff" = ["advisor"])), responses((status = 200, body = StartReport)))]
 async fn start(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
     Id(process_id): Id<ProcessId>,
-) -> Result<Json<Value>, Problem> {
-    act(&s, &caller, process_id, "start", Action::Start).await
+) -> Result<Json<StartReport>, Problem> {
+    let report = StartReport::from(s.app.start_now(&process_id).await?);
+    super::audit(&s, &caller, "process.start", process_id.as_str(), None, Some(json!(report))).await;
+    Ok(Json(report))
 }
 
 /// Stops reminders until resumed.
 #[utoipa::path(post, path = "/api/v1/processes/{id}/pause", tag = "processes", params(("id" = ProcessId, Path)),
-    security(("staff" = ["advisor"])), responses((status = 200, body = Stored)))]
+    security(("staff" = ["advisor"])), responses((status = 200, body = StoredProcess)))]
 async fn pause(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
     Id(process_id): Id<ProcessId>,
-) -> Result<Json<Value>, Problem> {
-    act(&s, &caller, process_id, "pause", Action::Control(ProcessAction::Pause)).await
+) -> Result<Json<StoredProcess>, Problem> {
+    control(&s, &caller, process_id, "pause", ProcessAction::Pause).await
 }
 
 /// Resumes a paused process; clients still waiting are chased again.
 #[utoipa::path(post, path = "/api/v1/processes/{id}/resume", tag = "processes", params(("id" = ProcessId, Path)),
-    security(("staff" = ["advisor"])), responses((status = 200, body = Stored)))]
+    security(("staff" = ["advisor"])), responses((status = 200, body = StoredProcess)))]
 async fn resume(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
     Id(process_id): Id<ProcessId>,
-) -> Result<Json<Value>, Problem> {
-    act(&s, &caller, process_id, "resume", Action::Control(ProcessAction::Resume)).await
+) -> Result<Json<StoredProcess>, Problem> {
+    control(&s, &caller, process_id, "resume", ProcessAction::Resume).await
 }
 
 /// Cancels the process: nothing more is sent.
 #[utoipa::path(post, path = "/api/v1/processes/{id}/cancel", tag = "processes", params(("id" = ProcessId, Path)),
-    security(("staff" = ["advisor"])), responses((status = 200, body = Stored)))]
+    security(("staff" = ["advisor"])), responses((status = 200, body = StoredProcess)))]
 async fn cancel(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
     Id(process_id): Id<ProcessId>,
-) -> Result<Json<Value>, Problem> {
-    act(&s, &caller, process_id, "cancel", Action::Control(ProcessAction::Cancel)).await
+) -> Result<Json<StoredProcess>, Problem> {
+    control(&s, &caller, process_id, "cancel", ProcessAction::Cancel).await
 }
 
-/// Each client's tracker, with its deviations from the advice, and the progress counts.
+/// Each client's tracker (its phase's advice and answer), with its deviations, and the progress
+/// counts.
 #[utoipa::path(get, path = "/api/v1/processes/{id}/trackers", tag = "processes",
     params(("id" = ProcessId, Path), TrackersQuery), security(("staff" = ["viewer"])),
-    responses((status = 200, body = Object)))]
+    responses((status = 200, body = TrackerList)))]
 async fn trackers(
     State(s): State<ApiState>,
     _: Authorized<Viewer>,
     Id(process_id): Id<ProcessId>,
     Query(q): Query<TrackersQuery>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<TrackerList>, Problem> {
     s.app.store.get_process(&process_id).await.map_err(AppError::from)?;
-    let items: Vec<Value> = s
+    let items: Vec<TrackerView> = s
         .app
         .store
         .trackers_of_process(&process_id)
@@ -247,37 +382,45 @@ async fn trackers(
         .map_err(AppError::from)?
         .into_iter()
         .filter(|t| q.state.is_none_or(|st| t.value.state() == st))
-        .map(|t| json!({ "value": t.value, "version": t.version, "deviations": t.value.deviations() }))
+        .map(TrackerView::from)
         .collect();
     let progress = s.app.progress(&process_id).await.map_err(AppError::from)?;
-    Ok(Json(json!({ "items": items, "progress": progress })))
+    Ok(Json(TrackerList { items, progress }))
 }
 
-/// Reminds one client now, whatever the policy's timing.
+#[derive(Serialize, ToSchema)]
+struct Reminded {
+    reminded: bool,
+}
+
+/// Reminds one client now, whatever the policy's timing; refused, saying why, when the client
+/// is not the one who has to act.
 #[utoipa::path(post, path = "/api/v1/processes/{id}/trackers/{client}/remind", tag = "processes",
     params(("id" = ProcessId, Path), ("client" = ClientId, Path)), security(("staff" = ["operator"])),
-    responses((status = 200, body = Object)))]
+    responses((status = 200, body = Reminded)))]
 async fn remind(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Operator>,
     Ids(process_id, client_id): Ids<ProcessId, ClientId>,
-) -> Result<Json<Value>, Problem> {
-    let reminded = s.app.remind_now(&process_id, &client_id).await?;
+) -> Result<Json<Reminded>, Problem> {
+    s.app.remind_now(&process_id, &client_id).await?;
     super::audit(&s, &caller, "tracker.remind", &format!("{process_id}/{client_id}"), None, None).await;
-    Ok(Json(json!({ "reminded": reminded })))
+    Ok(Json(Reminded { reminded: true }))
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ConfirmInput {
-    /// The values read off a screenshot, or corrections; absent to confirm what the client sent.
-    lines: Option<Vec<LineInput>>,
+    /// The values read off a screenshot, corrected, or taken by phone; absent (or no body at all)
+    /// to confirm what the client sent.
+    lines: Option<Vec<LineBody>>,
 }
 
-/// One fund's values, written as a client would: `17,000`, `1만주`, `15일`.
+/// One fund's values, written as a person would: `17,000`, `1만주`, `15일`. A bid needs all
+/// three; an allotment a quantity (`0` or `미배정` for none) and, when allotted, its lock-up.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LineInput {
+struct LineBody {
     /// The fund's id or name.
     fund: String,
     price: Option<String>,
@@ -285,35 +428,26 @@ struct LineInput {
     lockup: Option<String>,
 }
 
-/// Confirms what the client sent, or records the values staff read or corrected.
+/// Confirms what the client sent, or records the values staff read, corrected or took by phone
+/// (then also from a tracker that was sent but not answered).
 #[utoipa::path(post, path = "/api/v1/processes/{id}/trackers/{client}/confirm", tag = "processes",
-    params(("id" = ProcessId, Path), ("client" = ClientId, Path)), request_body = ConfirmInput,
-    security(("staff" = ["operator"])), responses((status = 200, body = Object)))]
-
+    params(("id" = ProcessId, Path), ("client" = ClientId, Path)), request_body(content = Option<ConfirmInput>),
+    security(("staff" = ["operator"])), responses((status = 200, body = TrackerView)))]
 async fn confirm(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Operator>,
     Ids(process_id, client_id): Ids<ProcessId, ClientId>,
-    Body(input): Body<ConfirmInput>,
-) -> Result<Json<Value>, Problem> {
+    OptionalBody(input): OptionalBody<ConfirmInput>,
+) -> Result<Json<TrackerView>, Problem> {
     let by = caller.staff_id.clone().ok_or_else(|| Problem::forbidden("staff"))?;
-    let lines =
-        match input.lines {
-            None => None,
-            Some(lines) => {
-                let client = s.app.store.get_client(&client_id).await.map_err(AppError::from)?.value;
-                let mut parsed = Vec::with_capacity(lines.len());
-                for (i, l) in lines.into_iter().enumerate() {
-                    let bid = BidInput { fund: l.fund, price: l.price, quantity: l.quantity, lockup: l.lockup };
-                    parsed.push(parse_bid(&client, &bid).map_err(|e| {
-                        Problem::bad_request(e.to_string()).field(&format!("lines[{i}]"), e.to_string())
-                    })?);
-                }
-                Some(parsed)
-            }
-        };
-    let saved = s.app.confirm(&process_id, &client_id, &by, lines).await?;
+    let lines: Option<Vec<LineInput>> = input.lines.map(|lines| {
+        lines
+            .into_iter()
+            .map(|l| LineInput { fund: l.fund, price: l.price, quantity: l.quantity, lockup: l.lockup })
+            .collect()
+    });
+    let saved = s.app.confirm(&process_id, &client_id, &by, lines.as_deref()).await?;
     super::audit(&s, &caller, "tracker.confirm", &format!("{process_id}/{client_id}"), None, Some(json!(saved.value)))
         .await;
-    Ok(Json(json!({ "value": saved.value, "version": saved.version, "deviations": saved.value.deviations() })))
+    Ok(Json(saved.into()))
 }

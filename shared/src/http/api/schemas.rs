@@ -3,7 +3,8 @@
 //! Structs and enums of the domain derive theirs.
 
 use crate::domain::ids::{ClientId, FundId, ProcessId, StaffId, StockId, TelegramUserId};
-use crate::domain::money::{Price, Won};
+use crate::domain::lockup::LockUp;
+use crate::domain::money::{Price, Quantity, Won};
 use crate::domain::process::Minutes;
 use crate::domain::stock::StockCode;
 use crate::domain::text::{Label, MAX_LABEL_CHARS};
@@ -46,6 +47,11 @@ schema! {
     Label => string(Some(r"\S"), "A name: trimmed, 1 to 200 characters.").max_length(Some(MAX_LABEL_CHARS));
     StockCode => string(Some("^[0-9A-Z]{6}$"), "A KRX short code, such as 005930.");
     Price => positive_integer("A price per share in won.");
+    Quantity => positive_integer("A number of shares.");
+    LockUp => ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(LockUp::ALL.iter().map(|l| l.korean())))
+        .description(Some("A lock-up commitment (의무보유확약), counted from the listing date."));
     Won => ObjectBuilder::new()
         .schema_type(Type::Integer)
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))

@@ -1,0 +1,238 @@
+//! The staff group's feed: queued notices (`STAFFNOTICE` / `<created>#<id>`, oldest first) and one
+//! progress card per process (`CARD#<process>` / `#CARD`), listed in GSI1 `CARDS#STALE` while it
+//! shows less than happened. Reporting a change is one unconditional `ADD`, so a burst of answers
+//! never contends on it.
+
+use super::entities::sortable;
+use super::errors::{classify, unless_condition_failed};
+use super::{DynamoStore, Item, Query, SortCondition, number, read_number, table};
+use crate::domain::ids::{ChatId, ProcessId};
+use crate::domain::staff_feed::{CardTouch, ProgressCard, StaffNotice};
+use crate::domain::time::Timestamp;
+use crate::ports::store::{StaffFeedStore, StoreError};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use std::collections::HashMap;
+use table::{GSI1_PK, GSI1_SK, PK, SK};
+
+const NOTICE: &str = "staff notice";
+const NOTICES: &str = "STAFFNOTICE";
+const CARD: &str = "progress card";
+const STALE_CARDS: &str = "CARDS#STALE";
+
+fn notice_key(notice: &StaffNotice) -> (AttributeValue, AttributeValue) {
+    (AttributeValue::S(NOTICES.into()), AttributeValue::S(format!("{}#{}", sortable(notice.created_at), notice.id)))
+}
+
+fn card_key(process: &ProcessId) -> (AttributeValue, AttributeValue) {
+    (AttributeValue::S(format!("CARD#{process}")), AttributeValue::S("#CARD".into()))
+}
+
+fn text(item: &Item, attr: &str) -> Option<String> {
+    item.get(attr).and_then(|v| v.as_s().ok()).cloned()
+}
+
+fn signed(item: &Item, attr: &str) -> Option<i64> {
+    item.get(attr).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
+}
+
+fn read_notice(item: &Item) -> Result<StaffNotice, StoreError> {
+    let id = text(item, "Id").unwrap_or_default();
+    let corrupt = |reason: String| StoreError::Corrupt { entity: NOTICE, id: id.clone(), reason };
+    let created_at =
+        text(item, "CreatedAt").unwrap_or_default().parse::<Timestamp>().map_err(|e| corrupt(e.to_string()))?;
+    let process_id =
+        text(item, "ProcessId").map(|p| p.parse::<ProcessId>()).transpose().map_err(|e| corrupt(e.to_string()))?;
+    Ok(StaffNotice {
+        id: id.clone(),
+        html: text(item, "Html").unwrap_or_default(),
+        process_id,
+        created_at,
+        attempts: read_number(item, "Attempts").and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
+    })
+}
+
+fn read_card(item: &Item) -> Result<ProgressCard, StoreError> {
+    let id = text(item, "ProcessId").unwrap_or_default();
+    let corrupt = |reason: String| StoreError::Corrupt { entity: CARD, id: id.clone(), reason };
+    let process_id = id.parse::<ProcessId>().map_err(|e| corrupt(e.to_string()))?;
+    let edited_at =
+        text(item, "EditedAt").map(|t| t.parse::<Timestamp>()).transpose().map_err(|e| corrupt(e.to_string()))?;
+    let message = match (signed(item, "ChatId"), signed(item, "MessageId")) {
+        (Some(chat), Some(message)) => Some((ChatId(chat), message)),
+        _ => None,
+    };
+    Ok(ProgressCard {
+        process_id,
+        message,
+        edited_at,
+        changes: read_number(item, "Changes").unwrap_or(0),
+        shown: read_number(item, "Shown").unwrap_or(0),
+    })
+}
+
+#[async_trait]
+impl StaffFeedStore for DynamoStore {
+    async fn enqueue_staff_notice(&self, notice: &StaffNotice) -> Result<(), StoreError> {
+        let (pk, sk) = notice_key(notice);
+        let mut item = HashMap::from([
+            (PK.to_owned(), pk),
+            (SK.to_owned(), sk),
+            ("Entity".to_owned(), AttributeValue::S(NOTICE.into())),
+            ("Id".to_owned(), AttributeValue::S(notice.id.clone())),
+            ("Html".to_owned(), AttributeValue::S(notice.html.clone())),
+            ("CreatedAt".to_owned(), AttributeValue::S(notice.created_at.to_rfc3339())),
+            ("Attempts".to_owned(), number(u64::from(notice.attempts))),
+        ]);
+        if let Some(process) = &notice.process_id {
+            item.insert("ProcessId".to_owned(), AttributeValue::S(process.to_string()));
+        }
+        // The same notice queued twice (a retried handler) is one notice.
+        self.put_new(item, NOTICE, &notice.id).await.map(|_| ())
+    }
+
+    async fn queued_staff_notices(&self, limit: u32) -> Result<Vec<StaffNotice>, StoreError> {
+        let q = Query { index: None, partition: NOTICES.into(), sort: SortCondition::Any };
+        let (items, _) = self.query_items(&q, limit, None).await?;
+        items.iter().map(read_notice).collect()
+    }
+
+    async fn remove_staff_notice(&self, notice: &StaffNotice) -> Result<(), StoreError> {
+        let (pk, sk) = notice_key(notice);
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, pk)
+            .key(SK, sk)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify(e).into_store_error(NOTICE, &notice.id))
+    }
+
+    async fn count_staff_notice_attempt(&self, notice: &StaffNotice) -> Result<(), StoreError> {
+        let (pk, sk) = notice_key(notice);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, pk)
+            .key(SK, sk)
+            .update_expression("ADD #attempts :one")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#attempts", "Attempts")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":one", number(1))
+            .send()
+            .await;
+        unless_condition_failed(result, NOTICE, &notice.id).map(|_| ())
+    }
+
+    async fn touch_card(&self, process: &ProcessId) -> Result<CardTouch, StoreError> {
+        let (pk, sk) = card_key(process);
+        let output = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, pk)
+            .key(SK, sk)
+            .update_expression(
+                "SET #entity = :entity, #process = :process, #gpk = :stale, #gsk = :process ADD #changes :one",
+            )
+            .expression_attribute_names("#entity", "Entity")
+            .expression_attribute_names("#process", "ProcessId")
+            .expression_attribute_names("#gpk", GSI1_PK)
+            .expression_attribute_names("#gsk", GSI1_SK)
+            .expression_attribute_names("#changes", "Changes")
+            .expression_attribute_values(":entity", AttributeValue::S(CARD.into()))
+            .expression_attribute_values(":process", AttributeValue::S(process.to_string()))
+            .expression_attribute_values(":stale", AttributeValue::S(STALE_CARDS.into()))
+            .expression_attribute_values(":one", number(1))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| classify(e).into_store_error(CARD, process.as_str()))?;
+        // A new card has no old attributes (an engine may still echo its key).
+        let Some(old) = output.attributes.filter(|a| a.contains_key("ProcessId")) else {
+            return Ok(CardTouch { was_stale: false, edited_at: None });
+        };
+        let old = read_card(&old)?;
+        Ok(CardTouch { was_stale: old.is_stale(), edited_at: old.edited_at })
+    }
+
+    async fn stale_cards(&self, limit: u32) -> Result<Vec<ProgressCard>, StoreError> {
+        let q = Query { index: Some(table::GSI1), partition: STALE_CARDS.into(), sort: SortCondition::Any };
+        let (items, _) = self.query_items(&q, limit, None).await?;
+        items.iter().map(read_card).collect()
+    }
+
+    async fn get_card(&self, process: &ProcessId) -> Result<Option<ProgressCard>, StoreError> {
+        let (pk, sk) = card_key(process);
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, pk)
+            .key(SK, sk)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify(e).into_store_error(CARD, process.as_str()))?;
+        output.item.as_ref().map(read_card).transpose()
+    }
+
+    async fn save_card(&self, card: &ProgressCard) -> Result<(), StoreError> {
+        let (pk, sk) = card_key(&card.process_id);
+        let mut sets = vec!["#shown = :shown"];
+        let mut values = HashMap::from([(":shown".to_owned(), number(card.shown))]);
+        let mut names = HashMap::from([
+            ("#shown".to_owned(), "Shown".to_owned()),
+            ("#changes".to_owned(), "Changes".to_owned()),
+            ("#gpk".to_owned(), GSI1_PK.to_owned()),
+            ("#gsk".to_owned(), GSI1_SK.to_owned()),
+        ]);
+        if let Some((chat, message)) = card.message {
+            sets.extend(["#chat = :chat", "#message = :message"]);
+            names.extend([("#chat".to_owned(), "ChatId".to_owned()), ("#message".to_owned(), "MessageId".to_owned())]);
+            values.extend([
+                (":chat".to_owned(), AttributeValue::N(chat.0.to_string())),
+                (":message".to_owned(), AttributeValue::N(message.to_string())),
+            ]);
+        }
+        if let Some(edited) = card.edited_at {
+            sets.push("#edited = :edited");
+            names.insert("#edited".to_owned(), "EditedAt".to_owned());
+            values.insert(":edited".to_owned(), AttributeValue::S(edited.to_rfc3339()));
+        }
+        let set = sets.join(", ");
+        // Up to date: out of the stale list, unless a change arrived while it was being drawn.
+        let current = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, pk.clone())
+            .key(SK, sk.clone())
+            .update_expression(format!("SET {set} REMOVE #gpk, #gsk"))
+            .condition_expression("#changes <= :shown")
+            .set_expression_attribute_names(Some(names.clone()))
+            .set_expression_attribute_values(Some(values.clone()))
+            .send()
+            .await;
+        if unless_condition_failed(current, CARD, card.process_id.as_str())?.is_some() {
+            return Ok(());
+        }
+        names.retain(|k, _| !matches!(k.as_str(), "#changes" | "#gpk" | "#gsk"));
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, pk)
+            .key(SK, sk)
+            .update_expression(format!("SET {set}"))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify(e).into_store_error(CARD, card.process_id.as_str()))
+    }
+}

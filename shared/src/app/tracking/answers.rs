@@ -1,0 +1,404 @@
+//! What clients do in their group: press ✅ or ✏️ 수정, reply with an answer, send a screenshot.
+//!
+//! Only an explicit act acknowledges: the ✅ button or a reply to the message itself. Service
+//! messages, commands and chat that holds no answer are left alone (no error reply to a
+//! "감사합니다"). An answer never replaces one already submitted: the client presses 수정 first.
+//! The client's own next message (its prompt, its receipt) goes out before anything for staff.
+
+use super::{Loaded, edit_button, mark_delivered};
+use crate::app::{App, AppError, Outgoing, all_pages};
+use crate::domain::client::Client;
+use crate::domain::ids::{ChatId, ProcessId, TelegramUserId};
+use crate::domain::phase::{Asks, Severity};
+use crate::domain::process::ProcessState;
+use crate::domain::templates::{self, staff};
+use crate::domain::time::Timestamp;
+use crate::domain::tracker::{ChatActor, Evidence, EvidenceKind, Tracker, TrackerEvent, TrackerState};
+use crate::ports::store::{StoreError, Versioned};
+use crate::telegram::types::{CallbackQuery, Message, ReplyMarkup, SentMessage};
+
+/// A client's message matched to the tracker it answers.
+struct Route {
+    loaded: Loaded,
+    tracker: Tracker,
+    /// It replies to one of the bot's messages about this tracker.
+    replied: bool,
+    /// It replies to the message that opened the tracker (not a prompt or a receipt).
+    replied_to_opening: bool,
+}
+
+impl App {
+    /// Button presses on a process's messages: `ack:<process>` and `edit:<process>`.
+    pub(crate) async fn on_tracker_callback(
+        &self,
+        query: &CallbackQuery,
+        client: &Versioned<Client>,
+    ) -> Result<(), AppError> {
+        let data = query.data.as_deref().unwrap_or_default();
+        let (action, process_id) = data.split_once(':').unwrap_or((data, ""));
+        let Ok(process_id) = process_id.parse::<ProcessId>() else {
+            self.answer_press(query, None).await;
+            return Ok(());
+        };
+        if self.is_staff_user(query.from.id).await? {
+            self.answer_press(query, Some(&templates::staff_cannot_answer())).await;
+            return Ok(());
+        }
+        let loaded = match self.load_process(&process_id).await {
+            Ok(loaded) if loaded.process.state() == ProcessState::Running => loaded,
+            Ok(_) | Err(AppError::Store(StoreError::NotFound { .. })) => {
+                self.answer_press(query, None).await;
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        let now = self.clock.now();
+        let by = ChatActor { user_id: TelegramUserId(query.from.id), name: query.from.display_name() };
+        let saved = self
+            .update_tracker(&process_id, &client.value.id, |tracker| {
+                // A press proves the message arrived, even where its send was not recorded.
+                mark_delivered(tracker, now)?;
+                match (action, tracker.state(), tracker.advice().asks()) {
+                    ("ack", TrackerState::Sent, Asks::Acknowledgement | Asks::Answer) => {
+                        tracker.apply(TrackerEvent::Acknowledged { by: by.clone(), at: now })?
+                    }
+                    ("edit", TrackerState::Submitted, Asks::Answer) => {
+                        tracker.apply(TrackerEvent::Reopened { at: now })?
+                    }
+                    _ => return Ok(false),
+                };
+                Ok(true)
+            })
+            .await;
+        let saved = match saved {
+            Ok(Some(saved)) => saved,
+            Ok(None) => {
+                self.answer_press(query, Some(&templates::already_acknowledged())).await;
+                return Ok(());
+            }
+            Err(AppError::Store(StoreError::NotFound { .. })) => {
+                self.answer_press(query, None).await;
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        self.answer_press(query, Some(&templates::acknowledged_toast())).await;
+        if let Some(message) = &query.message
+            && let Err(e) = self.messenger.remove_buttons(ChatId(message.chat.id), message.message_id).await
+        {
+            tracing::warn!(error = %e, "could not remove the pressed button");
+        }
+        self.prompt(&loaded, &client.value, saved).await?;
+        self.card_changed(&process_id).await;
+        Ok(())
+    }
+
+    /// Stops the pressed button's spinner, best effort: Telegram refuses answers to presses older
+    /// than a few seconds (a cold start can take that long), and the press has been acted on.
+    async fn answer_press(&self, query: &CallbackQuery, text: Option<&str>) {
+        if let Err(e) = self.messenger.answer_callback(&query.id, text).await {
+            tracing::warn!(error = %e, callback = %query.id, "the button press could not be answered; going on");
+        }
+    }
+
+    /// Asks for the phase's answer with a ForceReply prompt, remembered on the tracker; nothing
+    /// when the phase asks for none.
+    async fn prompt(&self, loaded: &Loaded, client: &Client, stored: Versioned<Tracker>) -> Result<(), AppError> {
+        let Some(chat) = client.reachable_chat() else { return Ok(()) };
+        let tracker = &stored.value;
+        let Some((html, placeholder)) = templates::prompt(&loaded.subject(tracker.advice()), client, tracker.advice())
+        else {
+            return Ok(());
+        };
+        let out = Outgoing {
+            chat,
+            html,
+            markup: Some(ReplyMarkup::force_reply(Some(placeholder.into()))),
+            reply_to: tracker.message_ids().first().copied(),
+            client: Some(client.id.clone()),
+            process: Some(loaded.process.id.clone()),
+        };
+        let sent = self.deliver(&out).await?;
+        self.remember_messages(loaded, client, &sent).await
+    }
+
+    /// Notes the bot's messages on the tracker (so replies to them find it) and plans the next chase.
+    async fn remember_messages(&self, loaded: &Loaded, client: &Client, sent: &[SentMessage]) -> Result<(), AppError> {
+        let saved = self
+            .update_tracker(&loaded.process.id, &client.id, |tracker| {
+                for s in sent {
+                    tracker.note_message(s.message_id);
+                }
+                Ok(true)
+            })
+            .await?;
+        match saved {
+            Some(saved) => self.schedule_chase(&loaded.process, &saved.value, client).await,
+            None => Ok(()),
+        }
+    }
+
+    /// A message from the client in its group. Returns the process it answered, for the log.
+    pub(crate) async fn on_client_message(
+        &self,
+        message: &Message,
+        client: &Versioned<Client>,
+    ) -> Result<Option<ProcessId>, AppError> {
+        let client = &client.value;
+        let now = self.clock.now();
+        let evidence = evidence_of(message, now);
+        let text = message.text_or_caption().map(str::trim).filter(|t| !t.is_empty());
+        // Service messages (members joining, pins, new titles) and commands are not answers.
+        if evidence.is_none() && (text.is_none() || message.command().is_some()) {
+            return Ok(None);
+        }
+        let Some(route) = self.route(message, client, text, evidence.is_some()).await? else { return Ok(None) };
+        let process_id = route.loaded.process.id.clone();
+        match evidence {
+            Some(evidence) => self.take_evidence(message, client, route, evidence).await?,
+            None => self.take_text(message, client, route, text.unwrap_or_default()).await?,
+        }
+        Ok(Some(process_id))
+    }
+
+    async fn take_evidence(
+        &self,
+        message: &Message,
+        client: &Client,
+        route: Route,
+        evidence: Evidence,
+    ) -> Result<(), AppError> {
+        let Route { loaded, tracker, .. } = route;
+        let process = &loaded.process;
+        if tracker.advice().asks() != Asks::Answer {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let saved = self
+            .update_tracker(&process.id, &client.id, |tracker| {
+                mark_delivered(tracker, now)?;
+                if !matches!(tracker.state(), TrackerState::Sent | TrackerState::Acknowledged | TrackerState::Submitted)
+                {
+                    return Ok(false);
+                }
+                tracker.apply(TrackerEvent::EvidenceReceived { evidence: evidence.clone(), at: now })?;
+                Ok(true)
+            })
+            .await?;
+        if saved.is_some() {
+            self.reply_about(message, templates::evidence_received(), client, &process.id).await?;
+            let subject = loaded.subject(tracker.advice());
+            self.notify_staff_about(Some(&process.id), staff::evidence(&subject, client)).await;
+            self.card_changed(&process.id).await;
+        }
+        Ok(())
+    }
+
+    async fn take_text(&self, message: &Message, client: &Client, route: Route, text: &str) -> Result<(), AppError> {
+        let Route { loaded, tracker, replied, replied_to_opening } = route;
+        let process = &loaded.process;
+        let now = self.clock.now();
+        match tracker.advice().parse_reply(text, client) {
+            Ok(answer) => {
+                if tracker.state() == TrackerState::Submitted {
+                    return self
+                        .reply_about(message, templates::already_submitted(tracker.phase()), client, &process.id)
+                        .await;
+                }
+                let saved = self
+                    .update_tracker(&process.id, &client.id, |tracker| {
+                        mark_delivered(tracker, now)?;
+                        if !matches!(tracker.state(), TrackerState::Sent | TrackerState::Acknowledged) {
+                            return Ok(false);
+                        }
+                        tracker.apply(TrackerEvent::Submitted { answer: answer.clone(), at: now })?;
+                        Ok(true)
+                    })
+                    .await?;
+                let Some(saved) = saved else {
+                    return self
+                        .reply_about(message, templates::already_submitted(tracker.phase()), client, &process.id)
+                        .await;
+                };
+                let subject = loaded.subject(saved.value.advice());
+                let receipt = Outgoing {
+                    reply_to: Some(message.message_id),
+                    markup: Some(edit_button(&process.id)),
+                    client: Some(client.id.clone()),
+                    process: Some(process.id.clone()),
+                    ..Outgoing::text(ChatId(message.chat.id), templates::received(&subject, client, &answer))
+                };
+                let sent = self.deliver(&receipt).await?;
+                self.remember_messages(&loaded, client, &sent).await?;
+                let findings = match saved.value.advice().check(&answer, &self.context(client, loaded.stock.as_ref())) {
+                    Ok(findings) => findings,
+                    Err(e) => {
+                        // Never an all-clear that was not checked: the comparison alone, and why.
+                        tracing::error!(error = %e, "answer not fully checked");
+                        saved.value.advice().compare(&answer)
+                    }
+                };
+                if findings.iter().any(|f| f.severity() >= Severity::Warning) {
+                    let html = staff::answer(&subject, client, saved.value.phase(), &findings);
+                    self.notify_staff_about(Some(&process.id), html).await;
+                }
+                self.card_changed(&process.id).await;
+                Ok(())
+            }
+            Err(e) if e.holds_no_answer() => {
+                let acknowledges = replied
+                    && tracker.advice().asks() != Asks::Nothing
+                    && matches!(tracker.state(), TrackerState::Sent | TrackerState::Pending | TrackerState::Failed);
+                if acknowledges {
+                    return self.acknowledge_by_reply(message, client, &loaded).await;
+                }
+                if replied && !replied_to_opening && tracker.state() == TrackerState::Acknowledged {
+                    // They answered the prompt, but nothing in it reads as an answer.
+                    let reason = templates::reply_error(&e, client, tracker.phase());
+                    let html = templates::unreadable(&reason, client, tracker.advice());
+                    return self.reply_about(message, html, client, &process.id).await;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let reason = templates::reply_error(&e, client, tracker.phase());
+                self.reply_about(message, templates::unreadable(&reason, client, tracker.advice()), client, &process.id)
+                    .await
+            }
+        }
+    }
+
+    /// A reply to the message itself that holds no answer ("확인했습니다") acknowledges it; the
+    /// bot then asks for the answer, or, for a notice, says it is noted.
+    async fn acknowledge_by_reply(&self, message: &Message, client: &Client, loaded: &Loaded) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let by = message.from.as_ref().map_or_else(
+            || ChatActor { user_id: TelegramUserId(0), name: "익명".into() },
+            |u| ChatActor { user_id: TelegramUserId(u.id), name: u.display_name() },
+        );
+        let saved = self
+            .update_tracker(&loaded.process.id, &client.id, |tracker| {
+                mark_delivered(tracker, now)?;
+                if tracker.state() != TrackerState::Sent {
+                    return Ok(false);
+                }
+                tracker.apply(TrackerEvent::Acknowledged { by: by.clone(), at: now })?;
+                Ok(true)
+            })
+            .await?;
+        let Some(saved) = saved else { return Ok(()) };
+        if saved.value.advice().asks() == Asks::Acknowledgement {
+            self.reply_about(message, templates::acknowledged_toast(), client, &loaded.process.id).await?;
+        } else {
+            self.prompt(loaded, client, saved).await?;
+        }
+        self.card_changed(&loaded.process.id).await;
+        Ok(())
+    }
+
+    /// The tracker a message answers: the one whose message it replies to; when it replies to none
+    /// of the bot's messages the client knows of, the client's only open one. A reply to a
+    /// message of a closed process is never taken for another. Asks the client which, when it
+    /// cannot tell and the message looks like an answer.
+    async fn route(
+        &self,
+        message: &Message,
+        client: &Client,
+        text: Option<&str>,
+        has_file: bool,
+    ) -> Result<Option<Route>, AppError> {
+        let replied_to = message.reply_to_message.as_ref().map(|m| m.message_id);
+        let trackers = all_pages(|page| async move { self.store.trackers_of_client(&client.id, &page).await }).await?;
+        let mut open: Vec<Route> = Vec::new();
+        let mut target: Option<(Route, bool)> = None;
+        for t in trackers {
+            let tracker = t.value;
+            let is_target = replied_to.is_some_and(|id| tracker.message_ids().contains(&id));
+            let replied_to_opening = replied_to.is_some() && replied_to == tracker.message_ids().first().copied();
+            // A pending tracker counts only if its send began (it may have arrived).
+            let awaits = tracker.advice().asks() != Asks::Nothing
+                && match tracker.state() {
+                    TrackerState::Sent
+                    | TrackerState::Acknowledged
+                    | TrackerState::Submitted
+                    | TrackerState::Failed => tracker.is_open(),
+                    TrackerState::Pending => tracker.send_started_at().is_some(),
+                    TrackerState::Confirmed | TrackerState::Skipped => false,
+                };
+            // A client's closed trackers pile up over the years: read their processes only when
+            // this message replies to one of them.
+            if !is_target && !awaits {
+                continue;
+            }
+            let loaded = self.load_process(&tracker.process_id).await?;
+            let answerable = awaits && loaded.process.state() == ProcessState::Running;
+            let route = Route { loaded, tracker, replied: is_target, replied_to_opening };
+            match (is_target, answerable) {
+                (true, ok) => target = Some((route, ok)),
+                (false, true) => open.push(route),
+                (false, false) => {}
+            }
+        }
+        let looks_like_answer = |routes: &[&Route]| {
+            has_file
+                || routes.iter().any(|r| match r.tracker.advice().parse_reply(text.unwrap_or_default(), client) {
+                    Ok(_) => true,
+                    Err(e) => !e.holds_no_answer(),
+                })
+        };
+        match target {
+            Some((route, true)) => Ok(Some(route)),
+            Some((route, false)) => {
+                if looks_like_answer(&[&route]) {
+                    self.reply_about(message, templates::which_ipo(), client, &route.loaded.process.id).await?;
+                }
+                Ok(None)
+            }
+            None if open.len() == 1 => Ok(open.pop()),
+            None => {
+                if open.len() > 1 && looks_like_answer(&open.iter().collect::<Vec<_>>()) {
+                    let out = Outgoing {
+                        reply_to: Some(message.message_id),
+                        client: Some(client.id.clone()),
+                        ..Outgoing::text(ChatId(message.chat.id), templates::which_ipo())
+                    };
+                    self.deliver(&out).await?;
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// Replies in the client's group, logged as about this process.
+    async fn reply_about(
+        &self,
+        message: &Message,
+        html: String,
+        client: &Client,
+        process: &ProcessId,
+    ) -> Result<(), AppError> {
+        let out = Outgoing {
+            reply_to: Some(message.message_id),
+            client: Some(client.id.clone()),
+            process: Some(process.clone()),
+            ..Outgoing::text(ChatId(message.chat.id), html)
+        };
+        self.deliver(&out).await.map(|_| ())
+    }
+}
+
+/// The file a message carries (the largest size of a photo), as evidence.
+fn evidence_of(message: &Message, now: Timestamp) -> Option<Evidence> {
+    let (kind, file_id, file_name, size) = message
+        .document
+        .as_ref()
+        .map(|d| (EvidenceKind::Document, d.file_id.clone(), d.file_name.clone(), d.file_size))
+        .or_else(|| {
+            message
+                .photo
+                .as_ref()
+                .and_then(|sizes| sizes.iter().max_by_key(|p| u64::from(p.width) * u64::from(p.height)))
+                .map(|p| (EvidenceKind::Photo, p.file_id.clone(), None, p.file_size))
+        })?;
+    Some(Evidence { kind, file_id, file_name, size, received_at: now })
+}

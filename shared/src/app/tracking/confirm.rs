@@ -1,0 +1,49 @@
+//! Staff confirm a client's answer: as submitted, or with values they read off a screenshot,
+//! corrected, or took by phone (then from any state the client was sent to). Values staff enter
+//! are checked like a client's, and what breaks a rule is told to the staff group.
+
+use crate::app::{App, AppError, Refusal};
+use crate::domain::ids::{ClientId, ProcessId, StaffId};
+use crate::domain::phase::{LineInput, Severity};
+use crate::domain::templates::staff;
+use crate::domain::tracker::{Tracker, TrackerEvent};
+use crate::ports::store::Versioned;
+
+impl App {
+    /// Confirms a tracker's answer; `lines` replaces it with staff's values. The answer is read
+    /// per the tracker's phase, so a value the phase does not take is refused, naming the line.
+    pub async fn confirm(
+        &self,
+        process_id: &ProcessId,
+        client_id: &ClientId,
+        by: &StaffId,
+        lines: Option<&[LineInput]>,
+    ) -> Result<Versioned<Tracker>, AppError> {
+        let loaded = self.load_process(process_id).await?;
+        let stored = self.store.get_tracker(process_id, client_id).await?;
+        let client = self.store.get_client(client_id).await?.value;
+        let ctx = self.context(&client, loaded.stock.as_ref());
+        let answer = match lines {
+            Some(lines) => Some(stored.value.advice().answer_from_lines(&client, lines).map_err(Refusal::from)?),
+            None => stored.value.answer().cloned(),
+        };
+        let mut tracker = stored.value.clone();
+        let answer = answer.map(|a| a.on_confirm(&ctx));
+        tracker.apply(TrackerEvent::Confirmed { by: by.clone(), answer, at: self.clock.now() })?;
+        let saved = self.store.transition_tracker(&tracker, stored.value.state(), stored.version).await?;
+        // Confirming what the client sent adds nothing staff have not seen with its submission;
+        // values staff entered are checked afresh.
+        if let (Some(answer), Some(_)) = (tracker.answer(), lines) {
+            let findings = tracker.advice().check(answer, &ctx).unwrap_or_else(|_| tracker.advice().compare(answer));
+            if findings.iter().any(|f| f.severity() >= Severity::Warning) {
+                let staff_name =
+                    self.store.get_staff(by).await.map(|s| s.value.name.to_string()).unwrap_or_else(|_| by.to_string());
+                let subject = loaded.subject(tracker.advice());
+                let html = staff::confirmed(&subject, &client, &staff_name, tracker.phase(), &findings);
+                self.notify_staff_about(Some(process_id), html).await;
+            }
+        }
+        self.card_changed(process_id).await;
+        Ok(saved)
+    }
+}

@@ -1,0 +1,133 @@
+//! The lifecycle every phase shares, written once: kickoff (fan-out and the send claim), chasing
+//! (reminders and escalation), answers (buttons, replies, files) and confirmation. What differs per
+//! phase is the tracker's content and its texts, dispatched in `domain::phase` and
+//! `domain::templates`.
+
+mod answers;
+mod chase;
+mod confirm;
+mod kickoff;
+
+pub use kickoff::KickoffReport;
+
+use super::{App, AppError};
+use crate::domain::calendar::KrxCalendar;
+use crate::domain::client::Client;
+use crate::domain::ids::{ClientId, ProcessId};
+use crate::domain::phase::{Advice, Context};
+use crate::domain::process::Process;
+use crate::domain::regulation::Regulation;
+use crate::domain::stock::Stock;
+use crate::domain::templates::{self, Subject};
+use crate::domain::time::{Timestamp, kst_date};
+use crate::domain::tracker::{Tracker, TrackerEvent, TrackerState};
+use crate::ports::store::{StoreError, Versioned};
+use crate::telegram::types::ReplyMarkup;
+use std::future::Future;
+
+/// Optimistic-lock retries when a chase and an answer touch a record at once.
+const CONFLICT_RETRIES: u32 = 3;
+/// EventBridge Scheduler fires within the minute, possibly before the second it was given: a job
+/// this close to its time counts as on time.
+const FIRE_GRACE: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+/// A process with what its messages and checks need: its stock, when it has one.
+pub(crate) struct Loaded {
+    pub process: Process,
+    pub stock: Option<Stock>,
+}
+
+impl Loaded {
+    pub fn subject<'a>(&'a self, advice: &'a Advice) -> Subject<'a> {
+        Subject::new(self.stock.as_ref(), self.process.kind, Some(advice))
+    }
+}
+
+impl App {
+    pub(crate) async fn load_process(&self, process_id: &ProcessId) -> Result<Loaded, AppError> {
+        let process = self.store.get_process(process_id).await?.value;
+        let stock = match &process.stock_id {
+            Some(id) => Some(self.store.get_stock(id).await?.value),
+            None => None,
+        };
+        Ok(Loaded { process, stock })
+    }
+
+    /// What an answer's checks consult: the client, the stock, today's rules.
+    pub(crate) fn context<'a>(&self, client: &'a Client, stock: Option<&'a Stock>) -> Context<'a> {
+        Context {
+            client,
+            stock,
+            today: kst_date(self.clock.now()),
+            regulation: Regulation::builtin(),
+            calendar: KrxCalendar::builtin(),
+        }
+    }
+
+    /// Reads a tracker, lets `change` apply events to it, and saves it conditionally; again from a
+    /// fresh read when a chase or another answer got there first. `change` returns `false` when
+    /// the tracker's state does not allow what was asked (nothing is saved then).
+    pub(crate) async fn update_tracker(
+        &self,
+        process_id: &ProcessId,
+        client_id: &ClientId,
+        change: impl Fn(&mut Tracker) -> Result<bool, AppError>,
+    ) -> Result<Option<Versioned<Tracker>>, AppError> {
+        retry_on_conflict(
+            ("tracker", format!("{process_id}/{client_id}")),
+            || self.store.get_tracker(process_id, client_id),
+            change,
+            |tracker: Tracker, stored: Versioned<Tracker>| async move {
+                self.store.transition_tracker(&tracker, stored.value.state(), stored.version).await
+            },
+        )
+        .await
+    }
+}
+
+/// Reads a record, lets `change` decide whether and how it changes, and writes it on condition of
+/// the version read; from a fresh read again when someone else wrote first. `None` when `change`
+/// declined.
+pub(crate) async fn retry_on_conflict<T, R, W>(
+    (entity, id): (&'static str, String),
+    read: impl Fn() -> R,
+    change: impl Fn(&mut T) -> Result<bool, AppError>,
+    write: impl Fn(T, Versioned<T>) -> W,
+) -> Result<Option<Versioned<T>>, AppError>
+where
+    T: Clone,
+    R: Future<Output = Result<Versioned<T>, StoreError>>,
+    W: Future<Output = Result<Versioned<T>, StoreError>>,
+{
+    for _ in 0..CONFLICT_RETRIES {
+        let stored = read().await?;
+        let mut value = stored.value.clone();
+        if !change(&mut value)? {
+            return Ok(None);
+        }
+        match write(value, stored).await {
+            Ok(saved) => return Ok(Some(saved)),
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(StoreError::Conflict { entity, id, detail: "kept changing".into() }.into())
+}
+
+fn ack_button(process: &ProcessId) -> ReplyMarkup {
+    ReplyMarkup::buttons([(templates::ACK_BUTTON.to_owned(), format!("ack:{process}"))])
+}
+
+fn edit_button(process: &ProcessId) -> ReplyMarkup {
+    ReplyMarkup::buttons([(templates::EDIT_BUTTON.to_owned(), format!("edit:{process}"))])
+}
+
+/// The client answered, so the message reached it: a tracker whose send was interrupted or failed
+/// (its outcome unknown to us) is sent after all.
+fn mark_delivered(tracker: &mut Tracker, at: Timestamp) -> Result<(), AppError> {
+    let interrupted = tracker.state() == TrackerState::Pending && tracker.send_started_at().is_some();
+    if interrupted || tracker.state() == TrackerState::Failed {
+        tracker.apply(TrackerEvent::Sent { at })?;
+    }
+    Ok(())
+}
