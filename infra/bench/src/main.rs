@@ -68,6 +68,7 @@ async fn fanout(n: usize) -> Result<(), Error> {
         scheduler: Arc::new(LocalScheduler::new(store.clone())),
         clock: Arc::new(SystemClock),
         pacing_clock: Arc::new(SystemClock),
+        send_gate: Default::default(),
         config: AppConfig { staff_chat: None, limits: TelegramLimits::default(), ..AppConfig::default() },
     };
     let process = setup(&store, n).await?;

@@ -83,6 +83,7 @@ async fn run(options: Options) -> Result<(), String> {
         scheduler: Arc::new(LocalScheduler::new(store.clone())),
         clock: Arc::new(SystemClock),
         pacing_clock: Arc::new(SystemClock),
+        send_gate: Default::default(),
         config: AppConfig { staff_chat, ..AppConfig::default() },
     });
     if options.demo {

@@ -1,13 +1,15 @@
 //! The embedded DynamoDB-compatible engine (dynoxide: SQLite underneath) served on a loopback port,
 //! so the one DynamoDB adapter runs unchanged on a laptop, in tests and in AWS. Kept out of the
 //! Lambda binaries: only the devserver and tests depend on this crate.
+//!
+//! The engine runs on a thread of its own: SQLite works synchronously, and on the application's
+//! runtime a long read (a process's 300 trackers) would stall the webhook's other tasks and make
+//! their sends late.
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use std::net::SocketAddr;
 use std::path::Path;
-use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbeddedError {
@@ -23,7 +25,7 @@ pub enum EmbeddedError {
 pub struct EmbeddedDynamo {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    stopped: Option<oneshot::Receiver<()>>,
 }
 
 impl EmbeddedDynamo {
@@ -43,19 +45,29 @@ impl EmbeddedDynamo {
     }
 
     async fn serve(db: dynoxide::Database, port: u16) -> Result<Self, EmbeddedError> {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+        listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let shutdown = async {
-                let _ = stopped.await;
-            };
-            if let Err(e) = dynoxide::server::serve_with_shutdown(listener, db, shutdown).await {
-                tracing::error!(error = %e, "embedded DynamoDB engine stopped");
-            }
-        });
+        let (stop, stop_requested) = oneshot::channel::<()>();
+        let (done, stopped) = oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        std::thread::Builder::new().name("embedded-dynamodb".into()).spawn(move || {
+            runtime.block_on(async move {
+                let shutdown = async {
+                    let _ = stop_requested.await;
+                };
+                let served = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(listener) => dynoxide::server::serve_with_shutdown(listener, db, shutdown).await,
+                    Err(e) => Err(e.to_string()),
+                };
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "embedded DynamoDB engine stopped");
+                }
+            });
+            let _ = done.send(());
+        })?;
         tracing::debug!(%addr, "embedded DynamoDB engine listening");
-        Ok(EmbeddedDynamo { addr, stop: Some(stop), task: Some(task) })
+        Ok(EmbeddedDynamo { addr, stop: Some(stop), stopped: Some(stopped) })
     }
 
     pub fn endpoint(&self) -> String {
@@ -72,8 +84,8 @@ impl EmbeddedDynamo {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
+        if let Some(stopped) = self.stopped.take() {
+            let _ = stopped.await;
         }
     }
 }

@@ -328,6 +328,7 @@ struct State {
     calls: Vec<ApiCall>,
     callback_answers: Vec<CallbackAnswer>,
     open_callback_queries: HashSet<String>,
+    presses_expire: bool,
     violations: Vec<Violation>,
     injected_429s: u64,
     chat_faults: HashMap<i64, ChatFault>,
@@ -570,6 +571,12 @@ impl FakeTelegram {
     pub fn retry_after_storm(&self, n: usize, seconds: u64) {
         let mut st = self.shared.lock();
         st.storm.extend(std::iter::repeat_n(seconds, n));
+    }
+
+    /// Every button press pushed from now on is already too old when the bot answers it, as when
+    /// a cold start took longer than Telegram waits: `answerCallbackQuery` gets 400.
+    pub fn let_button_presses_expire(&self) {
+        self.shared.lock().presses_expire = true;
     }
 
     // ---- files ----

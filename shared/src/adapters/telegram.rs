@@ -97,7 +97,8 @@ impl Messenger for TelegramBot {
         if let Some(text) = text {
             body["text"] = json!(text);
         }
-        self.call::<bool>("answerCallbackQuery", &body, SEND_TIMEOUT).await.map(|_| ())
+        // Telegram answers `true`; a compatible server may answer `null`. Either way it is done.
+        self.call::<Value>("answerCallbackQuery", &body, SEND_TIMEOUT).await.map(|_| ())
     }
 
     async fn edit_text(&self, chat: ChatId, message_id: i64, html: &str) -> Result<(), TelegramError> {

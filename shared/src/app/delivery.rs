@@ -156,6 +156,7 @@ impl App {
                 tracing::debug!(chat = %message.chat_id, "woke too late for the slot; reserving another");
                 continue;
             }
+            self.send_gate.pass(self.own_gap()).await;
             match self.messenger.send_message(message).await {
                 Ok(sent) => return Ok(Some(sent)),
                 Err(TelegramError::RetryAfter { seconds }) if throttled < MAX_THROTTLED => {
@@ -174,6 +175,12 @@ impl App {
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+
+    /// The least time between two sends of this process: a little under the bot's interval, so
+    /// that senders who woke late for their slots cannot bunch up at Telegram.
+    fn own_gap(&self) -> Duration {
+        Duration::from_millis(self.config.limits.per_bot.interval_ms.saturating_sub(2))
     }
 
     /// The slot for the next message to `chat`: the earliest time the chat's, its group's and the
@@ -253,6 +260,26 @@ impl App {
         if let Err(e) = self.store.append_message(&entry).await {
             tracing::error!(error = %e, %chat, message_id, "sent, but could not log the message");
         }
+    }
+}
+
+/// When this process last called Telegram to send: its own sends keep the bot's spacing however
+/// late their senders woke (the shared buckets space the slots; this spaces the calls).
+#[derive(Debug, Clone, Default)]
+pub struct SendGate(std::sync::Arc<tokio::sync::Mutex<Option<std::time::Instant>>>);
+
+impl SendGate {
+    /// Waits until `gap` has passed since the last send, then counts this one. Waiters pass in
+    /// turn (the mutex is fair).
+    async fn pass(&self, gap: Duration) {
+        let mut last = self.0.lock().await;
+        if let Some(next) = last.map(|l| l + gap) {
+            let now = std::time::Instant::now();
+            if next > now {
+                tokio::time::sleep(next - now).await;
+            }
+        }
+        *last = Some(std::time::Instant::now());
     }
 }
 

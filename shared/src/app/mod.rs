@@ -18,7 +18,7 @@ mod updates;
 
 pub use advice::ApplyOutcome;
 pub use audience::{Audience, AudienceOutcome, AudiencePlan, Recipient};
-pub use delivery::{AppError, Outgoing, Refusal};
+pub use delivery::{AppError, Outgoing, Refusal, SendGate};
 pub use processes::Progress;
 pub use staff_feed::FeedReport;
 pub use tracking::KickoffReport;
@@ -86,6 +86,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// Wall time for pacing sends, which must really wait.
     pub pacing_clock: Arc<dyn Clock>,
+    /// Spaces this process's own calls to Telegram.
+    pub send_gate: SendGate,
     pub config: AppConfig,
 }
 

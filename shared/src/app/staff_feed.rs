@@ -192,8 +192,14 @@ impl App {
                 continue;
             }
             match self.draw_card(chat, card, latest).await {
-                Ok(true) => report.cards += 1,
-                Ok(false) => {
+                Ok(Drawn::UpToDate) => report.cards += 1,
+                Ok(Drawn::StillStale) => {
+                    report.cards += 1;
+                    // Changes came in while it was drawn: their edit is the next run's.
+                    let due = self.clock.now() + self.config.card_interval;
+                    report.next = Some(report.next.map_or(due, |n| n.min(due)));
+                }
+                Ok(Drawn::NoSlot) => {
                     report.next =
                         Some(report.next.map_or(now + TimeDelta::seconds(3), |n| n.min(now + TimeDelta::seconds(3))));
                     break;
@@ -249,14 +255,14 @@ impl App {
     }
 
     /// Draws a stale card: edits its message, or sends it the first time (or when the message
-    /// can no longer be edited). `false` when no slot was free within `latest`.
-    async fn draw_card(&self, chat: ChatId, mut card: ProgressCard, latest: Timestamp) -> Result<bool, AppError> {
+    /// can no longer be edited).
+    async fn draw_card(&self, chat: ChatId, mut card: ProgressCard, latest: Timestamp) -> Result<Drawn, AppError> {
         let covers = card.changes;
         let Some(html) = self.card_text(&card.process_id).await? else {
             // The process is gone: nothing to show.
             card.shown = covers;
             self.store.save_card(&card).await?;
-            return Ok(true);
+            return Ok(Drawn::UpToDate);
         };
         let edited = match card.message {
             Some((at, message_id)) if at == chat => self.edit_card(chat, message_id, &html, latest).await?,
@@ -264,18 +270,20 @@ impl App {
         };
         match edited {
             Edit::Done => {}
-            Edit::NoSlot => return Ok(false),
+            Edit::NoSlot => return Ok(Drawn::NoSlot),
             Edit::Gone => {
                 let message = OutgoingMessage { chat_id: chat, html: html.clone(), markup: None, reply_to: None };
-                let Some(sent) = self.send_within(&message, Some(latest)).await? else { return Ok(false) };
+                let Some(sent) = self.send_within(&message, Some(latest)).await? else { return Ok(Drawn::NoSlot) };
                 self.log_outbound(&Outgoing::text(chat, html.clone()), chat, &html, sent.message_id).await;
                 card.message = Some((chat, sent.message_id));
             }
         }
         card.edited_at = Some(self.clock.now());
         card.shown = covers;
-        self.store.save_card(&card).await?;
-        Ok(true)
+        match self.store.save_card(&card).await? {
+            true => Ok(Drawn::StillStale),
+            false => Ok(Drawn::UpToDate),
+        }
     }
 
     /// Edits a card in a paced slot (the group's limit counts edits too: Telegram throttles
@@ -362,6 +370,15 @@ impl App {
             self.record_error("staff-feed", "schedule", &e.to_string()).await;
         }
     }
+}
+
+/// How drawing a card went.
+enum Drawn {
+    UpToDate,
+    /// Drawn, but changes arrived meanwhile.
+    StillStale,
+    /// No slot within the wait.
+    NoSlot,
 }
 
 /// How an edit of a card went.

@@ -96,11 +96,10 @@ impl App {
         match tokio::time::timeout(self.config.handling_budget, self.process(&update, client)).await {
             Ok(Ok(Some(process))) => {
                 // The inbound entry names the process the message answered.
-                if let Some(entry) = logged {
-                    let entry = MessageLogEntry { process_id: Some(process), ..entry };
-                    if let Err(e) = self.store.append_message(&entry).await {
-                        tracing::warn!(error = %e, "the message log does not name the process answered");
-                    }
+                if let Some(entry) = logged
+                    && let Err(e) = self.store.note_answered_process(&entry, &process).await
+                {
+                    tracing::warn!(error = %e, "the message log does not name the process answered");
                 }
             }
             Ok(Ok(None)) => {}

@@ -3,6 +3,7 @@
 use crate::domain::calendar::KrxCalendar;
 use crate::domain::ids::StockId;
 use crate::domain::money::Price;
+use crate::domain::regulation::Regulation;
 use crate::domain::text::Label;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -135,10 +136,10 @@ impl fmt::Display for OrderViolation {
     }
 }
 
-/// What a valid schedule may still get wrong; shown to staff, never refused.
+/// What a valid stock may still get wrong; shown to staff, never refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ScheduleWarning {
+pub enum StockWarning {
     /// Book-building shorter than five business days for a non-SPAC (the rule since July 2023).
     ShortBookbuilding { business_days: u32 },
     /// Payment is usually two business days after the subscription ends.
@@ -147,6 +148,10 @@ pub enum ScheduleWarning {
     NotABusinessDay { field: &'static str, date: NaiveDate },
     /// The holiday list does not cover this year: only weekends were considered.
     HolidaysUnknown { year: i32 },
+    /// A final price off the KRX tick grid is usually a typo.
+    FinalPriceOffGrid { price: Price, tick: u64 },
+    /// The final price lies outside the price band (allowed, but worth a second look).
+    FinalPriceOutsideBand { price: Price, low: Price, high: Price },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -205,7 +210,7 @@ impl Schedule {
     }
 
     /// The soft rules, judged on the KRX calendar.
-    pub fn warnings(&self, cal: &KrxCalendar, spac: bool) -> Vec<ScheduleWarning> {
+    pub fn warnings(&self, cal: &KrxCalendar, spac: bool) -> Vec<StockWarning> {
         let d = &self.dates;
         let mut out = Vec::new();
         let named = [
@@ -221,20 +226,20 @@ impl Schedule {
         let mut unknown_years: Vec<i32> =
             named.iter().filter(|(_, date)| !cal.covers(*date)).map(|(_, date)| chrono::Datelike::year(date)).collect();
         unknown_years.dedup();
-        out.extend(unknown_years.into_iter().map(|year| ScheduleWarning::HolidaysUnknown { year }));
+        out.extend(unknown_years.into_iter().map(|year| StockWarning::HolidaysUnknown { year }));
         out.extend(
             named
                 .iter()
                 .filter(|(_, date)| !cal.is_business_day(*date))
-                .map(|&(field, date)| ScheduleWarning::NotABusinessDay { field, date }),
+                .map(|&(field, date)| StockWarning::NotABusinessDay { field, date }),
         );
         let business_days = cal.business_days_inclusive(d.bookbuilding_start, d.bookbuilding_end);
         if !spac && business_days < 5 {
-            out.push(ScheduleWarning::ShortBookbuilding { business_days });
+            out.push(StockWarning::ShortBookbuilding { business_days });
         }
         let expected = cal.add_business_days(d.subscription_end, 2);
         if d.payment != expected {
-            out.push(ScheduleWarning::UnusualPaymentDate { expected, actual: d.payment });
+            out.push(StockWarning::UnusualPaymentDate { expected, actual: d.payment });
         }
         out
     }
@@ -362,6 +367,23 @@ impl Stock {
         }
     }
 
+    /// The schedule's soft rules, and whether the final price sits on the tick grid and in the band.
+    pub fn warnings(&self, cal: &KrxCalendar, reg: &Regulation) -> Vec<StockWarning> {
+        let mut out = self.schedule.warnings(cal, self.spac);
+        if let Some(price) = self.final_price {
+            // The grid of the day the price was fixed; an unconfigured date adds no warning.
+            if let Ok(tick) = reg.tick_size(self.schedule.dates().price_fixing, price)
+                && !price.get().is_multiple_of(tick)
+            {
+                out.push(StockWarning::FinalPriceOffGrid { price, tick });
+            }
+            if !self.band.contains(price) {
+                out.push(StockWarning::FinalPriceOutsideBand { price, low: self.band.low(), high: self.band.high() });
+            }
+        }
+        out
+    }
+
     pub fn phase_on(&self, date: NaiveDate) -> OfferingPhase {
         let d = self.schedule.dates();
         if date >= d.listing {
@@ -440,7 +462,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(spac.warnings(cal, true), vec![], "two days is normal for a SPAC");
-        assert_eq!(spac.warnings(cal, false), vec![ScheduleWarning::ShortBookbuilding { business_days: 2 }]);
+        assert_eq!(spac.warnings(cal, false), vec![StockWarning::ShortBookbuilding { business_days: 2 }]);
     }
 
     #[test]
@@ -512,22 +534,19 @@ mod tests {
         assert_eq!(
             warnings,
             vec![
-                ScheduleWarning::ShortBookbuilding { business_days: 4 },
-                ScheduleWarning::UnusualPaymentDate { expected: d("2026-03-31"), actual: d("2026-04-01") },
+                StockWarning::ShortBookbuilding { business_days: 4 },
+                StockWarning::UnusualPaymentDate { expected: d("2026-03-31"), actual: d("2026-04-01") },
             ]
         );
         let mut s = hanbit_dates();
         s.listing = d("2026-04-11");
         assert_eq!(
             Schedule::new(s).unwrap().warnings(cal, false),
-            vec![ScheduleWarning::NotABusinessDay { field: "listing", date: d("2026-04-11") }]
+            vec![StockWarning::NotABusinessDay { field: "listing", date: d("2026-04-11") }]
         );
         let mut s = hanbit_dates();
         s.listing = d("2028-01-05");
-        assert_eq!(
-            Schedule::new(s).unwrap().warnings(cal, false),
-            vec![ScheduleWarning::HolidaysUnknown { year: 2028 }]
-        );
+        assert_eq!(Schedule::new(s).unwrap().warnings(cal, false), vec![StockWarning::HolidaysUnknown { year: 2028 }]);
     }
 
     #[test]

@@ -45,9 +45,19 @@ async fn receive(State(state): State<WebhookState>, headers: HeaderMap, body: By
         tracing::warn!("webhook call with a wrong or missing secret");
         return (StatusCode::UNAUTHORIZED, "unauthorized");
     }
-    match state.app.handle_webhook(&body).await {
-        WebhookOutcome::Processed | WebhookOutcome::Duplicate | WebhookOutcome::Ignored(_) => (StatusCode::OK, "ok"),
-        WebhookOutcome::RetryLater(_) => (StatusCode::SERVICE_UNAVAILABLE, "retry later"),
+    // On its own task: a caller that hangs up (Telegram gives up on a slow answer and will
+    // redeliver, which finds the update taken) must not cancel an update half handled.
+    let app = state.app.clone();
+    let handled = tokio::spawn(async move { app.handle_webhook(&body).await }).await;
+    match handled {
+        Ok(WebhookOutcome::Processed | WebhookOutcome::Duplicate | WebhookOutcome::Ignored(_)) => {
+            (StatusCode::OK, "ok")
+        }
+        Ok(WebhookOutcome::RetryLater(_)) => (StatusCode::SERVICE_UNAVAILABLE, "retry later"),
+        Err(e) => {
+            tracing::error!(error = %e, "the update's handling panicked");
+            (StatusCode::INTERNAL_SERVER_ERROR, "failed")
+        }
     }
 }
 

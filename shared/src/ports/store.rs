@@ -188,6 +188,8 @@ pub trait TrackerStore: Send + Sync {
 pub trait MessageLogStore: Send + Sync {
     /// Appends one entry; appending the same entry again is harmless.
     async fn append_message(&self, entry: &MessageLogEntry) -> Result<(), StoreError>;
+    /// Records on a logged inbound message which process it answered (known only once handled).
+    async fn note_answered_process(&self, entry: &MessageLogEntry, process: &ProcessId) -> Result<(), StoreError>;
     /// Appends many entries in batches, retrying what DynamoDB leaves unprocessed under throttling.
     async fn append_messages(&self, entries: &[MessageLogEntry]) -> Result<(), StoreError>;
     /// A client's messages with `from <= at < until`, oldest first.
@@ -310,8 +312,8 @@ pub trait StaffFeedStore: Send + Sync {
     async fn stale_cards(&self, limit: u32) -> Result<Vec<ProgressCard>, StoreError>;
     async fn get_card(&self, process: &ProcessId) -> Result<Option<ProgressCard>, StoreError>;
     /// Records what the card now shows: its message, when it was edited, and the changes it
-    /// covers (it stays stale if more arrived meanwhile).
-    async fn save_card(&self, card: &ProgressCard) -> Result<(), StoreError>;
+    /// covers. `true` when more changes arrived meanwhile: it is still stale.
+    async fn save_card(&self, card: &ProgressCard) -> Result<bool, StoreError>;
 }
 
 /// Everything the use cases store, as one bound.

@@ -62,6 +62,7 @@ pub async fn bed_on(
         scheduler: Arc::new(shared::adapters::local_scheduler::LocalScheduler::new(store.clone())),
         clock,
         pacing_clock: Arc::new(SystemClock),
+        send_gate: Default::default(),
         config: AppConfig { staff_chat: Some(STAFF), limits, ..AppConfig::default() },
     });
     let router = router(app.clone(), WebhookConfig { secret: SECRET.into() });

@@ -176,7 +176,9 @@ fn learn(st: &mut State, bot_id: i64, update: &Value) {
     if kind == "callback_query" {
         // The message under an inline keyboard is the bot's own.
         remember(&payload["message"], true, false);
-        if let Some(id) = payload["id"].as_str() {
+        if let Some(id) = payload["id"].as_str()
+            && !st.presses_expire
+        {
             st.open_callback_queries.insert(id.to_owned());
         }
     }

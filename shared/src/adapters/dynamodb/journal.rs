@@ -21,6 +21,14 @@ pub(super) struct Log<'a> {
 }
 
 impl Log<'_> {
+    /// The key of the entry `id` written at `at`.
+    pub fn key(&self, at: Timestamp, id: &str) -> Item {
+        Item::from([
+            (PK.into(), AttributeValue::S(self.partition.to_owned())),
+            (SK.into(), AttributeValue::S(format!("{}{}#{id}", self.prefix, sortable(at)))),
+        ])
+    }
+
     /// The entry as an item; immutable and uniquely keyed, so writing it twice stores it once.
     pub fn item<T: Serialize>(&self, at: Timestamp, id: &str, entry: &T) -> Result<Item, StoreError> {
         let corrupt = |e: serde_dynamo::Error| StoreError::Corrupt {
@@ -29,8 +37,7 @@ impl Log<'_> {
             reason: e.to_string(),
         };
         let mut item: Item = serde_dynamo::to_item(entry).map_err(corrupt)?;
-        item.insert(PK.into(), AttributeValue::S(self.partition.to_owned()));
-        item.insert(SK.into(), AttributeValue::S(format!("{}{}#{id}", self.prefix, sortable(at))));
+        item.extend(self.key(at, id));
         item.insert("Entity".into(), AttributeValue::S(self.entity.into()));
         check_size(self.entity, &item, id)?;
         Ok(item)

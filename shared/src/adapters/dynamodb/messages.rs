@@ -1,13 +1,15 @@
 //! The message log: each client's messages in its own partition, sorted by time; messages of chats
 //! with no client (the staff group, unknown groups) under the chat.
 
-use super::DynamoStore;
+use super::errors::unless_condition_failed;
 use super::journal::Log;
-use crate::domain::ids::ClientId;
+use super::{DynamoStore, table};
+use crate::domain::ids::{ClientId, ProcessId};
 use crate::domain::message_log::MessageLogEntry;
 use crate::domain::time::Timestamp;
 use crate::ports::store::{MessageLogStore, Page, PageRequest, StoreError};
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
 
 const NAME: &str = "message";
 const PREFIX: &str = "LOG#";
@@ -25,6 +27,23 @@ impl MessageLogStore for DynamoStore {
         let partition = partition(entry);
         let log = Log { entity: NAME, partition: &partition, prefix: PREFIX };
         self.append_entry(&log, entry.at, &entry.id, entry).await
+    }
+
+    async fn note_answered_process(&self, entry: &MessageLogEntry, process: &ProcessId) -> Result<(), StoreError> {
+        let key = Log { entity: NAME, partition: &partition(entry), prefix: PREFIX }.key(entry.at, &entry.id);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression("SET #process = :process")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#process", "process_id")
+            .expression_attribute_names("#pk", table::PK)
+            .expression_attribute_values(":process", AttributeValue::S(process.to_string()))
+            .send()
+            .await;
+        unless_condition_failed(result, NAME, &entry.id).map(|_| ())
     }
 
     async fn append_messages(&self, entries: &[MessageLogEntry]) -> Result<(), StoreError> {

@@ -44,11 +44,14 @@ pub struct DynamoStore {
     table: String,
     /// Items per request when a method reads a whole collection.
     read_page_size: u32,
+    /// One pace reservation in flight per process (clones share it): senders of one process
+    /// queue here instead of failing each other's compare-and-set in the table.
+    pace_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        DynamoStore { client, table: table.into(), read_page_size: 1_000 }
+        DynamoStore { client, table: table.into(), read_page_size: 1_000, pace_turn: Default::default() }
     }
 
     /// Reads whole collections in smaller pages (tests use it to cross page boundaries).

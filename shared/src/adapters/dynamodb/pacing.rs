@@ -99,6 +99,7 @@ impl PaceStore for DynamoStore {
         not_before: Timestamp,
         latest: Option<Timestamp>,
     ) -> Result<Option<Timestamp>, StoreError> {
+        let _turn = self.pace_turn.lock().await;
         for round in 0..ROUNDS {
             let mut read = Vec::with_capacity(buckets.len());
             for (key, rate) in buckets {

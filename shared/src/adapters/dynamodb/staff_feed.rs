@@ -181,7 +181,7 @@ impl StaffFeedStore for DynamoStore {
         output.item.as_ref().map(read_card).transpose()
     }
 
-    async fn save_card(&self, card: &ProgressCard) -> Result<(), StoreError> {
+    async fn save_card(&self, card: &ProgressCard) -> Result<bool, StoreError> {
         let (pk, sk) = card_key(&card.process_id);
         let mut sets = vec!["#shown = :shown"];
         let mut values = HashMap::from([(":shown".to_owned(), number(card.shown))]);
@@ -219,7 +219,7 @@ impl StaffFeedStore for DynamoStore {
             .send()
             .await;
         if unless_condition_failed(current, CARD, card.process_id.as_str())?.is_some() {
-            return Ok(());
+            return Ok(false);
         }
         names.retain(|k, _| !matches!(k.as_str(), "#changes" | "#gpk" | "#gsk"));
         self.client
@@ -232,7 +232,7 @@ impl StaffFeedStore for DynamoStore {
             .set_expression_attribute_values(Some(values))
             .send()
             .await
-            .map(|_| ())
+            .map(|_| true)
             .map_err(|e| classify(e).into_store_error(CARD, card.process_id.as_str()))
     }
 }

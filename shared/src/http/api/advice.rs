@@ -100,7 +100,7 @@ async fn load_advice(
 ) -> Result<Response, Problem> {
     let process =
         state.app.store.get_process(&process_id).await.map_err(|e| Problem::from(crate::app::AppError::from(e)))?;
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let rows = read_rows(content_type, &body, App::advice_sheet(process.value.kind)).map_err(|e| {
         Problem::new(StatusCode::BAD_REQUEST, "Bad Request", e.to_string()).field("body", e.to_string())
     })?;
@@ -131,9 +131,15 @@ async fn load_advice(
     }
 }
 
-fn read_rows(content_type: &str, body: &[u8], sheet: &str) -> Result<Vec<RawRow>, ImportError> {
-    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    match essence.as_str() {
+/// The rows of the body, read by its content type; without one (or a generic one), by its bytes:
+/// a workbook is a zip file, JSON starts with `[` or `{`, anything else is read as CSV.
+fn read_rows(content_type: Option<&str>, body: &[u8], sheet: &str) -> Result<Vec<RawRow>, ImportError> {
+    let essence = content_type.map(|c| c.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
+    let kind = match essence.as_deref() {
+        None | Some("application/octet-stream") => sniff(body),
+        Some(declared) => declared,
+    };
+    match kind {
         XLSX => read_xlsx(body, sheet),
         "text/csv" => read_csv(body),
         _ => {
@@ -141,5 +147,15 @@ fn read_rows(content_type: &str, body: &[u8], sheet: &str) -> Result<Vec<RawRow>
                 serde_json::from_slice(body).map_err(|e| ImportError::InvalidJson { reason: e.to_string() })?;
             rows_from_json(&value)
         }
+    }
+}
+
+fn sniff(body: &[u8]) -> &'static str {
+    if body.starts_with(b"PK\x03\x04") {
+        XLSX
+    } else if matches!(body.iter().find(|b| !b.is_ascii_whitespace()), Some(b'[' | b'{')) {
+        "application/json"
+    } else {
+        "text/csv"
     }
 }

@@ -8,6 +8,7 @@ use crate::app::AppError;
 use crate::domain::calendar::KrxCalendar;
 use crate::domain::ids::StockId;
 use crate::domain::money::Price;
+use crate::domain::regulation::Regulation;
 use crate::domain::stock::{Market, NewStock, PriceBand, Schedule, ScheduleDates, Stock, StockCode};
 use crate::domain::text::Label;
 use crate::domain::time::kst_date;
@@ -76,7 +77,7 @@ struct ListQuery {
 }
 
 fn with_warnings(stock: &crate::ports::store::Versioned<Stock>) -> Value {
-    let warnings = stock.value.schedule().warnings(KrxCalendar::builtin(), stock.value.spac);
+    let warnings = stock.value.warnings(KrxCalendar::builtin(), Regulation::builtin());
     json!({ "value": stock.value, "version": stock.version, "warnings": warnings })
 }
 
@@ -146,7 +147,8 @@ struct FinalPrice {
     version: u64,
 }
 
-/// Sets the final offer price (공모가 확정): a tick inside the band, once book-building has ended.
+/// Sets the final offer price (공모가 확정), once book-building has ended. A price off the tick grid or
+/// outside the band is kept, with a warning.
 #[utoipa::path(post, path = "/api/v1/stocks/{id}/final-price", tag = "stocks", params(("id" = StockId, Path)),
     request_body = FinalPrice, security(("staff" = ["advisor"])), responses((status = 200, body = StockView)))]
 async fn final_price(

@@ -1,0 +1,237 @@
+//! The staff group's feed under load, against the fake Bot API with Telegram's limits and our
+//! real pacing: the morning burst (hundreds of clients pressing ✅ within a second of each other)
+//! never makes a client's prompt wait behind staff notices, the staff group stays within its 20
+//! messages a minute, nothing is lost, and the progress card ends showing everyone.
+
+#![allow(clippy::unwrap_used)] // fixtures built from literals
+
+mod support;
+
+use serde_json::json;
+use shared::app::App;
+use shared::domain::client::ChatBinding;
+use shared::domain::ids::{ChatId, ProcessId};
+use shared::domain::lockup::LockUp;
+use shared::domain::pacing::TelegramLimits;
+use shared::domain::process::{Process, ProcessKind, ReminderPolicy, Round};
+use shared::domain::tracker::{Tracker, TrackerState};
+use shared::ports::clock::Clock;
+use shared::ports::store::*;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::*;
+use testkit::fake_telegram::FakeConfig;
+
+fn chat(i: usize) -> ChatId {
+    ChatId(-1_003_000_000_000 - i as i64)
+}
+
+/// `n` linked clients of one fund each and a first-day process advising all of them.
+async fn clients_and_process(bed: &Bed, n: usize) -> ProcessId {
+    let stock = shared::demo::hanbit();
+    bed.store.create_stock(&stock).await.unwrap();
+    let now = bed.app.clock.now();
+    let process = Process::new(
+        "morning".parse().unwrap(),
+        Some(stock.id.clone()),
+        ProcessKind::Participation { round: Round::FirstDay },
+        now,
+        ReminderPolicy::default(),
+        now,
+    );
+    let created = bed.store.create_process(&process).await.unwrap();
+    let advice = bids_advised(&[("main", 17_500, 300_000, LockUp::Months1)]);
+    let mut trackers = Vec::with_capacity(n);
+    for i in 0..n {
+        let client = client(&format!("c{i:04}"), &format!("(가상)고객{i:04}"));
+        let stored = bed.store.create_client(&client).await.unwrap();
+        let binding = ChatBinding { chat_id: chat(i), title: None, active: true };
+        bed.store.link_chat(&client.id, &binding, stored.version).await.unwrap();
+        trackers.push(Tracker::new(process.id.clone(), client.id.clone(), advice.clone(), now));
+    }
+    bed.store.save_draft_trackers(&process.id, created.version, &trackers).await.unwrap();
+    process.id
+}
+
+/// The local scheduler's loop, as the devserver runs it: due jobs every half second.
+fn run_scheduler(app: Arc<App>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let _ = app.run_due_jobs(app.clock.now()).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hundred_acknowledgements_within_a_second_each_get_their_prompt() {
+    const N: usize = 300;
+    let bed = bed(FakeConfig::default(), TelegramLimits::default()).await;
+    let process = clients_and_process(&bed, N).await;
+    let scheduler = run_scheduler(bed.app.clone());
+
+    let report = bed.app.start_now(&process).await.unwrap();
+    assert_eq!((report.sent.len(), report.failed.len()), (N, 0));
+
+    // Every client presses ✅ within one second, in a shuffled order.
+    let started = Instant::now();
+    let mut order: Vec<usize> = (0..N).collect();
+    order.sort_by_key(|i| (i * 7_919) % N);
+    for (k, i) in order.iter().enumerate() {
+        let advice = bed.fake.sent(chat(*i).0)[0].clone();
+        bed.fake.push_update(json!({
+            "update_id": 500_000 + k,
+            "callback_query": {
+                "id": format!("burst-{i}"),
+                "from": { "id": 6_100_000_000i64 + *i as i64, "is_bot": false, "first_name": "매니저" },
+                "chat_instance": "-1",
+                "message": {
+                    "message_id": advice.message_id,
+                    "from": { "id": bed.fake.bot_id(), "is_bot": true, "first_name": "Test Bot" },
+                    "chat": { "id": chat(*i).0, "title": "고객사 x 자문", "type": "supergroup" },
+                    "date": 1_773_622_800,
+                    "text": advice.plain_text,
+                },
+                "data": format!("ack:{process}"),
+            }
+        }));
+        if k % 30 == 29 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    assert!(started.elapsed() < Duration::from_secs(1), "the burst took {:?}", started.elapsed());
+
+    let prompted = |f: &testkit::fake_telegram::FakeTelegram| (0..N).filter(|i| f.sent(chat(*i).0).len() == 2).count();
+    let all = bed.fake.wait_for(Duration::from_secs(120), |f| prompted(f) == N).await;
+    if !all {
+        let errors = bed
+            .store
+            .errors(
+                "2000-01-01T00:00:00Z".parse().unwrap(),
+                "2100-01-01T00:00:00Z".parse().unwrap(),
+                &PageRequest::first(20),
+            )
+            .await
+            .unwrap();
+        for e in errors.items {
+            eprintln!("ERROR {e:?}");
+        }
+        let d = bed.fake.deliveries();
+        eprintln!(
+            "deliveries {} ok {} pending {}",
+            d.len(),
+            d.iter().filter(|d| d.succeeded()).count(),
+            bed.fake.pending_updates()
+        );
+        for x in d.iter().filter(|d| !d.succeeded()).take(5) {
+            eprintln!("FAILED DELIVERY {x:?}");
+        }
+    }
+    assert!(all, "prompts sent to {} of {N} clients after {:?}", prompted(&bed.fake), started.elapsed());
+    for i in 0..N {
+        let texts = bed.texts(chat(i));
+        assert!(texts[1].contains("실제 참여 내역(가격 / 수량 / 확약)을 이 메시지에 <b>답장</b>"), "{i}: {texts:?}");
+    }
+    let trackers = bed.store.trackers_of_process(&process).await.unwrap();
+    assert!(trackers.iter().all(|t| t.value.state() == TrackerState::Acknowledged), "every ✅ was taken");
+    let deliveries = bed.fake.deliveries();
+    assert!(deliveries.iter().filter(|d| d.update_id >= 500_000).all(|d| d.succeeded()), "every update answered 2xx");
+    if let Some(v) = bed.fake.violation_log().first() {
+        for c in bed.fake.calls().iter().filter(|c| c.method == "sendMessage") {
+            let dt = v.at.saturating_duration_since(c.at).as_millis() as i64
+                - c.at.saturating_duration_since(v.at).as_millis() as i64;
+            if (-100..1200).contains(&dt) {
+                eprintln!("CALL {} before violation: {} ms chat {}", c.method, dt, c.params["chat_id"]);
+            }
+        }
+    }
+    assert_eq!(bed.fake.violations(), 0, "no limit broken: {:?}", bed.fake.violation_log());
+
+    // The card catches up within its interval and shows everyone.
+    let card_done = bed
+        .fake
+        .wait_for(Duration::from_secs(30), |_| bed.cards().first().is_some_and(|c| c.contains(&format!("확인 {N}"))))
+        .await;
+    assert!(card_done, "the card reads {:?}", bed.cards());
+    let staff_sends = bed.fake.sent(STAFF.0).len();
+    assert_eq!(staff_sends, 1, "one card, edited in place; no message per ✅: {:?}", bed.texts(STAFF));
+    let errors = bed
+        .store
+        .errors(
+            "2000-01-01T00:00:00Z".parse().unwrap(),
+            "2100-01-01T00:00:00Z".parse().unwrap(),
+            &PageRequest::first(100),
+        )
+        .await
+        .unwrap();
+    assert!(errors.items.is_empty(), "nothing failed: {:?}", errors.items);
+    println!("burst: {N} prompts in {:?}", started.elapsed());
+    scheduler.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_notices_at_once_coalesce_within_the_groups_limit_and_nobody_waits_long() {
+    let bed = bed(FakeConfig::default(), TelegramLimits::default()).await;
+    let scheduler = run_scheduler(bed.app.clone());
+    // Forty notices raised at the same moment by forty handlers.
+    let started = Instant::now();
+    let raised: Vec<_> = (0..40)
+        .map(|i| {
+            let app = bed.app.clone();
+            tokio::spawn(async move {
+                let t = Instant::now();
+                app.notify_staff(format!("🚨 긴급: (가상)고객{i:02} — <b>(가상)한빛로보틱스</b> 15분째 확인 없음"))
+                    .await;
+                t.elapsed()
+            })
+        })
+        .collect();
+    let mut longest = Duration::ZERO;
+    for r in raised {
+        longest = longest.max(r.await.unwrap());
+    }
+    // Each handler waited at most its budget (2 s) for a slot, plus the store's round trips.
+    assert!(longest < Duration::from_secs(6), "a handler waited {longest:?} on staff notices");
+    let all = bed
+        .fake
+        .wait_for(Duration::from_secs(60), |f| {
+            let text: String = f.sent(STAFF.0).into_iter().filter_map(|m| m.text).collect();
+            (0..40).all(|i| text.contains(&format!("(가상)고객{i:02}")))
+        })
+        .await;
+    assert!(all, "every notice arrived: {:?}", bed.texts(STAFF));
+    let messages = bed.fake.sent(STAFF.0).len();
+    assert!(messages < 40, "coalesced into fewer messages, got {messages}");
+    assert_eq!(bed.fake.violations(), 0, "the group's limit held: {:?}", bed.fake.violation_log());
+    println!("40 notices in {messages} messages, {:?}", started.elapsed());
+    scheduler.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_that_cannot_go_out_is_kept_logged_and_sent_later() {
+    let clock = Arc::new(shared::ports::clock::ManualClock::new("2026-03-16T00:00:00Z".parse().unwrap()));
+    let bed = bed_on(testkit::Engine::Dynoxide, FakeConfig::default().without_limits(), no_pacing(), clock.clone())
+        .await
+        .unwrap();
+    // The bot was removed from the staff group: sends there get 403.
+    bed.fake.kick(STAFF.0);
+    bed.app.notify_staff("🚨 긴급: (가상)누리자산운용 — <b>(가상)한빛로보틱스</b> 15분째 확인 없음".into()).await;
+    assert!(bed.texts(STAFF).is_empty());
+    let range = ("2000-01-01T00:00:00Z".parse().unwrap(), "2100-01-01T00:00:00Z".parse().unwrap());
+    let errors = bed.store.errors(range.0, range.1, &PageRequest::first(10)).await.unwrap().items;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!((errors[0].source.as_str(), errors[0].context.as_str()), ("staff-feed", "send failed"));
+    assert!(errors[0].message.contains("15분째 확인 없음"), "the log says which notice: {}", errors[0].message);
+
+    // Back in the group two minutes later: the feed's next run sends it, and says it was late.
+    bed.fake.readmit(STAFF.0);
+    clock.set("2026-03-16T00:02:00Z".parse().unwrap());
+    bed.app.run_due_jobs(clock.now()).await.unwrap();
+    assert_eq!(bed.texts(STAFF), vec!["🚨 긴급: (가상)누리자산운용 — <b>(가상)한빛로보틱스</b> 15분째 확인 없음"]);
+    let errors = bed.store.errors(range.0, range.1, &PageRequest::first(10)).await.unwrap().items;
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors[1].context, "late");
+    assert!(errors[1].message.starts_with("1 notice(s) sent 120 s after they were raised"), "{}", errors[1].message);
+    // Nothing is left queued.
+    assert!(bed.store.queued_staff_notices(10).await.unwrap().is_empty());
+}
