@@ -75,6 +75,9 @@ store_suite!(
     oversized_items_are_refused_clearly,
     message_log_reads_by_time,
     trackers_of_a_process_and_open_trackers,
+    the_staff_feed_keeps_notices_and_stale_cards,
+    trackers_stored_before_phases_read_as_bids,
+    inbound_messages_name_the_process_they_answered,
 );
 
 // ---- fixtures -------------------------------------------------------------------------------
@@ -590,4 +593,141 @@ async fn trackers_of_a_process_and_open_trackers(fx: &Fixture) {
     assert_eq!(order, vec!["early", "p-batch", "late"], "[{e}] by kickoff, then id");
     let every = s.list_processes(&PageRequest::default()).await.unwrap();
     assert_eq!(every.items.len(), 4, "[{e}]");
+}
+
+async fn the_staff_feed_keeps_notices_and_stale_cards(fx: &Fixture) {
+    use shared::domain::staff_feed::{ProgressCard, StaffNotice};
+    let s = &fx.store;
+    let e = fx.engine;
+    let notice = |id: &str, at: i64| StaffNotice {
+        id: id.into(),
+        html: format!("<b>{id}</b>"),
+        process_id: Some("p1".parse().unwrap()),
+        created_at: t(at),
+        attempts: 0,
+    };
+    for (id, at) in [("late", 2), ("early", 0), ("middle", 1), ("late", 2)] {
+        s.enqueue_staff_notice(&notice(id, at)).await.unwrap();
+    }
+    let queued = s.queued_staff_notices(10).await.unwrap();
+    let ids: Vec<&str> = queued.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids, vec!["early", "middle", "late"], "[{e}] oldest first, a repeat queued once");
+    s.count_staff_notice_attempt(&queued[0]).await.unwrap();
+    s.remove_staff_notice(&queued[1]).await.unwrap();
+    s.remove_staff_notice(&queued[1]).await.unwrap();
+    let queued = s.queued_staff_notices(10).await.unwrap();
+    assert_eq!(
+        queued.iter().map(|n| (n.id.as_str(), n.attempts)).collect::<Vec<_>>(),
+        vec![("early", 1), ("late", 0)],
+        "[{e}]"
+    );
+
+    let p1: ProcessId = id("p1");
+    let first = s.touch_card(&p1).await.unwrap();
+    assert_eq!((first.was_stale, first.edited_at), (false, None), "[{e}] a new card");
+    assert!(s.touch_card(&p1).await.unwrap().was_stale, "[{e}]");
+    let stale = s.stale_cards(10).await.unwrap();
+    assert_eq!(
+        stale,
+        vec![ProgressCard { process_id: p1.clone(), message: None, edited_at: None, changes: 2, shown: 0 }],
+        "[{e}]"
+    );
+    let drawn = ProgressCard {
+        message: Some((ChatId(-1_001_876_543_210), 7)),
+        edited_at: Some(t(5)),
+        shown: 2,
+        ..stale[0].clone()
+    };
+    assert!(!s.save_card(&drawn).await.unwrap(), "[{e}] up to date");
+    assert!(s.stale_cards(10).await.unwrap().is_empty(), "[{e}] out of the stale list");
+    assert_eq!(s.get_card(&p1).await.unwrap(), Some(drawn.clone()), "[{e}]");
+    let touched = s.touch_card(&p1).await.unwrap();
+    assert_eq!((touched.was_stale, touched.edited_at), (false, Some(t(5))), "[{e}]");
+    // A change that came in while the card was drawn keeps it stale.
+    s.touch_card(&p1).await.unwrap();
+    let racing = ProgressCard { shown: 3, edited_at: Some(t(6)), ..drawn };
+    assert!(s.save_card(&racing).await.unwrap(), "[{e}] still stale");
+    let stale = s.stale_cards(10).await.unwrap();
+    assert_eq!((stale.len(), stale[0].changes, stale[0].shown, stale[0].edited_at), (1, 4, 3, Some(t(6))), "[{e}]");
+    assert_eq!(s.get_card(&id("nothing")).await.unwrap(), None, "[{e}]");
+}
+
+/// Before phases had their own content, a tracker held its advice as a bare list and the client's
+/// bids as `actual`: such an item reads as the bid phase, and its next write drops `actual`.
+async fn trackers_stored_before_phases_read_as_bids(fx: &Fixture) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let s = &fx.store;
+    let e = fx.engine;
+    let mut tracker = tracker("old", "c1");
+    tracker.apply(TrackerEvent::Sent { at: t(1) }).unwrap();
+    let mut json = serde_json::to_value(&tracker).unwrap();
+    let lines = json["advice"]["lines"].clone();
+    json["advice"] = lines.clone();
+    json["actual"] = serde_json::json!([]);
+    json.as_object_mut().unwrap().remove("answer");
+    let mut item: std::collections::HashMap<String, AttributeValue> = serde_dynamo::to_item(json).unwrap();
+    for (k, v) in [
+        ("PK", "PROCESS#old"),
+        ("SK", "TRACKER#c1"),
+        ("Entity", "tracker"),
+        ("GSI2PK", "CLIENT#c1"),
+        ("GSI2SK", "TRACKER#old"),
+    ] {
+        item.insert(k.into(), AttributeValue::S(v.into()));
+    }
+    item.insert("Version".into(), AttributeValue::N("1".into()));
+    let client = &fx._handle.client;
+    client.put_item().table_name(&fx._handle.table).set_item(Some(item)).send().await.unwrap();
+
+    let stored = s.get_tracker(&id("old"), &id("c1")).await.unwrap();
+    assert_eq!(stored.value.phase(), shared::domain::phase::Phase::Bid, "[{e}]");
+    assert_eq!(bid_lines(&stored.value), lines, "[{e}]");
+    let mut next = stored.value.clone();
+    let by = ChatActor { user_id: TelegramUserId(1), name: "a".into() };
+    next.apply(TrackerEvent::Acknowledged { by, at: t(2) }).unwrap();
+    s.transition_tracker(&next, TrackerState::Sent, stored.version).await.unwrap();
+    let raw = client
+        .get_item()
+        .table_name(&fx._handle.table)
+        .key("PK", AttributeValue::S("PROCESS#old".into()))
+        .key("SK", AttributeValue::S("TRACKER#c1".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert!(!raw.contains_key("actual"), "[{e}] the old attribute is gone");
+    assert!(raw["advice"].as_m().is_ok(), "[{e}] the advice is stored with its phase");
+}
+
+fn bid_lines(tracker: &Tracker) -> serde_json::Value {
+    serde_json::to_value(tracker).unwrap()["advice"]["lines"].clone()
+}
+
+async fn inbound_messages_name_the_process_they_answered(fx: &Fixture) {
+    let s = &fx.store;
+    let e = fx.engine;
+    let entry = MessageLogEntry {
+        id: "in-1".into(),
+        client_id: Some(id("nuri")),
+        chat_id: ChatId(-5_000_000_002),
+        direction: Direction::Inbound,
+        text: Some("17,500 / 500,000 / 3개월".into()),
+        file: None,
+        process_id: None,
+        telegram_message_id: Some(11),
+        at: t(3),
+    };
+    s.append_message(&entry).await.unwrap();
+    s.note_answered_process(&entry, &id("p1")).await.unwrap();
+    let log = s.client_messages(&id("nuri"), t(0), t(10), &PageRequest::default()).await.unwrap().items;
+    assert_eq!(log, vec![MessageLogEntry { process_id: Some(id("p1")), ..entry.clone() }], "[{e}]");
+    // Noting a message that was never logged changes nothing.
+    let stray = MessageLogEntry { id: "in-2".into(), ..entry };
+    s.note_answered_process(&stray, &id("p1")).await.unwrap();
+    assert_eq!(
+        s.client_messages(&id("nuri"), t(0), t(10), &PageRequest::default()).await.unwrap().items.len(),
+        1,
+        "[{e}]"
+    );
 }

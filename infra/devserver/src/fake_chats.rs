@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use shared::app::App;
 use shared::domain::ids::ChatId;
 use shared::telegram::html::escape;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -18,14 +19,22 @@ use testkit::fake_telegram::FakeTelegram;
 #[derive(Clone)]
 struct Chats {
     fake: Arc<FakeTelegram>,
+    app: Arc<App>,
     staff: ChatId,
-    /// What the people in the chats wrote: (chat, text), oldest first.
-    written: Arc<Mutex<Vec<(i64, String)>>>,
+    /// What the people in the chats wrote, oldest first: the chat, the text, and how many of the
+    /// bot's messages the chat had then (where it goes in the conversation).
+    written: Arc<Mutex<Vec<Written>>>,
     next_message: Arc<AtomicI64>,
 }
 
-pub fn routes(fake: Arc<FakeTelegram>, staff: ChatId) -> Router {
-    let state = Chats { fake, staff, written: Arc::default(), next_message: Arc::new(AtomicI64::new(100_000)) };
+struct Written {
+    chat: i64,
+    text: String,
+    after: usize,
+}
+
+pub fn routes(fake: Arc<FakeTelegram>, app: Arc<App>, staff: ChatId) -> Router {
+    let state = Chats { fake, app, staff, written: Arc::default(), next_message: Arc::new(AtomicI64::new(100_000)) };
     Router::new()
         .route("/dev/telegram", get(page))
         .route("/dev/telegram/send", post(send))
@@ -38,6 +47,26 @@ struct Selected {
     chat: Option<i64>,
 }
 
+impl Chats {
+    /// The staff group, or the linked client's name, or the chat id.
+    async fn name(&self, chat: i64) -> String {
+        if chat == self.staff.0 {
+            return "운영팀 (staff)".to_owned();
+        }
+        match self.app.store.client_by_chat(ChatId(chat)).await {
+            Ok(Some(client)) => client.value.name.to_string(),
+            _ => format!("group {chat}"),
+        }
+    }
+
+    fn note(&self, chat: i64, text: String) {
+        let after = self.fake.sent(chat).len();
+        if let Ok(mut written) = self.written.lock() {
+            written.push(Written { chat, text, after });
+        }
+    }
+}
+
 async fn page(State(chats): State<Chats>, Query(selected): Query<Selected>) -> Html<String> {
     let mut ids: Vec<i64> = vec![chats.staff.0];
     ids.extend(DEMO_CHATS);
@@ -48,33 +77,54 @@ async fn page(State(chats): State<Chats>, Query(selected): Query<Selected>) -> H
     }
     let chat = selected.chat.unwrap_or(chats.staff.0);
     let mut out = String::from(
-        "<!doctype html><meta charset=utf-8><title>ipo-advisory · fake Telegram</title>\
+        "<!doctype html><meta charset=utf-8><meta name=viewport content=\"width=device-width\"><title>ipo-advisory · fake Telegram</title>\
          <style>body{font-family:sans-serif;display:flex;margin:0}nav{width:16em;padding:1em;background:#eee}\
-         main{flex:1;padding:1em}.bot{background:#eef5ff}.me{background:#efe}.m{margin:.4em 0;padding:.5em;white-space:pre-wrap;border-radius:6px}\
-         form.inline{display:inline}</style><nav><h3>Chats</h3>",
+         main{flex:1;padding:1em;max-width:48em}.bot{background:#eef5ff}.me{background:#efe;margin-left:4em}\
+         .m{margin:.4em 0;padding:.5em;white-space:pre-wrap;border-radius:6px}.meta{color:#777;font-size:.8em}\
+         form.inline{display:inline}.on{font-weight:bold}</style><nav><h3>Chats</h3>",
     );
     for id in &ids {
-        let name = if *id == chats.staff.0 { "운영팀 (staff)".to_owned() } else { format!("group {id}") };
-        out.push_str(&format!("<div><a href=\"/dev/telegram?chat={id}\">{}</a></div>", escape(&name)));
+        let class = if *id == chat { " class=on" } else { "" };
+        let name = chats.name(*id).await;
+        out.push_str(&format!("<div><a{class} href=\"/dev/telegram?chat={id}\">{}</a></div>", escape(&name)));
     }
-    out.push_str(&format!("<p><small>any chat: <a href=\"/dev/telegram?chat=-1009999999999\">-1009999999999</a></small></p></nav><main><h2>chat {chat}</h2>"));
-    let written: Vec<String> = chats
+    let title = chats.name(chat).await;
+    out.push_str(&format!(
+        "<p><small>any chat: <a href=\"/dev/telegram?chat=-1009999999999\">-1009999999999</a></small></p></nav>\
+         <main><h2>{} <small class=meta>{chat}</small></h2>",
+        escape(&title)
+    ));
+    let sent = chats.fake.sent(chat);
+    let written: Vec<(String, usize)> = chats
         .written
         .lock()
-        .map(|w| w.iter().filter(|(c, _)| *c == chat).map(|(_, t)| t.clone()).collect())
+        .map(|w| w.iter().filter(|w| w.chat == chat).map(|w| (w.text.clone(), w.after)).collect())
         .unwrap_or_default();
-    for text in &written {
-        out.push_str(&format!("<div class=\"m me\">🙋 {}</div>", escape(text)));
-    }
-    for message in chats.fake.sent(chat) {
-        out.push_str(&format!("<div class=\"m bot\">🤖 #{} {}", message.message_id, escape(&message.plain_text)));
-        if let Some(rows) = message.reply_markup.as_ref().and_then(|m| m["inline_keyboard"].as_array()) {
+    let people = |out: &mut String, upto: usize| {
+        for (text, _) in written.iter().filter(|(_, after)| *after == upto) {
+            out.push_str(&format!("<div class=\"m me\">🙋 {}</div>", escape(text)));
+        }
+    };
+    for (i, message) in sent.iter().enumerate() {
+        people(&mut out, i);
+        // As the chat shows it now: edits applied, pressed buttons gone.
+        let current = chats.fake.message(chat, message.message_id);
+        let text = current.as_ref().and_then(|m| m["text"].as_str()).unwrap_or(&message.plain_text).to_owned();
+        let edited = current.as_ref().is_some_and(|m| m.get("edit_date").is_some());
+        out.push_str(&format!(
+            "<div class=\"m bot\"><span class=meta>🤖 #{}{}</span>\n{}",
+            message.message_id,
+            if edited { " · 수정됨" } else { "" },
+            escape(&text)
+        ));
+        let markup = current.as_ref().and_then(|m| m.get("reply_markup").cloned());
+        if let Some(rows) = markup.as_ref().and_then(|m| m["inline_keyboard"].as_array()) {
             for button in rows.iter().filter_map(Value::as_array).flatten() {
                 let (text, data) =
                     (button["text"].as_str().unwrap_or(""), button["callback_data"].as_str().unwrap_or(""));
                 out.push_str(&format!(
                     "<form class=inline method=post action=\"/dev/telegram/press\"><input type=hidden name=chat value=\"{chat}\">\
-                     <input type=hidden name=message value=\"{}\"><input type=hidden name=data value=\"{}\"><button>{}</button></form>",
+                     <input type=hidden name=message value=\"{}\"><input type=hidden name=data value=\"{}\"> <button>{}</button></form>",
                     message.message_id,
                     escape(data),
                     escape(text)
@@ -83,10 +133,22 @@ async fn page(State(chats): State<Chats>, Query(selected): Query<Selected>) -> H
         }
         out.push_str("</div>");
     }
+    people(&mut out, sent.len());
+    let mut options = String::from("<option value=\"\">no reply (a plain message)</option>");
+    for (i, message) in sent.iter().enumerate() {
+        let first: String = message.plain_text.lines().next().unwrap_or_default().chars().take(40).collect();
+        let selected = if i + 1 == sent.len() { " selected" } else { "" };
+        options.push_str(&format!(
+            "<option value=\"{}\"{selected}>#{} {}</option>",
+            message.message_id,
+            message.message_id,
+            escape(&first)
+        ));
+    }
     out.push_str(&format!(
         "<form method=post action=\"/dev/telegram/send\"><input type=hidden name=chat value=\"{chat}\">\
          <textarea name=text rows=3 cols=60 placeholder=\"17,500 / 300,000 / 1개월\"></textarea><br>\
-         <label><input type=checkbox name=reply checked> reply to the bot's last message</label> \
+         <label>reply to <select name=reply_to>{options}</select></label> \
          <label><input type=checkbox name=photo> as a screenshot</label> <button>send as the client</button></form></main>"
     ));
     Html(out)
@@ -96,7 +158,8 @@ async fn page(State(chats): State<Chats>, Query(selected): Query<Selected>) -> H
 struct SendForm {
     chat: i64,
     text: String,
-    reply: Option<String>,
+    /// The bot's message this one replies to; empty for none.
+    reply_to: Option<String>,
     photo: Option<String>,
 }
 
@@ -114,15 +177,15 @@ async fn send(State(chats): State<Chats>, Form(form): Form<SendForm>) -> impl In
     } else {
         message["text"] = json!(form.text);
     }
-    if form.reply.is_some()
-        && let Some(last) = chats.fake.sent(form.chat).last()
-        && let Some(original) = chats.fake.message(form.chat, last.message_id)
+    if let Some(original) = form
+        .reply_to
+        .as_deref()
+        .and_then(|r| r.parse::<i64>().ok())
+        .and_then(|replied| chats.fake.message(form.chat, replied))
     {
         message["reply_to_message"] = original;
     }
-    if let Ok(mut written) = chats.written.lock() {
-        written.push((form.chat, if form.photo.is_some() { format!("📷 {}", form.text) } else { form.text.clone() }));
-    }
+    chats.note(form.chat, if form.photo.is_some() { format!("📷 {}", form.text) } else { form.text.clone() });
     chats.fake.push_update(json!({ "message": message }));
     Redirect::to(&format!("/dev/telegram?chat={}", form.chat))
 }
@@ -147,9 +210,7 @@ async fn press(State(chats): State<Chats>, Form(form): Form<PressForm>) -> impl 
         "message": message,
         "data": form.data,
     }}));
-    if let Ok(mut written) = chats.written.lock() {
-        written.push((form.chat, format!("[pressed {}]", form.data)));
-    }
+    chats.note(form.chat, format!("[pressed {}]", form.data));
     Redirect::to(&format!("/dev/telegram?chat={}", form.chat))
 }
 

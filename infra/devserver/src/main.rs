@@ -97,7 +97,7 @@ async fn run(options: Options) -> Result<(), String> {
     let mut routes = router(app.clone(), WebhookConfig { secret: secret.clone() })
         .merge(shared::http::api::routes(app.clone(), Arc::new(auth)));
     if let Some(fake) = &fake {
-        routes = routes.merge(fake_chats::routes(fake.clone(), staff_chat.unwrap_or(FAKE_STAFF_CHAT)));
+        routes = routes.merge(fake_chats::routes(fake.clone(), app.clone(), staff_chat.unwrap_or(FAKE_STAFF_CHAT)));
         messenger
             .set_webhook(
                 &format!("{base}/telegram/webhook"),
