@@ -145,11 +145,12 @@ async fn page(State(chats): State<Chats>, Query(selected): Query<Selected>) -> H
             escape(&first)
         ));
     }
+    let who = if chat == chats.staff.0 { "staff" } else { "the client" };
     out.push_str(&format!(
         "<form method=post action=\"/dev/telegram/send\"><input type=hidden name=chat value=\"{chat}\">\
          <textarea name=text rows=3 cols=60 placeholder=\"17,500 / 300,000 / 1개월\"></textarea><br>\
          <label>reply to <select name=reply_to>{options}</select></label> \
-         <label><input type=checkbox name=photo> as a screenshot</label> <button>send as the client</button></form></main>"
+         <label><input type=checkbox name=photo> as a screenshot</label> <button>send as {who}</button></form></main>"
     ));
     Html(out)
 }

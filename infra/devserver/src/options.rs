@@ -7,7 +7,7 @@ pub const USAGE: &str = "usage: devserver [--port PORT] [--data-dir DIR] [--demo
 
   --port PORT          where to listen on 127.0.0.1 (default 3000)
   --data-dir DIR       where the embedded store keeps its file (default ./data; survives restarts)
-  --demo               load the demo data (clients, IPOs, a draft process)
+  --demo               load the demo data (clients, IPOs) and send (가상)한빛로보틱스's first-day advice
   --admin-token TOKEN  the staff API's admin bearer token (or DEVSERVER_ADMIN_TOKEN; generated if unset)
 
 environment:

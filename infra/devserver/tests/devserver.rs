@@ -98,6 +98,24 @@ async fn the_devserver_runs_the_system_end_to_end() {
     .await;
     let page = http.get(format!("{base}/dev/telegram?chat=-1001500000002")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("공모 코벤"), "the advice shows in the group's page");
+
+    // 누리 presses ✅ and replies to the prompt on the page, as a person would.
+    let press = [("chat", "-1001500000002"), ("message", "1"), ("data", "ack:demo-hanbit-first-day")];
+    http.post(format!("{base}/dev/telegram/press")).form(&press).send().await.unwrap();
+    let chat_page = async || {
+        http.get(format!("{base}/dev/telegram?chat=-1001500000002")).send().await.unwrap().text().await.unwrap()
+    };
+    eventually("the prompt", async || chat_page().await.contains("실제 참여 내역")).await;
+    let page = chat_page().await;
+    let prompt = page.split("<option value=\"").filter_map(|o| o.split_once("\" selected")).map(|(id, _)| id).next();
+    let prompt = prompt.expect("the latest message is the one replied to by default").to_owned();
+    let answer = [("chat", "-1001500000002"), ("text", "17,500 / 500,000 / 3개월"), ("reply_to", prompt.as_str())];
+    http.post(format!("{base}/dev/telegram/send")).form(&answer).send().await.unwrap();
+    eventually("the receipt", async || chat_page().await.contains("참여 내역을 접수했습니다")).await;
+    let page = chat_page().await;
+    let (prompt_at, answer_at) =
+        (page.find("실제 참여 내역").unwrap(), page.find("🙋 17,500 / 500,000 / 3개월").unwrap());
+    assert!(prompt_at < answer_at, "the conversation reads in order");
     let unauthorized = http.get(format!("{base}/api/v1/clients")).send().await.unwrap();
     assert_eq!(unauthorized.status(), 401);
 

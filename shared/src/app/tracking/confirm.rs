@@ -10,6 +10,17 @@ use crate::domain::tracker::{Tracker, TrackerEvent};
 use crate::ports::store::Versioned;
 
 impl App {
+    /// A confirmed answer is settled: the ✅ and ✏️ 수정 buttons still showing in the client's group
+    /// come off (best effort; pressing one later would only say it is done).
+    async fn retire_buttons(&self, client: &crate::domain::client::Client, tracker: &Tracker) {
+        let Some(chat) = client.reachable_chat() else { return };
+        for message_id in tracker.message_ids() {
+            if let Err(e) = self.messenger.remove_buttons(chat, *message_id).await {
+                tracing::debug!(error = %e, message_id, "no buttons to remove");
+            }
+        }
+    }
+
     /// Confirms a tracker's answer; `lines` replaces it with staff's values. The answer is read
     /// per the tracker's phase, so a value the phase does not take is refused, naming the line.
     pub async fn confirm(
@@ -31,6 +42,7 @@ impl App {
         let answer = answer.map(|a| a.on_confirm(&ctx));
         tracker.apply(TrackerEvent::Confirmed { by: by.clone(), answer, at: self.clock.now() })?;
         let saved = self.store.transition_tracker(&tracker, stored.value.state(), stored.version).await?;
+        self.retire_buttons(&client, &stored.value).await;
         // Confirming what the client sent adds nothing staff have not seen with its submission;
         // values staff entered are checked afresh.
         if let (Some(answer), Some(_)) = (tracker.answer(), lines) {

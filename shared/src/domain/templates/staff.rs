@@ -139,11 +139,12 @@ pub fn progress_card(subject: &Subject<'_>, facts: &CardFacts) -> String {
     out
 }
 
-/// `7분`, `2시간 5분`, `3일`.
+/// `방금`, `7분`, `2시간 5분`, `3일`.
 fn waited_for(d: TimeDelta) -> String {
     let minutes = d.num_minutes().max(0);
     match minutes {
-        0..60 => format!("{minutes}분"),
+        0 => "방금".to_owned(),
+        1..60 => format!("{minutes}분"),
         60..1440 if minutes % 60 == 0 => format!("{}시간", minutes / 60),
         60..1440 => format!("{}시간 {}분", minutes / 60, minutes % 60),
         _ => format!("{}일", minutes / 1440),
@@ -215,8 +216,8 @@ mod tests {
     fn waits_read_in_the_largest_unit() {
         let m = TimeDelta::minutes;
         assert_eq!(
-            [m(7), m(60), m(125), m(14_400)].map(waited_for),
-            ["7분".to_owned(), "1시간".into(), "2시간 5분".into(), "10일".into()]
+            [TimeDelta::seconds(30), m(7), m(60), m(125), m(14_400)].map(waited_for),
+            ["방금".to_owned(), "7분".into(), "1시간".into(), "2시간 5분".into(), "10일".into()]
         );
     }
 

@@ -18,7 +18,7 @@ use crate::ports::store::Versioned;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -195,7 +195,8 @@ async fn create(
     };
     let now = s.app.clock.now();
     let default_kickoff = match (stock.as_ref(), input.kind) {
-        (_, ProcessKind::Notice) => Some(now),
+        // Whole seconds: it is shown to people.
+        (_, ProcessKind::Notice) => now.with_nanosecond(0),
         (Some(stock), kind) => kind.default_kickoff(stock.schedule()),
         (None, _) => None,
     };
