@@ -82,3 +82,35 @@ fn operation_ids_are_unique_and_creates_link_to_what_they_created() {
         assert!(!links.is_empty(), "{created}");
     }
 }
+
+#[test]
+fn processes_and_trackers_are_typed_with_each_phases_content() {
+    let doc = json();
+    let schemas = &doc["components"]["schemas"];
+    let body = |path: &str, method: &str, status: &str| {
+        doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .map(|r| r.trim_start_matches("#/components/schemas/").to_owned())
+    };
+    assert_eq!(body("/api/v1/processes/{id}", "get", "200").as_deref(), Some("ProcessRead"));
+    assert_eq!(body("/api/v1/processes/{id}/trackers", "get", "200").as_deref(), Some("TrackerList"));
+    assert_eq!(body("/api/v1/processes/{id}/trackers/{client}/confirm", "post", "200").as_deref(), Some("TrackerView"));
+    assert_eq!(body("/api/v1/processes/{id}/start", "post", "200").as_deref(), Some("StartReport"));
+    assert_eq!(body("/api/v1/processes/{id}/audience", "post", "200").as_deref(), Some("AudienceOutcome"));
+    // Each phase's advice and answer, tagged by `phase`.
+    let phases = |name: &str| -> BTreeSet<String> {
+        let text = schemas[name].to_string();
+        text.split("\"enum\":[\"").skip(1).filter_map(|s| s.split('"').next()).map(str::to_owned).collect()
+    };
+    let advice = phases("Advice");
+    assert!(["bid", "allotment", "notice"].iter().all(|p| advice.contains(*p)), "{advice:?}");
+    let answer = phases("Answer");
+    assert!(["bid", "allotment"].iter().all(|p| answer.contains(*p)) && !answer.contains("notice"), "{answer:?}");
+    let text = doc.to_string();
+    for part in ["AdviceLine", "BidLine", "CommittedBid", "AllotmentLine", "NoticeAdvice", "Release"] {
+        assert!(text.contains(&format!("#/components/schemas/{part}")) || schemas[part].is_object(), "{part}");
+    }
+    assert!(
+        !doc["paths"]["/api/v1/processes/{id}"]["get"]["responses"]["200"].to_string().contains("\"type\":\"object\"}")
+    );
+}

@@ -152,6 +152,25 @@ async fn three_hundred_acknowledgements_within_a_second_each_get_their_prompt() 
         .fake
         .wait_for(Duration::from_secs(30), |_| bed.cards().first().is_some_and(|c| c.contains(&format!("확인 {N}"))))
         .await;
+    if !card_done {
+        let card = bed.store.get_card(&process).await.unwrap();
+        let jobs = bed.store.due_jobs("2100-01-01T00:00:00Z".parse().unwrap(), 50).await.unwrap();
+        let errors = bed
+            .store
+            .errors(
+                "2000-01-01T00:00:00Z".parse().unwrap(),
+                "2100-01-01T00:00:00Z".parse().unwrap(),
+                &PageRequest::first(20),
+            )
+            .await
+            .unwrap();
+        eprintln!(
+            "CARD {card:?}\nSTALE {:?}\nJOBS {:?}\nERRORS {:?}",
+            bed.store.stale_cards(5).await,
+            jobs.iter().map(|j| (&j.name, j.at)).collect::<Vec<_>>(),
+            errors.items
+        );
+    }
     assert!(card_done, "the card reads {:?}", bed.cards());
     let staff_sends = bed.fake.sent(STAFF.0).len();
     assert_eq!(staff_sends, 1, "one card, edited in place; no message per ✅: {:?}", bed.texts(STAFF));

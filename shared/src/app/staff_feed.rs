@@ -207,6 +207,9 @@ impl App {
                 Err(e) => {
                     tracing::warn!(error = %e, "a progress card was not drawn");
                     self.record_error("staff-feed", "card", &e.to_string()).await;
+                    // Still stale, and nobody else will arrange its edit: the next run tries again.
+                    let retry = self.clock.now() + self.config.card_interval;
+                    report.next = Some(report.next.map_or(retry, |n| n.min(retry)));
                 }
             }
         }

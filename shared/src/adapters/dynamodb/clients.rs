@@ -74,17 +74,8 @@ impl ClientStore for DynamoStore {
 
     async fn client_by_chat(&self, chat: ChatId) -> Result<Option<Versioned<Client>>, StoreError> {
         let (pk, sk) = chat_key(chat);
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, AttributeValue::S(pk))
-            .key(SK, AttributeValue::S(sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::Unavailable(DisplayErrorContext(e).to_string()))?;
-        let Some(owner) = output.item.as_ref().and_then(|i| i.get(CHAT_OWNER)).and_then(|v| v.as_s().ok()) else {
+        let item = self.read_item((AttributeValue::S(pk), AttributeValue::S(sk)), "chat", &chat.to_string()).await?;
+        let Some(owner) = item.as_ref().and_then(|i| i.get(CHAT_OWNER)).and_then(|v| v.as_s().ok()) else {
             return Ok(None);
         };
         let id: ClientId = owner.parse().map_err(|e: crate::domain::ids::IdError| StoreError::Corrupt {

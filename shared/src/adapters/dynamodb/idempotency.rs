@@ -161,17 +161,6 @@ fn lost_lock(kind: ErrorKind, key_str: &str) -> StoreError {
 
 impl DynamoStore {
     async fn read_record(&self, key_str: &str) -> Result<Option<Item>, StoreError> {
-        let (pk, sk) = key(key_str);
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, pk)
-            .key(SK, sk)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify(e).into_store_error(NAME, key_str))?;
-        Ok(output.item)
+        self.read_item(key(key_str), NAME, key_str).await
     }
 }

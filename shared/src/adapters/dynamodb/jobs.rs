@@ -51,16 +51,7 @@ impl JobStore for DynamoStore {
     }
 
     async fn delete_job(&self, name: &str) -> Result<(), StoreError> {
-        let (pk, sk) = key(name);
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key(PK, pk)
-            .key(SK, sk)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| StoreError::Unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()))
+        self.remove_item(key(name), NAME, name).await
     }
 
     async fn due_jobs(&self, now: Timestamp, limit: u32) -> Result<Vec<Job>, StoreError> {

@@ -95,17 +95,46 @@ impl DynamoStore {
         (pk, sk): (String, String),
         id: &str,
     ) -> Result<Option<Versioned<E>>, StoreError> {
+        let item = self.read_item((AttributeValue::S(pk), AttributeValue::S(sk)), E::NAME, id).await?;
+        item.map(|item| from_item(item)).transpose()
+    }
+
+    /// The item at (`pk`, `sk`), read strongly consistently: what was written last.
+    async fn read_item(
+        &self,
+        (pk, sk): (AttributeValue, AttributeValue),
+        entity: &'static str,
+        id: &str,
+    ) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key(PK, AttributeValue::S(pk))
-            .key(SK, AttributeValue::S(sk))
+            .key(PK, pk)
+            .key(SK, sk)
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| classify(e).into_store_error(E::NAME, id))?;
-        output.item.map(|item| from_item(item)).transpose()
+            .map_err(|e| classify(e).into_store_error(entity, id))?;
+        Ok(output.item)
+    }
+
+    /// Removes the item at (`pk`, `sk`); a missing one is fine.
+    async fn remove_item(
+        &self,
+        (pk, sk): (AttributeValue, AttributeValue),
+        entity: &'static str,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, pk)
+            .key(SK, sk)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify(e).into_store_error(entity, id))
     }
 
     /// Replaces a record's attributes if it is still at `expected_version` (and, when given, the

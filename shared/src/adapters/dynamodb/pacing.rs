@@ -1,7 +1,6 @@
 //! Pace buckets: one small item per limit (`PACE#<key>`) holding its theoretical arrival time,
 //! changed only by compare-and-set, so concurrent Lambda instances share Telegram's limits.
 
-use super::errors::classify;
 use super::{DynamoStore, number, read_number, table};
 use crate::domain::pacing::{Rate, reserve_all};
 use crate::domain::time::Timestamp;
@@ -29,17 +28,8 @@ fn timestamp(ms: u64) -> Timestamp {
 
 impl DynamoStore {
     async fn read_tat(&self, key: &str) -> Result<Option<u64>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, AttributeValue::S(format!("PACE#{key}")))
-            .key(SK, AttributeValue::S("#PACE".into()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify(e).into_store_error(NAME, key))?;
-        Ok(output.item.as_ref().and_then(|i| read_number(i, TAT)))
+        let at = (AttributeValue::S(format!("PACE#{key}")), AttributeValue::S("#PACE".into()));
+        Ok(self.read_item(at, NAME, key).await?.as_ref().and_then(|i| read_number(i, TAT)))
     }
 
     /// The transaction item that sets the bucket to `new` if it still holds `old`.

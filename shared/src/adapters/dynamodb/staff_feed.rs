@@ -98,16 +98,7 @@ impl StaffFeedStore for DynamoStore {
     }
 
     async fn remove_staff_notice(&self, notice: &StaffNotice) -> Result<(), StoreError> {
-        let (pk, sk) = notice_key(notice);
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key(PK, pk)
-            .key(SK, sk)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| classify(e).into_store_error(NOTICE, &notice.id))
+        self.remove_item(notice_key(notice), NOTICE, &notice.id).await
     }
 
     async fn count_staff_notice_attempt(&self, notice: &StaffNotice) -> Result<(), StoreError> {
@@ -167,18 +158,8 @@ impl StaffFeedStore for DynamoStore {
     }
 
     async fn get_card(&self, process: &ProcessId) -> Result<Option<ProgressCard>, StoreError> {
-        let (pk, sk) = card_key(process);
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, pk)
-            .key(SK, sk)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify(e).into_store_error(CARD, process.as_str()))?;
-        output.item.as_ref().map(read_card).transpose()
+        let item = self.read_item(card_key(process), CARD, process.as_str()).await?;
+        item.as_ref().map(read_card).transpose()
     }
 
     async fn save_card(&self, card: &ProgressCard) -> Result<bool, StoreError> {
