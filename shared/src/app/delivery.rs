@@ -10,7 +10,7 @@ use crate::domain::message_log::{Direction, MessageLogEntry};
 use crate::domain::templates;
 use crate::domain::time::Timestamp;
 use crate::ports::messenger::OutgoingMessage;
-use crate::ports::store::StoreError;
+use crate::ports::store::{StoreError, Versioned};
 use crate::telegram::error::TelegramError;
 use crate::telegram::html::{MESSAGE_LIMIT, split};
 use crate::telegram::types::{ReplyMarkup, SentMessage};
@@ -196,53 +196,62 @@ impl App {
 
     /// A group became a supergroup: its client moves to the new id (once; both halves of Telegram's
     /// migration and a failed send can each report it).
-    pub async fn follow_migration(&self, old: ChatId, new: ChatId) -> Result<(), StoreError> {
-        for _ in 0..3 {
-            let Some(client) = self.store.client_by_chat(old).await? else {
-                return Ok(());
-            };
-            let title = client.value.chat.as_ref().and_then(|c| c.title.clone());
-            let binding = ChatBinding { chat_id: new, title, active: true };
-            match self.store.link_chat(&client.value.id, &binding, client.version).await {
-                Ok(_) => {
-                    tracing::info!(client = %client.value.id, %old, %new, "followed a group migration");
-                    self.notify_staff(templates::staff_chat_migrated(client.value.name.as_str(), old.0, new.0)).await;
-                    return Ok(());
-                }
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(e) => return Err(e),
-            }
+    pub async fn follow_migration(&self, old: ChatId, new: ChatId) -> Result<(), AppError> {
+        let moved = self
+            .rebind_chat(old, |binding| {
+                let moved = ChatBinding { chat_id: new, title: binding.title.clone(), active: true };
+                (binding.chat_id == old).then_some(moved)
+            })
+            .await?;
+        if let Some(client) = moved {
+            tracing::info!(client = %client.id, %old, %new, "followed a group migration");
+            self.notify_staff(templates::staff_chat_migrated(client.name.as_str(), old.0, new.0)).await;
         }
-        Err(StoreError::Conflict {
-            entity: "client",
-            id: old.to_string(),
-            detail: "kept changing during migration".into(),
-        })
+        Ok(())
     }
 
     /// The bot can no longer write to `chat`: its client's binding goes inactive (no more sends or
     /// reminders) and staff are told. Repeated reports change nothing more.
-    pub async fn chat_lost(&self, chat: ChatId) -> Result<(), StoreError> {
-        for _ in 0..3 {
-            let Some(client) = self.store.client_by_chat(chat).await? else {
-                tracing::warn!(%chat, "the bot lost a chat that belongs to no client");
-                return Ok(());
-            };
-            let Some(binding) = client.value.chat.clone().filter(|b| b.active) else {
-                return Ok(());
-            };
-            let inactive = ChatBinding { active: false, ..binding };
-            match self.store.link_chat(&client.value.id, &inactive, client.version).await {
-                Ok(_) => {
-                    tracing::warn!(client = %client.value.id, %chat, "bot removed from the client's group");
-                    self.notify_staff(templates::staff_bot_removed(client.value.name.as_str(), chat.0)).await;
-                    return Ok(());
-                }
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(e) => return Err(e),
-            }
+    pub async fn chat_lost(&self, chat: ChatId) -> Result<(), AppError> {
+        let lost = self
+            .rebind_chat(chat, |binding| binding.active.then(|| ChatBinding { active: false, ..binding.clone() }))
+            .await?;
+        if let Some(client) = lost {
+            tracing::warn!(client = %client.id, %chat, "bot removed from the client's group");
+            self.notify_staff(templates::staff_bot_removed(client.name.as_str(), chat.0)).await;
         }
-        Err(StoreError::Conflict { entity: "client", id: chat.to_string(), detail: "kept changing".into() })
+        Ok(())
+    }
+
+    /// Changes the binding of the client whose group is `chat` (`None` from `change`: nothing to
+    /// do); the client when it changed.
+    async fn rebind_chat(
+        &self,
+        chat: ChatId,
+        change: impl Fn(&ChatBinding) -> Option<ChatBinding>,
+    ) -> Result<Option<crate::domain::client::Client>, AppError> {
+        let Some(found) = self.store.client_by_chat(chat).await? else {
+            tracing::warn!(%chat, "a chat that belongs to no client");
+            return Ok(None);
+        };
+        let id = found.value.id;
+        let saved = super::retry_on_conflict(
+            ("client", id.to_string()),
+            || self.store.get_client(&id),
+            |client: &mut crate::domain::client::Client| {
+                let Some(binding) = client.chat.as_ref().and_then(&change) else { return Ok(false) };
+                client.chat = Some(binding);
+                Ok(true)
+            },
+            |client: crate::domain::client::Client, stored: Versioned<crate::domain::client::Client>| async move {
+                match &client.chat {
+                    Some(binding) => self.store.link_chat(&client.id, binding, stored.version).await,
+                    None => Ok(stored),
+                }
+            },
+        )
+        .await?;
+        Ok(saved.map(|s| s.value))
     }
 
     pub(super) async fn log_outbound(&self, out: &Outgoing, chat: ChatId, text: &str, message_id: i64) {

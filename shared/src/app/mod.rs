@@ -29,7 +29,7 @@ use crate::domain::pacing::TelegramLimits;
 use crate::ports::clock::Clock;
 use crate::ports::messenger::Messenger;
 use crate::ports::scheduler::Scheduler;
-use crate::ports::store::{Page, PageRequest, Store, StoreError};
+use crate::ports::store::{Page, PageRequest, Store, StoreError, Versioned};
 use chrono::TimeDelta;
 use std::future::Future;
 use std::sync::Arc;
@@ -89,6 +89,38 @@ pub struct App {
     /// Spaces this process's own calls to Telegram.
     pub send_gate: SendGate,
     pub config: AppConfig,
+}
+
+/// Optimistic-lock retries when two handlers touch a record at once.
+const CONFLICT_RETRIES: u32 = 3;
+
+/// Reads a record, lets `change` decide whether and how it changes, and writes it on condition of
+/// the version read; from a fresh read again when someone else wrote first. `None` when `change`
+/// declined.
+pub(crate) async fn retry_on_conflict<T, R, W>(
+    (entity, id): (&'static str, String),
+    read: impl Fn() -> R,
+    change: impl Fn(&mut T) -> Result<bool, AppError>,
+    write: impl Fn(T, Versioned<T>) -> W,
+) -> Result<Option<Versioned<T>>, AppError>
+where
+    T: Clone,
+    R: Future<Output = Result<Versioned<T>, StoreError>>,
+    W: Future<Output = Result<Versioned<T>, StoreError>>,
+{
+    for _ in 0..CONFLICT_RETRIES {
+        let stored = read().await?;
+        let mut value = stored.value.clone();
+        if !change(&mut value)? {
+            return Ok(None);
+        }
+        match write(value, stored).await {
+            Ok(saved) => return Ok(Some(saved)),
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(StoreError::Conflict { entity, id, detail: "kept changing".into() }.into())
 }
 
 /// Every item of a paginated list.

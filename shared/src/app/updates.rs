@@ -9,7 +9,7 @@ use crate::domain::ids::{ChatId, ClientId, ProcessId, TelegramUserId};
 use crate::domain::link_code::LinkCode;
 use crate::domain::message_log::{Direction, FileRef, MessageLogEntry};
 use crate::domain::templates;
-use crate::ports::store::{IdempotencyClaim, IdempotencyRequest, PageRequest, StoreError, Versioned};
+use crate::ports::store::{IdempotencyClaim, IdempotencyRequest, StoreError, Versioned};
 use crate::telegram::types::{CallbackQuery, ChatMemberUpdated, Message, Update, UpdateKind};
 use tracing::Instrument;
 
@@ -266,7 +266,7 @@ impl App {
             return Ok(());
         }
         if !change.new_chat_member.is_present() {
-            return Ok(self.chat_lost(chat).await?);
+            return self.chat_lost(chat).await;
         }
         if change.old_chat_member.is_present() {
             return Ok(()); // a promotion or demotion: still in the group
@@ -352,17 +352,8 @@ impl App {
     /// Whether a Telegram user is one of the firm's staff.
     pub(super) async fn is_staff_user(&self, user_id: i64) -> Result<bool, StoreError> {
         let id = TelegramUserId(user_id);
-        let mut page = PageRequest::first(100);
-        loop {
-            let staff = self.store.list_staff(&page).await?;
-            if staff.items.iter().any(|s| s.value.telegram_user_id == Some(id)) {
-                return Ok(true);
-            }
-            match staff.next {
-                Some(cursor) => page = PageRequest::after(100, cursor),
-                None => return Ok(false),
-            }
-        }
+        let staff = super::all_pages(|page| async move { self.store.list_staff(&page).await }).await?;
+        Ok(staff.iter().any(|s| s.value.telegram_user_id == Some(id)))
     }
 }
 

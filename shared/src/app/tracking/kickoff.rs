@@ -2,8 +2,8 @@
 //! A tracker is claimed (`SendStarted`, a conditional write) before its send and marked `Sent`
 //! after, so a kickoff that stops halfway resumes without sending anything twice.
 
-use super::{FIRE_GRACE, Loaded, ack_button, retry_on_conflict};
-use crate::app::{App, AppError, Outgoing, Refusal};
+use super::{FIRE_GRACE, Loaded, ack_button};
+use crate::app::{App, AppError, Outgoing, Refusal, retry_on_conflict};
 use crate::domain::ids::{ClientId, ProcessId};
 use crate::domain::phase::{Asks, Phase};
 use crate::domain::process::{Process, ProcessAction, ProcessState};

@@ -10,7 +10,7 @@ mod kickoff;
 
 pub use kickoff::KickoffReport;
 
-use super::{App, AppError};
+use super::{App, AppError, retry_on_conflict};
 use crate::domain::calendar::KrxCalendar;
 use crate::domain::client::Client;
 use crate::domain::ids::{ClientId, ProcessId};
@@ -21,12 +21,9 @@ use crate::domain::stock::Stock;
 use crate::domain::templates::{self, Subject};
 use crate::domain::time::{Timestamp, kst_date};
 use crate::domain::tracker::{Tracker, TrackerEvent, TrackerState};
-use crate::ports::store::{StoreError, Versioned};
+use crate::ports::store::Versioned;
 use crate::telegram::types::ReplyMarkup;
-use std::future::Future;
 
-/// Optimistic-lock retries when a chase and an answer touch a record at once.
-const CONFLICT_RETRIES: u32 = 3;
 /// EventBridge Scheduler fires within the minute, possibly before the second it was given: a job
 /// this close to its time counts as on time.
 const FIRE_GRACE: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
@@ -83,35 +80,6 @@ impl App {
         )
         .await
     }
-}
-
-/// Reads a record, lets `change` decide whether and how it changes, and writes it on condition of
-/// the version read; from a fresh read again when someone else wrote first. `None` when `change`
-/// declined.
-pub(crate) async fn retry_on_conflict<T, R, W>(
-    (entity, id): (&'static str, String),
-    read: impl Fn() -> R,
-    change: impl Fn(&mut T) -> Result<bool, AppError>,
-    write: impl Fn(T, Versioned<T>) -> W,
-) -> Result<Option<Versioned<T>>, AppError>
-where
-    T: Clone,
-    R: Future<Output = Result<Versioned<T>, StoreError>>,
-    W: Future<Output = Result<Versioned<T>, StoreError>>,
-{
-    for _ in 0..CONFLICT_RETRIES {
-        let stored = read().await?;
-        let mut value = stored.value.clone();
-        if !change(&mut value)? {
-            return Ok(None);
-        }
-        match write(value, stored).await {
-            Ok(saved) => return Ok(Some(saved)),
-            Err(StoreError::Conflict { .. }) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(StoreError::Conflict { entity, id, detail: "kept changing".into() }.into())
 }
 
 fn ack_button(process: &ProcessId) -> ReplyMarkup {

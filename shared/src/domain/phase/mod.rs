@@ -220,6 +220,7 @@ impl Advice {
     /// Everything the checks find in `answer` against this advice. A rule that cannot be applied
     /// (no tick table for the date) is an error, never an all-clear.
     pub fn check(&self, answer: &Answer, ctx: &Context<'_>) -> Result<Vec<Finding>, RegulationError> {
+        // The tracker never holds an answer of another phase than its advice: such a pair finds nothing.
         match (self, answer) {
             (Advice::Bid(advice), Answer::Bid(answer)) => {
                 Ok(bid::check(advice, answer, ctx)?.into_iter().map(Finding::Bid).collect())
@@ -227,8 +228,9 @@ impl Advice {
             (Advice::Allotment(advice), Answer::Allotment(answer)) => {
                 Ok(allotment::check(advice, answer, ctx).into_iter().map(Finding::Allotment).collect())
             }
-            // The tracker never holds an answer of another phase than its advice.
-            (Advice::Bid(_) | Advice::Allotment(_) | Advice::Notice(_), _) => Ok(Vec::new()),
+            (Advice::Bid(_), Answer::Allotment(_))
+            | (Advice::Allotment(_), Answer::Bid(_))
+            | (Advice::Notice(_), Answer::Bid(_) | Answer::Allotment(_)) => Ok(Vec::new()),
         }
     }
 
@@ -241,7 +243,9 @@ impl Advice {
             (Advice::Allotment(advice), Answer::Allotment(answer)) => {
                 allotment::compare(advice, answer).into_iter().map(Finding::Allotment).collect()
             }
-            (Advice::Bid(_) | Advice::Allotment(_) | Advice::Notice(_), _) => Vec::new(),
+            (Advice::Bid(_), Answer::Allotment(_))
+            | (Advice::Allotment(_), Answer::Bid(_))
+            | (Advice::Notice(_), Answer::Bid(_) | Answer::Allotment(_)) => Vec::new(),
         }
     }
 }

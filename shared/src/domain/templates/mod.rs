@@ -44,12 +44,14 @@ impl<'a> Subject<'a> {
 
     /// `📌 <b>(가상)한빛로보틱스</b> 수요예측 참여 (첫날)`; a notice: `📢 <b>제목</b>` (with its stock).
     pub fn heading(&self) -> String {
-        match (self.kind, self.title, self.stock) {
-            (ProcessKind::Notice, Some(title), Some(stock)) => {
-                format!("📢 <b>{}</b> · {}", escape(title), escape(stock.name.as_str()))
-            }
-            (ProcessKind::Notice, Some(title), None) => format!("📢 <b>{}</b>", escape(title)),
-            _ => format!("📌 <b>{}</b> {}", escape(self.name()), escape(self.kind.korean())),
+        let about = || format!("📌 <b>{}</b> {}", escape(self.name()), escape(self.kind.korean()));
+        match (self.kind, self.title) {
+            (ProcessKind::Notice, Some(title)) => match self.stock {
+                Some(stock) => format!("📢 <b>{}</b> · {}", escape(title), escape(stock.name.as_str())),
+                None => format!("📢 <b>{}</b>", escape(title)),
+            },
+            (ProcessKind::Notice, None) => about(),
+            (ProcessKind::Participation { .. } | ProcessKind::Allotment, _) => about(),
         }
     }
 }
