@@ -6,6 +6,7 @@ pub mod ids;
 pub mod journal;
 pub mod link_code;
 pub mod lockup;
+pub mod market;
 pub mod message_log;
 pub mod money;
 pub mod pacing;

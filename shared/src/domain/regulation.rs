@@ -5,7 +5,7 @@
 use crate::domain::calendar::KrxCalendar;
 use crate::domain::lockup::LockUp;
 use crate::domain::money::{Price, Won};
-use crate::domain::stock::Market;
+use crate::domain::market::Market;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use std::sync::OnceLock;

@@ -1,6 +1,7 @@
 //! An IPO: the stock, its price band and final price, and its schedule with KRX's ordering rules.
 
 use crate::domain::calendar::KrxCalendar;
+pub use crate::domain::market::Market;
 use crate::domain::ids::StockId;
 use crate::domain::money::Price;
 use crate::domain::regulation::Regulation;
@@ -8,22 +9,6 @@ use crate::domain::text::Label;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Market {
-    Kospi,
-    Kosdaq,
-}
-
-impl fmt::Display for Market {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Market::Kospi => "KOSPI",
-            Market::Kosdaq => "KOSDAQ",
-        })
-    }
-}
 
 /// A KRX short code: six digits or capital letters (`005930`, `0088M0`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
