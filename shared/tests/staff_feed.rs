@@ -254,3 +254,16 @@ async fn a_notice_that_cannot_go_out_is_kept_logged_and_sent_later() {
     // Nothing is left queued.
     assert!(bed.store.queued_staff_notices(10).await.unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_longer_than_a_message_goes_in_parts_in_order() {
+    let bed = bed(FakeConfig::default().without_limits(), no_pacing()).await;
+    let failures: Vec<String> = (0..400).map(|i| format!("❌ (가상)고객{i:04}: 그룹 미연결")).collect();
+    bed.app.notify_staff(format!("🚨 <b>(가상)한빛로보틱스</b> 발송 0건, 실패 400건\n{}", failures.join("\n"))).await;
+    let texts = bed.texts(STAFF);
+    assert!(texts.len() >= 2, "{} messages", texts.len());
+    assert!(texts[0].starts_with("🚨 <b>(가상)한빛로보틱스</b> 발송 0건, 실패 400건"));
+    let all = texts.join("\n");
+    let positions: Vec<usize> = (0..400).map(|i| all.find(&format!("(가상)고객{i:04}")).unwrap()).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "every failure, in order");
+}

@@ -24,6 +24,7 @@ use crate::ports::messenger::OutgoingMessage;
 use crate::ports::scheduler::Job;
 use crate::ports::store::{IdempotencyClaim, IdempotencyRequest, StoreError};
 use crate::telegram::error::{BadRequestKind, TelegramError};
+use crate::telegram::html::{MESSAGE_LIMIT, split};
 use chrono::TimeDelta;
 
 /// The lease one feed runner holds, in the idempotency records.
@@ -58,17 +59,20 @@ impl App {
             tracing::warn!(notice = %html, "no staff group configured; notice not sent");
             return;
         }
-        let notice = StaffNotice {
-            id: uuid::Uuid::now_v7().simple().to_string(),
-            html,
-            process_id: process.cloned(),
-            created_at: self.clock.now(),
-            attempts: 0,
-        };
-        if let Err(e) = self.store.enqueue_staff_notice(&notice).await {
-            tracing::error!(error = %e, "a staff notice could not be queued");
-            self.record_error("staff-feed", "enqueue", &format!("{e}: {}", notice.html)).await;
-            return;
+        // A notice longer than one message (a kickoff that failed for many) goes in parts, in order.
+        for part in split(&html, MESSAGE_LIMIT) {
+            let notice = StaffNotice {
+                id: uuid::Uuid::now_v7().simple().to_string(),
+                html: part,
+                process_id: process.cloned(),
+                created_at: self.clock.now(),
+                attempts: 0,
+            };
+            if let Err(e) = self.store.enqueue_staff_notice(&notice).await {
+                tracing::error!(error = %e, "a staff notice could not be queued");
+                self.record_error("staff-feed", "enqueue", &format!("{e}: {}", notice.html)).await;
+                return;
+            }
         }
         self.run_staff_feed_now().await;
     }

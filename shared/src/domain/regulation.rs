@@ -4,8 +4,8 @@
 
 use crate::domain::calendar::KrxCalendar;
 use crate::domain::lockup::LockUp;
-use crate::domain::money::{Price, Won};
 use crate::domain::market::Market;
+use crate::domain::money::{Price, Won};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use std::sync::OnceLock;

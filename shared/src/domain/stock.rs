@@ -1,8 +1,8 @@
 //! An IPO: the stock, its price band and final price, and its schedule with KRX's ordering rules.
 
 use crate::domain::calendar::KrxCalendar;
-pub use crate::domain::market::Market;
 use crate::domain::ids::StockId;
+pub use crate::domain::market::Market;
 use crate::domain::money::Price;
 use crate::domain::regulation::Regulation;
 use crate::domain::text::Label;
