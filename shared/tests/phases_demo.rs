@@ -225,7 +225,7 @@ async fn scenario(engine: Engine) -> Option<Scenario> {
     Some(Scenario { bed, clock, process: process.id, next_update: 70_000 })
 }
 
-/// Phase 1 as the demo plays it; returns the staff notices it raised.
+/// Phase 1 as the demo plays it.
 async fn bookbuilding(s: &mut Scenario, engine: Engine) {
     // 08:59: nothing is due yet.
     s.at(8, 59).await;
