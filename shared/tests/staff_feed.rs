@@ -267,3 +267,35 @@ async fn a_notice_longer_than_a_message_goes_in_parts_in_order() {
     let positions: Vec<usize> = (0..400).map(|i| all.find(&format!("(가상)고객{i:04}")).unwrap()).collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "every failure, in order");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_notice_telegram_refuses_does_not_take_the_others_with_it() {
+    use shared::domain::staff_feed::StaffNotice;
+    let clock = Arc::new(shared::ports::clock::ManualClock::new("2026-03-16T00:00:00Z".parse().unwrap()));
+    let bed = bed_on(testkit::Engine::Dynoxide, FakeConfig::default().without_limits(), no_pacing(), clock.clone())
+        .await
+        .unwrap();
+    // Queued together (the group was busy), so they would go in one message; one is not valid HTML.
+    for (i, html) in
+        ["📎 (가상)다솜자산운용 — 자료 제출", "<b>broken", "🚨 긴급: (가상)바른투자일임 — 15분째 확인 없음"]
+            .iter()
+            .enumerate()
+    {
+        let at = clock.now() + chrono::TimeDelta::seconds(i as i64);
+        let notice =
+            StaffNotice { id: format!("n{i}"), html: (*html).into(), process_id: None, created_at: at, attempts: 0 };
+        bed.store.enqueue_staff_notice(&notice).await.unwrap();
+    }
+    bed.app.run_staff_feed(bed.app.pacing_clock.now() + chrono::TimeDelta::seconds(5), None).await.unwrap();
+    assert_eq!(
+        bed.texts(STAFF),
+        vec!["📎 (가상)다솜자산운용 — 자료 제출", "🚨 긴급: (가상)바른투자일임 — 15분째 확인 없음"],
+        "the good ones, one by one"
+    );
+    let left = bed.store.queued_staff_notices(10).await.unwrap();
+    assert_eq!(left.iter().map(|n| (n.id.as_str(), n.attempts)).collect::<Vec<_>>(), vec![("n1", 1)]);
+    let range = ("2000-01-01T00:00:00Z".parse().unwrap(), "2100-01-01T00:00:00Z".parse().unwrap());
+    let errors = bed.store.errors(range.0, range.1, &PageRequest::first(10)).await.unwrap().items;
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].message.starts_with("attempt 1 (Telegram rejected the request"), "{}", errors[0].message);
+}

@@ -26,6 +26,7 @@ use support::*;
 use testkit::fake_telegram::FakeConfig;
 use tower::ServiceExt;
 
+const SAEBYEOK: ChatId = ChatId(-1_001_500_000_001);
 const NURI: ChatId = ChatId(-1_001_500_000_002);
 const GAON: ChatId = ChatId(-1_001_500_000_003);
 
@@ -41,14 +42,16 @@ struct Walk {
     next_update: i64,
 }
 
-/// The demo's first-day process for 누리 and 가온, started at 09:00, with the staff API.
+/// The demo's first-day process for 새벽 (two funds), 누리 and 가온, started at 09:00, with the
+/// staff API.
 async fn walk() -> Walk {
     let clock = Arc::new(ManualClock::new(kst(8, 50)));
     let bed = bed_on(testkit::Engine::Dynoxide, FakeConfig::default().without_limits(), no_pacing(), clock.clone())
         .await
         .unwrap();
+    let walked = ["saebyeok", "nuri", "gaon"];
     for (client, chat) in
-        shared::demo::clients().into_iter().filter(|c| ["nuri", "gaon"].contains(&c.id.as_str())).zip([NURI, GAON])
+        shared::demo::clients().into_iter().filter(|c| walked.contains(&c.id.as_str())).zip([SAEBYEOK, NURI, GAON])
     {
         let created = bed.store.create_client(&client).await.unwrap();
         let binding = ChatBinding { chat_id: chat, title: Some("고객사 x 자문".into()), active: true };
@@ -68,7 +71,7 @@ async fn walk() -> Walk {
     let created = bed.store.create_process(&process).await.unwrap();
     let trackers: Vec<Tracker> = shared::demo::hanbit_first_day_advice()
         .into_iter()
-        .filter(|(c, _)| ["nuri", "gaon"].contains(&c.as_str()))
+        .filter(|(c, _)| ["saebyeok", "nuri", "gaon"].contains(&c.as_str()))
         .map(|(client, advice)| Tracker::new(process.id.clone(), client, advice, kst(8, 50)))
         .collect();
     bed.store.save_draft_trackers(&process.id, created.version, &trackers).await.unwrap();
@@ -410,4 +413,54 @@ async fn errors_read_clearly() {
         (status, body["detail"].as_str()),
         (StatusCode::CONFLICT, Some("an acknowledged tracker cannot take confirmed"))
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bot_reads_chat_the_way_people_write_it() {
+    let mut w = walk().await;
+    // A client with two funds says thanks, plainly and in reply to the advice.
+    w.message(SAEBYEOK, json!({ "text": "감사합니다" })).await;
+    assert_eq!((w.state("saebyeok").await, w.bed.texts(SAEBYEOK).len()), (TrackerState::Sent, 1), "no reply to chat");
+    w.message(SAEBYEOK, json!({ "text": "확인했습니다", "reply_to_message": w.bot_message(SAEBYEOK, 0) })).await;
+    assert_eq!(w.state("saebyeok").await, TrackerState::Acknowledged, "a reply to the advice acknowledges");
+
+    // Chat with numbers in it is not taken for a broken answer.
+    w.message(NURI, json!({ "text": "3시에 통화 가능할까요?" })).await;
+    w.message(NURI, json!({ "text": "15일 맞죠?" })).await;
+    assert_eq!(w.bed.texts(NURI).len(), 1, "{:?}", w.bed.texts(NURI));
+
+    // A reminder answered with "네" gets no error; the bot's own error reply can be answered.
+    w.clock.set(kst(9, 5));
+    w.bed.app.run_due_jobs(kst(9, 5)).await.unwrap();
+    let reminder = w.bed.texts(NURI).len() - 1;
+    assert!(w.bed.texts(NURI)[reminder].starts_with("⏰"), "{:?}", w.bed.texts(NURI));
+    w.message(NURI, json!({ "text": "네", "reply_to_message": w.bot_message(NURI, reminder) })).await;
+    assert_eq!(w.state("nuri").await, TrackerState::Acknowledged, "a reply to the reminder acknowledges");
+    let prompt = w.bed.texts(NURI).len() - 1;
+    w.message(NURI, json!({ "text": "17,500 / 3개월", "reply_to_message": w.bot_message(NURI, prompt) })).await;
+    let error = w.bed.texts(NURI).len() - 1;
+    assert!(w.bed.texts(NURI)[error].starts_with("입력하신 내용을 이해하지 못했습니다"));
+    w.message(NURI, json!({ "text": "17,500 / 500,000 / 3개월", "reply_to_message": w.bot_message(NURI, error) }))
+        .await;
+    assert_eq!(w.state("nuri").await, TrackerState::Submitted, "a reply to the error message is an answer");
+
+    // A screenshot first, then the values typed: both kept, the values are the answer.
+    w.message(GAON, json!({ "photo": [{ "file_id": "AgAD-gaon", "file_unique_id": "g1", "width": 800, "height": 600 }], "reply_to_message": w.bot_message(GAON, 0) })).await;
+    assert_eq!(w.state("gaon").await, TrackerState::Submitted);
+    w.message(GAON, json!({ "text": "17,500 / 300,000 / 1개월" })).await;
+    let gaon = w.bed.store.get_tracker(&w.process, &"gaon".parse().unwrap()).await.unwrap().value;
+    assert_eq!((gaon.evidence().len(), bid_answer(&gaon)[0].quantity.get()), (1, 300_000));
+
+    // Staff confirm 누리; a new answer in reply to its receipt is told the request is settled.
+    w.call(Method::POST, "/api/v1/processes/first/trackers/nuri/confirm", Some("operator-token"), None, None).await;
+    let receipt =
+        w.bed.fake.sent(NURI.0).iter().position(|m| m.plain_text.contains("참여 내역을 접수했습니다")).unwrap();
+    w.message(NURI, json!({ "text": "17,000 / 500,000 / 3개월", "reply_to_message": w.bot_message(NURI, receipt) }))
+        .await;
+    assert_eq!(
+        w.bed.texts(NURI).last().unwrap(),
+        "이 요청은 이미 확정되었거나 마감되었습니다. 바꾸실 내용이 있으면 담당자에게 알려 주세요."
+    );
+    let nuri = w.bed.store.get_tracker(&w.process, &"nuri".parse().unwrap()).await.unwrap().value;
+    assert_eq!((nuri.state(), bid_answer(&nuri)[0].price.get()), (TrackerState::Confirmed, 17_500));
 }

@@ -128,8 +128,12 @@ impl App {
             Audience::ConfirmedBids => clients.iter().filter(|c| bids.contains_key(&c.id)).collect(),
             Audience::AllLinked => clients.iter().filter(|c| c.chat.is_some()).collect(),
             Audience::Representative { representative } => {
-                if let Err(StoreError::NotFound { .. }) = self.store.get_staff(representative).await {
-                    return Err(invalid("audience.representative", "no such staff member"));
+                match self.store.get_staff(representative).await {
+                    Ok(_) => {}
+                    Err(StoreError::NotFound { .. }) => {
+                        return Err(invalid("audience.representative", "no such staff member"));
+                    }
+                    Err(e) => return Err(e.into()),
                 }
                 clients.iter().filter(|c| &c.representative == representative).collect()
             }

@@ -31,8 +31,17 @@ use chrono::TimeDelta;
 const LEASE: &str = "staff-feed:lease";
 /// Longer than any run: a runner that died frees the feed after this.
 const LEASE_TIME: TimeDelta = TimeDelta::seconds(90);
-/// Failed sends of a notice before it is given up (and logged as such).
-const MAX_ATTEMPTS: u32 = 5;
+/// Failed sends of a notice before it is given up (and logged as such): with pauses doubling
+/// from 6 s to half an hour, about four hours of trying.
+const MAX_ATTEMPTS: u32 = 14;
+/// When the feed tries again after finding more than it could do.
+const RETRY: TimeDelta = TimeDelta::seconds(3);
+/// Notices and cards read per run; a full page means more wait behind it.
+const NOTICE_PAGE: u32 = 50;
+const CARD_PAGE: u32 = 25;
+/// A card stale this long after its last edit lost its arranged run (a failed schedule, a lost
+/// job): the next change arranges one again. Longer than EventBridge Scheduler's lag.
+const OVERDUE: TimeDelta = TimeDelta::minutes(3);
 /// How long a feed job may wait for the staff group's slots.
 const JOB_WAIT: TimeDelta = TimeDelta::seconds(30);
 
@@ -45,6 +54,13 @@ pub struct FeedReport {
     pub cards: usize,
     /// When the feed has more to do, and no earlier.
     pub next: Option<Timestamp>,
+}
+
+impl FeedReport {
+    /// Asks for the next run at `t`, unless one is asked for earlier.
+    fn again_at(&mut self, t: Timestamp) {
+        self.next = Some(self.next.map_or(t, |n| n.min(t)));
+    }
 }
 
 impl App {
@@ -74,12 +90,13 @@ impl App {
                 return;
             }
         }
-        self.run_staff_feed_now().await;
+        self.run_staff_feed_now(None).await;
     }
 
     /// Something changed in a process: its card is stale. It is edited now if its last edit is
-    /// old enough, else by a feed run scheduled for when it is; if it was stale already, whoever
-    /// made it so has arranged that.
+    /// old enough, else by a feed run scheduled for when it is. If it was stale already, whoever
+    /// made it so has arranged that, unless the card has been stale far too long (a run that went
+    /// wrong): then this change arranges a run again.
     pub async fn card_changed(&self, process: &ProcessId) {
         if self.config.staff_chat.is_none() {
             return;
@@ -91,20 +108,20 @@ impl App {
                 return;
             }
         };
-        if touch.was_stale {
+        let now = self.clock.now();
+        if touch.was_stale && touch.edited_at.is_none_or(|edited| now - edited < OVERDUE) {
             return;
         }
-        let now = self.clock.now();
         match touch.edited_at.map(|t| t + self.config.card_interval).filter(|due| *due > now) {
-            None => self.run_staff_feed_now().await,
+            None => self.run_staff_feed_now(Some(process)).await,
             Some(due) => self.schedule_feed(due).await,
         }
     }
 
     /// A run of the feed that waits no more than `staff_wait`, for a handler's tail.
-    async fn run_staff_feed_now(&self) {
+    async fn run_staff_feed_now(&self, touched: Option<&ProcessId>) {
         let latest = self.pacing_clock.now() + TimeDelta::from_std(self.config.staff_wait).unwrap_or(TimeDelta::zero());
-        if let Err(e) = self.run_staff_feed(latest).await {
+        if let Err(e) = self.run_staff_feed(latest, touched).await {
             tracing::warn!(error = %e, "the staff feed did not run; its job will");
             self.schedule_feed(self.clock.now() + TimeDelta::seconds(5)).await;
         }
@@ -113,11 +130,13 @@ impl App {
     /// The feed job: sends what is queued and brings stale cards up to date within the group's
     /// limits, for up to `JOB_WAIT`.
     pub async fn staff_feed_job(&self) -> Result<FeedReport, AppError> {
-        self.run_staff_feed(self.pacing_clock.now() + JOB_WAIT).await
+        self.run_staff_feed(self.pacing_clock.now() + JOB_WAIT, None).await
     }
 
     /// One run: waits for slots no later than `latest`, leaves the rest for a run it schedules.
-    pub async fn run_staff_feed(&self, latest: Timestamp) -> Result<FeedReport, AppError> {
+    /// `touched` is a card just marked stale, read directly (the stale list is an index, which
+    /// may not show it yet).
+    pub async fn run_staff_feed(&self, latest: Timestamp, touched: Option<&ProcessId>) -> Result<FeedReport, AppError> {
         let Some(chat) = self.config.staff_chat else { return Ok(FeedReport::default()) };
         let now = self.clock.now();
         let lease = IdempotencyRequest {
@@ -137,62 +156,112 @@ impl App {
                 return Ok(FeedReport::default());
             }
         };
-        let report = self.feed(chat, latest).await;
+        let mut report = FeedReport::default();
+        let fed = match self.send_notices(chat, latest, &mut report).await {
+            Ok(()) => self.draw_cards(chat, latest, touched, &mut report).await,
+            Err(e) => Err(e),
+        };
         if let Err(e) = self.store.release(LEASE, &token).await {
             tracing::warn!(error = %e, "the staff feed's lease was not released; it expires");
         }
-        let report = report?;
+        // What is left is arranged even when the run failed halfway.
         if let Some(next) = report.next {
             self.schedule_feed(next).await;
         }
-        Ok(report)
+        fed.map(|()| report)
     }
 
-    async fn feed(&self, chat: ChatId, latest: Timestamp) -> Result<FeedReport, AppError> {
-        let mut report = FeedReport::default();
+    /// Sends the queued notices, oldest first, coalesced. One that Telegram refuses (a bad
+    /// message) does not sink the others sent with it: they are tried one by one.
+    async fn send_notices(&self, chat: ChatId, latest: Timestamp, report: &mut FeedReport) -> Result<(), AppError> {
         let now = self.clock.now();
-        let queued = self.store.queued_staff_notices(50).await?;
+        let queued = self.store.queued_staff_notices(NOTICE_PAGE).await?;
+        if queued.len() == NOTICE_PAGE as usize {
+            report.again_at(now + RETRY);
+        }
         let texts: Vec<String> = queued.iter().map(|n| n.html.clone()).collect();
         let mut next = 0;
         for (text, count) in coalesce(&texts) {
             let batch = &queued[next..next + count];
+            next += count;
             match self.send_to_staff(chat, &text, latest).await {
-                Ok(Some(())) => {
-                    let oldest = batch.iter().map(|n| n.created_at).min().unwrap_or(now);
-                    if now - oldest > self.config.notice_budget {
-                        let waited = (now - oldest).num_seconds();
-                        let first = batch.first().map(|n| first_line(&n.html)).unwrap_or_default();
-                        self.record_error(
-                            "staff-feed",
-                            "late",
-                            &format!("{count} notice(s) sent {waited} s after they were raised, first: {first}"),
-                        )
-                        .await;
-                    }
-                    for notice in batch {
-                        self.store.remove_staff_notice(notice).await?;
-                    }
-                    report.notices += count;
-                    report.messages += 1;
-                    next += count;
+                Ok(Some(())) => self.sent(batch, report).await,
+                Ok(None) => {
+                    report.again_at(now + RETRY);
+                    return Ok(());
                 }
-                // No slot within the wait: the rest stays queued for the next run.
-                Ok(None) => break,
+                Err(AppError::Telegram(TelegramError::BadRequest { .. })) if count > 1 => {
+                    for notice in batch {
+                        match self.send_to_staff(chat, &notice.html, latest).await {
+                            Ok(Some(())) => self.sent(std::slice::from_ref(notice), report).await,
+                            Ok(None) => {
+                                report.again_at(now + RETRY);
+                                return Ok(());
+                            }
+                            Err(e) => self.notice_failed(notice, &e, report).await?,
+                        }
+                    }
+                }
+                Err(e @ AppError::Telegram(TelegramError::BadRequest { .. })) => {
+                    self.notice_failed(&batch[0], &e, report).await?;
+                }
+                // The group or Telegram is out of reach: the rest waits for the next run.
                 Err(e) => {
                     for notice in batch {
-                        self.notice_failed(notice, &e).await?;
+                        self.notice_failed(notice, &e, report).await?;
                     }
-                    break;
+                    return Ok(());
                 }
             }
         }
-        if next < queued.len() {
-            report.next = Some(now + TimeDelta::seconds(3));
+        Ok(())
+    }
+
+    /// Notices went out: off the queue (a failure to take one off only risks sending it again),
+    /// and said when late.
+    async fn sent(&self, notices: &[StaffNotice], report: &mut FeedReport) {
+        let now = self.clock.now();
+        let oldest = notices.iter().map(|n| n.created_at).min().unwrap_or(now);
+        if now - oldest > self.config.notice_budget {
+            let waited = (now - oldest).num_seconds();
+            let first = notices.first().map(|n| first_line(&n.html)).unwrap_or_default();
+            let count = notices.len();
+            let message = format!("{count} notice(s) sent {waited} s after they were raised, first: {first}");
+            self.record_error("staff-feed", "late", &message).await;
         }
-        for card in self.store.stale_cards(25).await? {
+        for notice in notices {
+            if let Err(e) = self.store.remove_staff_notice(notice).await {
+                tracing::warn!(error = %e, notice = %notice.id, "a sent notice stays queued and may go again");
+            }
+        }
+        report.notices += notices.len();
+        report.messages += 1;
+    }
+
+    /// Brings the stale cards (and the one just touched) up to date, each no sooner than its
+    /// interval after its last edit.
+    async fn draw_cards(
+        &self,
+        chat: ChatId,
+        latest: Timestamp,
+        touched: Option<&ProcessId>,
+        report: &mut FeedReport,
+    ) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let mut cards = self.store.stale_cards(CARD_PAGE).await?;
+        if cards.len() == CARD_PAGE as usize {
+            report.again_at(now + RETRY);
+        }
+        if let Some(process) = touched
+            && !cards.iter().any(|c| &c.process_id == process)
+            && let Some(card) = self.store.get_card(process).await?.filter(ProgressCard::is_stale)
+        {
+            cards.push(card);
+        }
+        for card in cards {
             let due = card.edited_at.map(|t| t + self.config.card_interval).unwrap_or(now);
             if due > now {
-                report.next = Some(report.next.map_or(due, |n| n.min(due)));
+                report.again_at(due);
                 continue;
             }
             match self.draw_card(chat, card, latest).await {
@@ -200,28 +269,31 @@ impl App {
                 Ok(Drawn::StillStale) => {
                     report.cards += 1;
                     // Changes came in while it was drawn: their edit is the next run's.
-                    let due = self.clock.now() + self.config.card_interval;
-                    report.next = Some(report.next.map_or(due, |n| n.min(due)));
+                    report.again_at(self.clock.now() + self.config.card_interval);
                 }
                 Ok(Drawn::NoSlot) => {
-                    report.next =
-                        Some(report.next.map_or(now + TimeDelta::seconds(3), |n| n.min(now + TimeDelta::seconds(3))));
-                    break;
+                    report.again_at(now + RETRY);
+                    return Ok(());
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "a progress card was not drawn");
                     self.record_error("staff-feed", "card", &e.to_string()).await;
                     // Still stale, and nobody else will arrange its edit: the next run tries again.
-                    let retry = self.clock.now() + self.config.card_interval;
-                    report.next = Some(report.next.map_or(retry, |n| n.min(retry)));
+                    report.again_at(self.clock.now() + self.config.card_interval);
                 }
             }
         }
-        Ok(report)
+        Ok(())
     }
 
-    /// A notice whose send failed: counted, and after `MAX_ATTEMPTS` given up and logged.
-    async fn notice_failed(&self, notice: &StaffNotice, error: &AppError) -> Result<(), StoreError> {
+    /// A notice whose send failed: counted, tried again after a growing pause, and after
+    /// `MAX_ATTEMPTS` given up. Each step is in the error log.
+    async fn notice_failed(
+        &self,
+        notice: &StaffNotice,
+        error: &AppError,
+        report: &mut FeedReport,
+    ) -> Result<(), StoreError> {
         let attempts = notice.attempts + 1;
         let text = first_line(&notice.html);
         if attempts >= MAX_ATTEMPTS {
@@ -231,6 +303,8 @@ impl App {
         } else {
             self.store.count_staff_notice_attempt(notice).await?;
             self.record_error("staff-feed", "send failed", &format!("attempt {attempts} ({error}): {text}")).await;
+            let pause = (RETRY * 2i32.pow(attempts.min(10))).min(TimeDelta::minutes(30));
+            report.again_at(self.clock.now() + pause);
         }
         Ok(())
     }
@@ -268,8 +342,7 @@ impl App {
         let Some(html) = self.card_text(&card.process_id).await? else {
             // The process is gone: nothing to show.
             card.shown = covers;
-            self.store.save_card(&card).await?;
-            return Ok(Drawn::UpToDate);
+            return Ok(if self.store.save_card(&card).await? { Drawn::StillStale } else { Drawn::UpToDate });
         };
         let edited = match card.message {
             Some((at, message_id)) if at == chat => self.edit_card(chat, message_id, &html, latest).await?,

@@ -166,8 +166,9 @@ pub fn group_thousands(n: u64) -> String {
     out
 }
 
-/// Parses `17,000`, `17000`, `30만`, `1억2,000만`, `850억`, `1조 2천억`-free forms: digit groups with
-/// optional commas, each optionally followed by 만 (10^4), 억 (10^8) or 조 (10^12), largest first.
+/// Parses `17,000`, `17000`, `30만`, `1억2,000만`, `850억`, `1만2천`, `2천만`, `1조 2천억`: digit groups
+/// with optional commas, each optionally followed by 천 (10^3, within a group), then 만 (10^4),
+/// 억 (10^8) or 조 (10^12), largest first. `천` alone counts as one thousand (`천만` = 10^7).
 pub fn parse_korean_number(s: &str) -> Result<u64, AmountError> {
     let not_a_number = || AmountError::NotANumber(s.to_owned());
     let too_large = || AmountError::TooLarge(s.to_owned());
@@ -175,9 +176,14 @@ pub fn parse_korean_number(s: &str) -> Result<u64, AmountError> {
     if compact.is_empty() {
         return Err(not_a_number());
     }
+    let digits = |current: &str| -> Result<Option<u64>, AmountError> {
+        if current.is_empty() { Ok(None) } else { current.parse().map(Some).map_err(|_| too_large()) }
+    };
     let mut total: u64 = 0;
+    // The group below the last big unit: its thousands, then the digits being read.
+    let mut thousands: Option<u64> = None;
     let mut current = String::new();
-    let mut last_unit = u64::MAX;
+    let mut last_big = u64::MAX;
     for c in compact.chars() {
         match c {
             '0'..='9' => current.push(c),
@@ -186,31 +192,42 @@ pub fn parse_korean_number(s: &str) -> Result<u64, AmountError> {
                     return Err(not_a_number());
                 }
             }
+            '천' => {
+                if thousands.is_some() {
+                    return Err(not_a_number());
+                }
+                let n = digits(&current)?.unwrap_or(1);
+                thousands = Some(n.checked_mul(1_000).ok_or_else(too_large)?);
+                current.clear();
+            }
             '만' | '억' | '조' => {
                 let unit: u64 = match c {
                     '만' => 10_000,
                     '억' => 100_000_000,
                     _ => 1_000_000_000_000,
                 };
-                if current.is_empty() || unit >= last_unit {
+                let ones = digits(&current)?;
+                if unit >= last_big || (ones.is_none() && thousands.is_none()) {
                     return Err(not_a_number());
                 }
-                let n: u64 = current.parse().map_err(|_| too_large())?;
-                let part = n.checked_mul(unit).ok_or_else(too_large)?;
+                let group = group_value(thousands, ones).ok_or_else(not_a_number)?;
+                let part = group.checked_mul(unit).ok_or_else(too_large)?;
                 total = total.checked_add(part).ok_or_else(too_large)?;
                 current.clear();
-                last_unit = unit;
+                thousands = None;
+                last_big = unit;
             }
             _ => return Err(not_a_number()),
         }
     }
-    if !current.is_empty() {
-        let n: u64 = current.parse().map_err(|_| too_large())?;
-        if last_unit != u64::MAX && n >= 10_000 {
+    let ones = digits(&current)?;
+    if ones.is_some() || thousands.is_some() {
+        let rest = group_value(thousands, ones).ok_or_else(not_a_number)?;
+        if last_big != u64::MAX && rest >= 10_000 {
             // "1억 20000" is ambiguous; the remainder after a unit must be below 만.
             return Err(not_a_number());
         }
-        total = total.checked_add(n).ok_or_else(too_large)?;
+        total = total.checked_add(rest).ok_or_else(too_large)?;
     }
     if !has_well_placed_commas(&compact) {
         return Err(not_a_number());
@@ -218,9 +235,19 @@ pub fn parse_korean_number(s: &str) -> Result<u64, AmountError> {
     Ok(total)
 }
 
+/// A group's value: its thousands and the digits after them (which must then be below 1,000).
+fn group_value(thousands: Option<u64>, ones: Option<u64>) -> Option<u64> {
+    match (thousands, ones) {
+        (Some(t), Some(o)) if o < 1_000 => t.checked_add(o),
+        (Some(_), Some(_)) => None,
+        (Some(t), None) => Some(t),
+        (None, o) => o,
+    }
+}
+
 /// Commas, when present, must group digits by three: `17,000` yes, `1,70,00` no.
 fn has_well_placed_commas(s: &str) -> bool {
-    s.split(['만', '억', '조']).all(|group| {
+    s.split(['천', '만', '억', '조']).all(|group| {
         let mut parts = group.split(',');
         let Some(first) = parts.next() else {
             return true;
@@ -263,13 +290,20 @@ mod tests {
         assert_eq!(parse_korean_number("850억"), Ok(85_000_000_000));
         assert_eq!(parse_korean_number("1억 2,000만"), Ok(120_000_000));
         assert_eq!(parse_korean_number("1조2억"), Ok(1_000_200_000_000));
+        assert_eq!(parse_korean_number("1만2천"), Ok(12_000));
+        assert_eq!(parse_korean_number("1만 2천"), Ok(12_000));
+        assert_eq!(parse_korean_number("2천"), Ok(2_000));
+        assert_eq!(parse_korean_number("2천만"), Ok(20_000_000));
+        assert_eq!(parse_korean_number("천만"), Ok(10_000_000));
+        assert_eq!(parse_korean_number("1억2천만"), Ok(120_000_000));
+        assert_eq!(parse_korean_number("3천500"), Ok(3_500));
         assert_eq!("2,300억원".parse::<Won>(), Ok(Won::new(230_000_000_000)));
         assert_eq!("300,000주".parse::<Quantity>().map(Quantity::get), Ok(300_000));
     }
 
     #[test]
     fn bad_numbers_are_refused_with_the_input_named() {
-        for bad in ["", "abc", "1,70,00", ",100", "만", "3만2억", "1억 20000", "17.5"] {
+        for bad in ["", "abc", "1,70,00", ",100", "만", "3만2억", "1억 20000", "17.5", "2천3천", "2천1500"] {
             assert!(parse_korean_number(bad).is_err(), "{bad:?} should fail");
         }
         assert_eq!(

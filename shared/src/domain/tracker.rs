@@ -449,7 +449,10 @@ impl Tracker {
                 self.acknowledged_by = Some(by);
                 S::Acknowledged
             }
-            (S::Sent | S::Acknowledged, E::Submitted { answer, .. }) if answers => {
+            // After a file alone, the values typed next are the answer; an answer in never is.
+            (S::Sent | S::Acknowledged, E::Submitted { answer, .. }) | (S::Submitted, E::Submitted { answer, .. })
+                if answers && self.answer.is_none() =>
+            {
                 fits(&self.advice, &answer)?;
                 self.answer = Some(answer);
                 S::Submitted
@@ -777,6 +780,24 @@ mod tests {
         tr.apply(TrackerEvent::Reopened { at: t(4) }).unwrap();
         tr.apply(TrackerEvent::Submitted { answer: other.clone(), at: t(5) }).unwrap();
         assert_eq!(tr.answer(), Some(&other));
+    }
+
+    #[test]
+    fn values_typed_after_a_file_are_the_answer() {
+        let mut tr = tracker_in(&bid_advice(), TrackerState::Acknowledged).unwrap();
+        let evidence = Evidence {
+            kind: EvidenceKind::Photo,
+            file_id: "AgAD".into(),
+            file_name: None,
+            size: None,
+            received_at: t(3),
+        };
+        tr.apply(TrackerEvent::EvidenceReceived { evidence, at: t(3) }).unwrap();
+        assert_eq!((tr.state(), tr.answer()), (TrackerState::Submitted, None));
+        let answer = bids(vec![line("hy", 17_500, 300_000)]);
+        tr.apply(TrackerEvent::Submitted { answer: answer.clone(), at: t(4) }).unwrap();
+        assert_eq!(tr.answer(), Some(&answer));
+        assert!(tr.apply(TrackerEvent::Submitted { answer, at: t(5) }).is_err(), "but not a second answer");
     }
 
     #[test]

@@ -87,7 +87,7 @@ impl StaffFeedStore for DynamoStore {
         if let Some(process) = &notice.process_id {
             item.insert("ProcessId".to_owned(), AttributeValue::S(process.to_string()));
         }
-        // The same notice queued twice (a retried handler) is one notice.
+        // Under its own id: writing the same notice twice (a retried request) keeps one.
         self.put_new(item, NOTICE, &notice.id).await.map(|_| ())
     }
 
@@ -186,7 +186,8 @@ impl StaffFeedStore for DynamoStore {
             values.insert(":edited".to_owned(), AttributeValue::S(edited.to_rfc3339()));
         }
         let set = sets.join(", ");
-        // Up to date: out of the stale list, unless a change arrived while it was being drawn.
+        // Up to date: out of the stale list, unless a change arrived while it was being drawn. A
+        // runner that overran its lease never writes over a later runner's drawing.
         let current = self
             .client
             .update_item()
@@ -194,7 +195,7 @@ impl StaffFeedStore for DynamoStore {
             .key(PK, pk.clone())
             .key(SK, sk.clone())
             .update_expression(format!("SET {set} REMOVE #gpk, #gsk"))
-            .condition_expression("#changes <= :shown")
+            .condition_expression("#changes <= :shown AND (attribute_not_exists(#shown) OR #shown <= :shown)")
             .set_expression_attribute_names(Some(names.clone()))
             .set_expression_attribute_values(Some(values.clone()))
             .send()
@@ -202,18 +203,23 @@ impl StaffFeedStore for DynamoStore {
         if unless_condition_failed(current, CARD, card.process_id.as_str())?.is_some() {
             return Ok(false);
         }
-        names.retain(|k, _| !matches!(k.as_str(), "#changes" | "#gpk" | "#gsk"));
-        self.client
+        // Still stale: record the drawing and keep it listed.
+        names.remove("#changes");
+        values.insert(":stale".to_owned(), AttributeValue::S(STALE_CARDS.into()));
+        values.insert(":process".to_owned(), AttributeValue::S(card.process_id.to_string()));
+        let behind = self
+            .client
             .update_item()
             .table_name(&self.table)
             .key(PK, pk)
             .key(SK, sk)
-            .update_expression(format!("SET {set}"))
+            .update_expression(format!("SET {set}, #gpk = :stale, #gsk = :process"))
+            .condition_expression("attribute_not_exists(#shown) OR #shown < :shown")
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .send()
-            .await
-            .map(|_| true)
-            .map_err(|e| classify(e).into_store_error(CARD, card.process_id.as_str()))
+            .await;
+        unless_condition_failed(behind, CARD, card.process_id.as_str())?;
+        Ok(true)
     }
 }

@@ -23,8 +23,6 @@ struct Route {
     tracker: Tracker,
     /// It replies to one of the bot's messages about this tracker.
     replied: bool,
-    /// It replies to the message that opened the tracker (not a prompt or a receipt).
-    replied_to_opening: bool,
 }
 
 impl App {
@@ -186,7 +184,7 @@ impl App {
             })
             .await?;
         if saved.is_some() {
-            self.reply_about(message, templates::evidence_received(), client, &process.id).await?;
+            self.reply_for(message, templates::evidence_received(), client, &loaded).await?;
             let subject = loaded.subject(tracker.advice());
             self.notify_staff_about(Some(&process.id), staff::evidence(&subject, client)).await;
             self.card_changed(&process.id).await;
@@ -194,21 +192,33 @@ impl App {
         Ok(())
     }
 
+    /// A text: an answer is taken (unless one is in already); a reply to the message itself that
+    /// holds none acknowledges; a reply with a mistake is told what is wrong; anything else is
+    /// the client's own chat and left alone.
     async fn take_text(&self, message: &Message, client: &Client, route: Route, text: &str) -> Result<(), AppError> {
-        let Route { loaded, tracker, replied, replied_to_opening } = route;
+        let Route { loaded, tracker, replied } = route;
         let process = &loaded.process;
         let now = self.clock.now();
         match tracker.advice().parse_reply(text, client) {
             Ok(answer) => {
-                if tracker.state() == TrackerState::Submitted {
+                if tracker.answer().is_some() {
                     return self
-                        .reply_about(message, templates::already_submitted(tracker.phase()), client, &process.id)
+                        .reply_for(message, templates::already_submitted(tracker.phase()), client, &loaded)
                         .await;
                 }
                 let saved = self
                     .update_tracker(&process.id, &client.id, |tracker| {
                         mark_delivered(tracker, now)?;
-                        if !matches!(tracker.state(), TrackerState::Sent | TrackerState::Acknowledged) {
+                        let takes = match tracker.state() {
+                            TrackerState::Sent | TrackerState::Acknowledged => true,
+                            // A file came first: the values typed after it are the answer.
+                            TrackerState::Submitted => tracker.answer().is_none(),
+                            TrackerState::Pending
+                            | TrackerState::Confirmed
+                            | TrackerState::Failed
+                            | TrackerState::Skipped => false,
+                        };
+                        if !takes {
                             return Ok(false);
                         }
                         tracker.apply(TrackerEvent::Submitted { answer: answer.clone(), at: now })?;
@@ -217,7 +227,7 @@ impl App {
                     .await?;
                 let Some(saved) = saved else {
                     return self
-                        .reply_about(message, templates::already_submitted(tracker.phase()), client, &process.id)
+                        .reply_for(message, templates::already_submitted(tracker.phase()), client, &loaded)
                         .await;
                 };
                 let subject = loaded.subject(saved.value.advice());
@@ -252,19 +262,15 @@ impl App {
                 if acknowledges {
                     return self.acknowledge_by_reply(message, client, &loaded).await;
                 }
-                if replied && !replied_to_opening && tracker.state() == TrackerState::Acknowledged {
-                    // They answered the prompt, but nothing in it reads as an answer.
-                    let reason = templates::reply_error(&e, client, tracker.phase());
-                    let html = templates::unreadable(&reason, client, tracker.advice());
-                    return self.reply_about(message, html, client, &process.id).await;
-                }
                 Ok(())
             }
-            Err(e) => {
+            // Values with a mistake, in a reply to the bot: the client is answering, so say what
+            // is wrong. The same outside a reply may be the client's own chat ("3시에 통화").
+            Err(e) if replied => {
                 let reason = templates::reply_error(&e, client, tracker.phase());
-                self.reply_about(message, templates::unreadable(&reason, client, tracker.advice()), client, &process.id)
-                    .await
+                self.reply_for(message, templates::unreadable(&reason, client, tracker.advice()), client, &loaded).await
             }
+            Err(_) => Ok(()),
         }
     }
 
@@ -288,7 +294,7 @@ impl App {
             .await?;
         let Some(saved) = saved else { return Ok(()) };
         if saved.value.advice().asks() == Asks::Acknowledgement {
-            self.reply_about(message, templates::acknowledged_toast(), client, &loaded.process.id).await?;
+            self.reply_for(message, templates::acknowledged_toast(), client, loaded).await?;
         } else {
             self.prompt(loaded, client, saved).await?;
         }
@@ -296,10 +302,11 @@ impl App {
         Ok(())
     }
 
-    /// The tracker a message answers: the one whose message it replies to; when it replies to none
-    /// of the bot's messages the client knows of, the client's only open one. A reply to a
-    /// message of a closed process is never taken for another. Asks the client which, when it
-    /// cannot tell and the message looks like an answer.
+    /// The tracker a message answers: the one whose message it replies to; when it replies to
+    /// none of the bot's messages, the client's only tracker that takes this kind of message (a
+    /// notice takes a ✅ or a reply, never a stray message). A reply to a message of a settled
+    /// or closed request is never taken for another: the client is told it is closed. When it
+    /// cannot tell and the message looks like an answer, the bot asks which IPO.
     async fn route(
         &self,
         message: &Message,
@@ -309,12 +316,11 @@ impl App {
     ) -> Result<Option<Route>, AppError> {
         let replied_to = message.reply_to_message.as_ref().map(|m| m.message_id);
         let trackers = all_pages(|page| async move { self.store.trackers_of_client(&client.id, &page).await }).await?;
-        let mut open: Vec<Route> = Vec::new();
+        let mut candidates: Vec<Route> = Vec::new();
         let mut target: Option<(Route, bool)> = None;
         for t in trackers {
             let tracker = t.value;
             let is_target = replied_to.is_some_and(|id| tracker.message_ids().contains(&id));
-            let replied_to_opening = replied_to.is_some() && replied_to == tracker.message_ids().first().copied();
             // A pending tracker counts only if its send began (it may have arrived).
             let awaits = tracker.advice().asks() != Asks::Nothing
                 && match tracker.state() {
@@ -325,65 +331,75 @@ impl App {
                     TrackerState::Pending => tracker.send_started_at().is_some(),
                     TrackerState::Confirmed | TrackerState::Skipped => false,
                 };
+            let stray_ok = awaits && tracker.advice().asks() == Asks::Answer;
             // A client's closed trackers pile up over the years: read their processes only when
             // this message replies to one of them.
-            if !is_target && !awaits {
+            if !is_target && !stray_ok {
                 continue;
             }
             let loaded = self.load_process(&tracker.process_id).await?;
-            let answerable = awaits && loaded.process.state() == ProcessState::Running;
-            let route = Route { loaded, tracker, replied: is_target, replied_to_opening };
-            match (is_target, answerable) {
-                (true, ok) => target = Some((route, ok)),
-                (false, true) => open.push(route),
-                (false, false) => {}
+            let running = loaded.process.state() == ProcessState::Running;
+            let route = Route { loaded, tracker, replied: is_target };
+            if is_target {
+                target = Some((route, awaits && running));
+            } else if running {
+                candidates.push(route);
             }
         }
-        let looks_like_answer = |routes: &[&Route]| {
+        let looks_like_answer = |route: &Route| {
             has_file
-                || routes.iter().any(|r| match r.tracker.advice().parse_reply(text.unwrap_or_default(), client) {
+                || match route.tracker.advice().parse_reply(text.unwrap_or_default(), client) {
                     Ok(_) => true,
                     Err(e) => !e.holds_no_answer(),
-                })
+                }
         };
         match target {
-            Some((route, true)) => Ok(Some(route)),
+            Some((route, true)) => return Ok(Some(route)),
             Some((route, false)) => {
-                if looks_like_answer(&[&route]) {
-                    self.reply_about(message, templates::which_ipo(), client, &route.loaded.process.id).await?;
+                if looks_like_answer(&route) {
+                    self.reply_for(message, templates::closed(), client, &route.loaded).await?;
                 }
-                Ok(None)
+                return Ok(None);
             }
-            None if open.len() == 1 => Ok(open.pop()),
-            None => {
-                if open.len() > 1 && looks_like_answer(&open.iter().collect::<Vec<_>>()) {
-                    let out = Outgoing {
-                        reply_to: Some(message.message_id),
-                        client: Some(client.id.clone()),
-                        ..Outgoing::text(ChatId(message.chat.id), templates::which_ipo())
-                    };
-                    self.deliver(&out).await?;
-                }
+            None => {}
+        }
+        // Not a reply to the bot: only an answer that reads whole (or a file) is taken.
+        let fits = |r: &Route| has_file || r.tracker.advice().parse_reply(text.unwrap_or_default(), client).is_ok();
+        candidates.retain(fits);
+        let open: Vec<usize> = (0..candidates.len()).filter(|i| candidates[*i].tracker.answer().is_none()).collect();
+        match (candidates.len(), open.as_slice()) {
+            (0, _) => Ok(None),
+            (1, _) => Ok(candidates.pop()),
+            (_, [only]) => Ok(Some(candidates.swap_remove(*only))),
+            _ => {
+                let out = Outgoing {
+                    reply_to: Some(message.message_id),
+                    client: Some(client.id.clone()),
+                    ..Outgoing::text(ChatId(message.chat.id), templates::which_ipo())
+                };
+                self.deliver(&out).await?;
                 Ok(None)
             }
         }
     }
 
-    /// Replies in the client's group, logged as about this process.
-    async fn reply_about(
+    /// Replies in the client's group about a tracker: logged as about its process, and
+    /// remembered on the tracker so that a reply to the reply finds it.
+    async fn reply_for(
         &self,
         message: &Message,
         html: String,
         client: &Client,
-        process: &ProcessId,
+        loaded: &Loaded,
     ) -> Result<(), AppError> {
         let out = Outgoing {
             reply_to: Some(message.message_id),
             client: Some(client.id.clone()),
-            process: Some(process.clone()),
+            process: Some(loaded.process.id.clone()),
             ..Outgoing::text(ChatId(message.chat.id), html)
         };
-        self.deliver(&out).await.map(|_| ())
+        let sent = self.deliver(&out).await?;
+        self.remember_messages(loaded, client, &sent).await
     }
 }
 

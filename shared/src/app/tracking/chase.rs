@@ -65,9 +65,25 @@ impl App {
         }
         let planned = match self.store.transition_tracker(&tracker, stored.value.state(), stored.version).await {
             Ok(saved) => self.schedule_chase(process, &saved.value, &client).await,
-            // The client answered meanwhile: plan from what it did.
+            // The client answered meanwhile: keep the reminders' ids (a reply to one must find
+            // the tracker) and plan from what it did.
             Err(StoreError::Conflict { .. }) => {
-                let current = self.store.get_tracker(process_id, client_id).await?;
+                let sent: Vec<i64> = tracker
+                    .message_ids()
+                    .iter()
+                    .filter(|id| !stored.value.message_ids().contains(id))
+                    .copied()
+                    .collect();
+                let current = self
+                    .update_tracker(process_id, client_id, |t| {
+                        sent.iter().for_each(|id| t.note_message(*id));
+                        Ok(!sent.is_empty())
+                    })
+                    .await?;
+                let current = match current {
+                    Some(saved) => saved,
+                    None => self.store.get_tracker(process_id, client_id).await?,
+                };
                 self.schedule_chase(process, &current.value, &client).await
             }
             Err(e) => Err(e.into()),

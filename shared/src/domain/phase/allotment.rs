@@ -5,7 +5,7 @@
 //! depend on it), more shares than bid for, and an amount due beyond the fund's size. Confirmed
 //! allotments record when each fund's shares may first be sold, which phase 3 starts from.
 
-use super::reading::{Unit, fund_of_line, numbers, reply_lines, take_lockup};
+use super::reading::{Number, Unit, fund_of_line, numbers, reply_lines, says_not_allotted, take_lockup};
 use super::{Context, FundLine, FundLines, LineError, LineInput, ReplyError, Severity};
 use crate::domain::client::Client;
 use crate::domain::ids::FundId;
@@ -208,14 +208,6 @@ fn compared(
     out
 }
 
-/// Words that say nothing was allotted.
-const NOT_ALLOTTED: &[&str] = &["미배정", "배정없음", "불배정", "배정안됨", "배정못받음", "미배분"];
-
-fn says_not_allotted(text: &str) -> bool {
-    let squashed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    NOT_ALLOTTED.iter().any(|w| squashed.contains(w))
-}
-
 /// Reads staff's fields (quantity `0` or `미배정` for nothing allotted) into one fund's allotment.
 pub fn parse_line(client: &Client, input: &LineInput) -> Result<AllotmentLine, LineError> {
     let fund = input.fund.trim().to_owned();
@@ -254,17 +246,15 @@ pub fn parse_reply(text: &str, client: &Client, advised: &[&FundId]) -> Result<A
     let mut out = Vec::new();
     for (i, raw) in reply_lines(text)?.into_iter().enumerate() {
         let line = i + 1;
-        let (fund, rest) = fund_of_line(raw, line, client, advised)?;
-        let input = if says_not_allotted(&rest) {
+        let (fund, line_text) = fund_of_line(raw, line, client, advised)?;
+        let (lockup, rest) = take_lockup(&line_text);
+        let numbers = numbers(&rest);
+        let quantity = allotted_quantity(&numbers, &rest).filter(|q| *q > 0);
+        // "미배정" counts only where no shares are named: "1,200주 (추가배정 없음)" is 1,200.
+        let input = if quantity.is_none() && says_not_allotted(&line_text) {
             LineInput { fund: fund.id.to_string(), quantity: Some("미배정".into()), ..LineInput::default() }
         } else {
-            let (lockup, rest) = take_lockup(&rest);
-            let numbers = numbers(&rest);
-            let quantity = numbers
-                .iter()
-                .find(|(_, u)| *u == Unit::Shares)
-                .or_else(|| numbers.iter().find(|(_, u)| *u == Unit::None))
-                .map(|(n, _)| *n);
+            let quantity = quantity.or_else(|| allotted_quantity(&numbers, &rest));
             if quantity.is_none() && lockup.is_none() {
                 return Err(ReplyError::Unreadable { line, text: raw.to_owned() });
             }
@@ -278,6 +268,20 @@ pub fn parse_reply(text: &str, client: &Client, advised: &[&FundId]) -> Result<A
         out.push(parse_line(client, &input).map_err(|error| ReplyError::Line { line, error })?);
     }
     Ok(AllotmentAnswer::new(FundLines::new(out)?))
+}
+
+/// The quantity allotted among the numbers of a line: in shares (`주`) rather than won, and of
+/// several, the one written next to 배정 ("신청 3,000주 중 1,200주 배정").
+fn allotted_quantity(numbers: &[Number], text: &str) -> Option<u64> {
+    let shares: Vec<&Number> = numbers.iter().filter(|n| n.unit == Unit::Shares).collect();
+    let candidates: Vec<&Number> =
+        if shares.is_empty() { numbers.iter().filter(|n| n.unit == Unit::None).collect() } else { shares };
+    let word = text.find("배정").map(|byte| text[..byte].chars().count());
+    match (candidates.as_slice(), word) {
+        ([], _) => None,
+        ([only], _) | ([only, ..], None) => Some(only.value),
+        (several, Some(at)) => several.iter().min_by_key(|n| n.at.abs_diff(at)).map(|n| n.value),
+    }
 }
 
 #[cfg(test)]
@@ -355,6 +359,30 @@ mod tests {
         assert_eq!(parse_reply("3,000주 3개월", &n, &[&kv]), Ok(answer(vec![shares("kv", 3_000, LockUp::Months3)])));
         assert_eq!(parse_reply("배정 없음", &n, &[&kv]), Ok(answer(vec![none("kv")])));
         assert_eq!(parse_reply("2천주 미확약", &n, &[&kv]), Ok(answer(vec![shares("kv", 2_000, LockUp::None)])));
+        assert_eq!(parse_reply("1만2천주 3개월", &n, &[&kv]), Ok(answer(vec![shares("kv", 12_000, LockUp::Months3)])));
+        assert_eq!(
+            parse_reply("신청 3,000주 중 1,200주 배정 3개월", &n, &[&kv]),
+            Ok(answer(vec![shares("kv", 1_200, LockUp::Months3)])),
+            "the number next to 배정"
+        );
+        assert_eq!(
+            parse_reply("1,200주 배정 (신청 3,000주) 3개월", &n, &[&kv]),
+            Ok(answer(vec![shares("kv", 1_200, LockUp::Months3)]))
+        );
+        assert_eq!(
+            parse_reply("1,200주 3개월 (추가배정 없음)", &n, &[&kv]),
+            Ok(answer(vec![shares("kv", 1_200, LockUp::Months3)])),
+            "shares named: not 미배정"
+        );
+        assert_eq!(
+            parse_reply("1,200주 6개월 특이사항 없음", &n, &[&kv]),
+            Ok(answer(vec![shares("kv", 1_200, LockUp::Months6)]))
+        );
+        assert_eq!(parse_reply("배정 0주", &n, &[&kv]), Ok(answer(vec![none("kv")])));
+        assert!(
+            parse_reply("감사합니다", &c, &advised).is_err_and(|e| e.holds_no_answer()),
+            "chat from a client with several funds is no answer either"
+        );
         assert!(matches!(
             parse_reply("3,000주", &n, &[&kv]),
             Err(ReplyError::Line { line: 1, error: LineError::MissingLockUp { .. } })

@@ -2,7 +2,7 @@
 //! the client reports the bid it actually made. Checks: deviation from the advice, the KRX tick
 //! grid, and whether the fund can pay for its bid.
 
-use super::reading::{Unit, fund_of_line, numbers, reply_lines, take_lockup};
+use super::reading::{Number, Unit, fund_of_line, numbers, reply_lines, take_lockup};
 use super::{Context, FundLine, FundLines, LineError, LineInput, ReplyError, Severity};
 use crate::domain::client::Client;
 use crate::domain::ids::FundId;
@@ -267,14 +267,14 @@ pub fn parse_reply(text: &str, client: &Client, advised: &[&FundId]) -> Result<B
 }
 
 /// Marked numbers go where their unit says; the rest fill price, then quantity, in order.
-fn price_and_quantity(numbers: &[(u64, Unit)]) -> (Option<u64>, Option<u64>) {
-    let mut price = numbers.iter().find(|(_, u)| *u == Unit::Won).map(|(n, _)| *n);
-    let mut quantity = numbers.iter().find(|(_, u)| *u == Unit::Shares).map(|(n, _)| *n);
-    for (n, _) in numbers.iter().filter(|(_, u)| *u == Unit::None) {
+fn price_and_quantity(numbers: &[Number]) -> (Option<u64>, Option<u64>) {
+    let mut price = numbers.iter().find(|n| n.unit == Unit::Won).map(|n| n.value);
+    let mut quantity = numbers.iter().find(|n| n.unit == Unit::Shares).map(|n| n.value);
+    for n in numbers.iter().filter(|n| n.unit == Unit::None) {
         if price.is_none() {
-            price = Some(*n);
+            price = Some(n.value);
         } else if quantity.is_none() {
-            quantity = Some(*n);
+            quantity = Some(n.value);
         }
     }
     (price, quantity)

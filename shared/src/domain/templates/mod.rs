@@ -144,6 +144,11 @@ pub fn staff_cannot_answer() -> String {
     "운영팀은 고객사 대신 확인할 수 없습니다.".to_owned()
 }
 
+/// An answer to a request that is settled (confirmed) or no longer running.
+pub fn closed() -> String {
+    "이 요청은 이미 확정되었거나 마감되었습니다. 바꾸실 내용이 있으면 담당자에게 알려 주세요.".to_owned()
+}
+
 pub fn which_ipo() -> String {
     "어느 종목에 대한 답변인지 알 수 없습니다. 해당 종목 안내 메시지에 답장으로 보내 주세요.".to_owned()
 }
