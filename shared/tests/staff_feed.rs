@@ -299,3 +299,25 @@ async fn one_notice_telegram_refuses_does_not_take_the_others_with_it() {
     assert_eq!(errors.len(), 1);
     assert!(errors[0].message.starts_with("attempt 1 (Telegram rejected the request"), "{}", errors[0].message);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_run_asked_for_again_under_the_same_name_runs_again() {
+    let clock = Arc::new(shared::ports::clock::ManualClock::new("2026-03-16T00:00:00Z".parse().unwrap()));
+    let bed = bed_on(testkit::Engine::Dynoxide, FakeConfig::default().without_limits(), no_pacing(), clock.clone())
+        .await
+        .unwrap();
+    let job = shared::ports::scheduler::Job::staff_feed(clock.now());
+    let key = format!("schedule:{}:{}", job.name, job.at.to_rfc3339());
+    for (i, text) in ["첫 번째 알림", "두 번째 알림"].iter().enumerate() {
+        let notice = shared::domain::staff_feed::StaffNotice {
+            id: format!("n{i}"),
+            html: (*text).into(),
+            process_id: None,
+            created_at: clock.now(),
+            attempts: 0,
+        };
+        bed.store.enqueue_staff_notice(&notice).await.unwrap();
+        bed.app.run_job(&key, &job.payload).await.unwrap();
+    }
+    assert_eq!(bed.texts(STAFF), vec!["첫 번째 알림", "두 번째 알림"], "the second run was not skipped as done");
+}

@@ -10,8 +10,22 @@ use tracing::Instrument;
 
 impl App {
     /// Runs a job once for `key` (schedule name and scheduled time). A repeat is a no-op; a failure
-    /// gives the key back so the scheduler's retry runs it.
+    /// gives the key back so the scheduler's retry runs it. A feed run is not keyed: it is safe to
+    /// repeat (one runner at a time, sent notices leave the queue), and a run may ask for another
+    /// under its own name, which must not be skipped as done.
     pub async fn run_job(&self, key: &str, payload: &JobPayload) -> Result<(), AppError> {
+        match payload {
+            JobPayload::Kickoff { process_id } => {
+                self.once(key, async || self.kickoff(process_id).await.map(|_| ())).await
+            }
+            JobPayload::Chase { process_id, client_id } => {
+                self.once(key, async || self.chase(process_id, client_id).await).await
+            }
+            JobPayload::StaffFeed => self.staff_feed_job().await.map(|_| ()),
+        }
+    }
+
+    async fn once(&self, key: &str, work: impl AsyncFnOnce() -> Result<(), AppError>) -> Result<(), AppError> {
         let now = self.clock.now();
         let request = IdempotencyRequest {
             key: key.to_owned(),
@@ -37,12 +51,7 @@ impl App {
                 .into());
             }
         };
-        let result = match payload {
-            JobPayload::Kickoff { process_id } => self.kickoff(process_id).await.map(|_| ()),
-            JobPayload::Chase { process_id, client_id } => self.chase(process_id, client_id).await,
-            JobPayload::StaffFeed => self.staff_feed_job().await.map(|_| ()),
-        };
-        match result {
+        match work().await {
             Ok(()) => {
                 self.store.complete(key, &token, None, self.clock.now() + TimeDelta::days(3)).await?;
                 Ok(())

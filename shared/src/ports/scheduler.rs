@@ -56,7 +56,10 @@ impl Job {
     /// The staff feed's next run: one name per five seconds, so everyone who asks for a run in
     /// the same moment asks for the same one.
     pub fn staff_feed(at: Timestamp) -> Job {
-        let slot = (at.timestamp() + 4).div_euclid(5) * 5;
+        // The first five-second mark at or after `at` (never before it: a run due at 10:00:00.3
+        // that fired at 10:00:00 would find nothing due yet).
+        let whole = at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0);
+        let slot = (whole + 4).div_euclid(5) * 5;
         let at = chrono::DateTime::from_timestamp(slot, 0).unwrap_or(at);
         Job { name: format!("staff-feed-{slot}"), at, payload: JobPayload::StaffFeed }
     }
@@ -103,6 +106,18 @@ mod tests {
             assert!(job.name.len() <= 64, "{}", job.name);
             assert!(job.name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)), "{}", job.name);
         }
+    }
+
+    #[test]
+    fn feed_runs_fall_on_the_next_five_second_mark() {
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        let job = Job::staff_feed(at("2026-03-16T00:00:00.300Z"));
+        assert_eq!((job.at, job.payload), (at("2026-03-16T00:00:05Z"), JobPayload::StaffFeed));
+        assert_eq!(Job::staff_feed(at("2026-03-16T00:00:05Z")).at, at("2026-03-16T00:00:05Z"));
+        assert_eq!(
+            Job::staff_feed(at("2026-03-16T00:00:01Z")).name,
+            Job::staff_feed(at("2026-03-16T00:00:04.9Z")).name
+        );
     }
 
     #[test]
