@@ -63,6 +63,12 @@ fn run_scheduler(app: Arc<App>) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// Everything the error log holds.
+async fn logged_errors(bed: &Bed) -> Vec<shared::domain::journal::ErrorEntry> {
+    let (from, to) = ("2000-01-01T00:00:00Z".parse().unwrap(), "2100-01-01T00:00:00Z".parse().unwrap());
+    bed.store.errors(from, to, &PageRequest::first(100)).await.unwrap().items
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_hundred_acknowledgements_within_a_second_each_get_their_prompt() {
     const N: usize = 300;
@@ -104,16 +110,7 @@ async fn three_hundred_acknowledgements_within_a_second_each_get_their_prompt() 
     let prompted = |f: &testkit::fake_telegram::FakeTelegram| (0..N).filter(|i| f.sent(chat(*i).0).len() == 2).count();
     let all = bed.fake.wait_for(Duration::from_secs(120), |f| prompted(f) == N).await;
     if !all {
-        let errors = bed
-            .store
-            .errors(
-                "2000-01-01T00:00:00Z".parse().unwrap(),
-                "2100-01-01T00:00:00Z".parse().unwrap(),
-                &PageRequest::first(20),
-            )
-            .await
-            .unwrap();
-        for e in errors.items {
+        for e in logged_errors(&bed).await {
             eprintln!("ERROR {e:?}");
         }
         let d = bed.fake.deliveries();
@@ -136,15 +133,6 @@ async fn three_hundred_acknowledgements_within_a_second_each_get_their_prompt() 
     assert!(trackers.iter().all(|t| t.value.state() == TrackerState::Acknowledged), "every ✅ was taken");
     let deliveries = bed.fake.deliveries();
     assert!(deliveries.iter().filter(|d| d.update_id >= 500_000).all(|d| d.succeeded()), "every update answered 2xx");
-    if let Some(v) = bed.fake.violation_log().first() {
-        for c in bed.fake.calls().iter().filter(|c| c.method == "sendMessage") {
-            let dt = v.at.saturating_duration_since(c.at).as_millis() as i64
-                - c.at.saturating_duration_since(v.at).as_millis() as i64;
-            if (-100..1200).contains(&dt) {
-                eprintln!("CALL {} before violation: {} ms chat {}", c.method, dt, c.params["chat_id"]);
-            }
-        }
-    }
     assert_eq!(bed.fake.violations(), 0, "no limit broken: {:?}", bed.fake.violation_log());
 
     // The card catches up within its interval and shows everyone.
@@ -155,35 +143,19 @@ async fn three_hundred_acknowledgements_within_a_second_each_get_their_prompt() 
     if !card_done {
         let card = bed.store.get_card(&process).await.unwrap();
         let jobs = bed.store.due_jobs("2100-01-01T00:00:00Z".parse().unwrap(), 50).await.unwrap();
-        let errors = bed
-            .store
-            .errors(
-                "2000-01-01T00:00:00Z".parse().unwrap(),
-                "2100-01-01T00:00:00Z".parse().unwrap(),
-                &PageRequest::first(20),
-            )
-            .await
-            .unwrap();
+        let errors = logged_errors(&bed).await;
         eprintln!(
             "CARD {card:?}\nSTALE {:?}\nJOBS {:?}\nERRORS {:?}",
             bed.store.stale_cards(5).await,
             jobs.iter().map(|j| (&j.name, j.at)).collect::<Vec<_>>(),
-            errors.items
+            errors
         );
     }
     assert!(card_done, "the card reads {:?}", bed.cards());
     let staff_sends = bed.fake.sent(STAFF.0).len();
     assert_eq!(staff_sends, 1, "one card, edited in place; no message per ✅: {:?}", bed.texts(STAFF));
-    let errors = bed
-        .store
-        .errors(
-            "2000-01-01T00:00:00Z".parse().unwrap(),
-            "2100-01-01T00:00:00Z".parse().unwrap(),
-            &PageRequest::first(100),
-        )
-        .await
-        .unwrap();
-    assert!(errors.items.is_empty(), "nothing failed: {:?}", errors.items);
+    let errors = logged_errors(&bed).await;
+    assert!(errors.is_empty(), "nothing failed: {errors:?}");
     println!("burst: {N} prompts in {:?}", started.elapsed());
     scheduler.abort();
 }
@@ -236,8 +208,7 @@ async fn a_notice_that_cannot_go_out_is_kept_logged_and_sent_later() {
     bed.fake.kick(STAFF.0);
     bed.app.notify_staff("🚨 긴급: (가상)누리자산운용 — <b>(가상)한빛로보틱스</b> 15분째 확인 없음".into()).await;
     assert!(bed.texts(STAFF).is_empty());
-    let range = ("2000-01-01T00:00:00Z".parse().unwrap(), "2100-01-01T00:00:00Z".parse().unwrap());
-    let errors = bed.store.errors(range.0, range.1, &PageRequest::first(10)).await.unwrap().items;
+    let errors = logged_errors(&bed).await;
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!((errors[0].source.as_str(), errors[0].context.as_str()), ("staff-feed", "send failed"));
     assert!(errors[0].message.contains("15분째 확인 없음"), "the log says which notice: {}", errors[0].message);
@@ -247,7 +218,7 @@ async fn a_notice_that_cannot_go_out_is_kept_logged_and_sent_later() {
     clock.set("2026-03-16T00:02:00Z".parse().unwrap());
     bed.app.run_due_jobs(clock.now()).await.unwrap();
     assert_eq!(bed.texts(STAFF), vec!["🚨 긴급: (가상)누리자산운용 — <b>(가상)한빛로보틱스</b> 15분째 확인 없음"]);
-    let errors = bed.store.errors(range.0, range.1, &PageRequest::first(10)).await.unwrap().items;
+    let errors = logged_errors(&bed).await;
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert_eq!(errors[1].context, "late");
     assert!(errors[1].message.starts_with("1 notice(s) sent 120 s after they were raised"), "{}", errors[1].message);
@@ -294,8 +265,7 @@ async fn one_notice_telegram_refuses_does_not_take_the_others_with_it() {
     );
     let left = bed.store.queued_staff_notices(10).await.unwrap();
     assert_eq!(left.iter().map(|n| (n.id.as_str(), n.attempts)).collect::<Vec<_>>(), vec![("n1", 1)]);
-    let range = ("2000-01-01T00:00:00Z".parse().unwrap(), "2100-01-01T00:00:00Z".parse().unwrap());
-    let errors = bed.store.errors(range.0, range.1, &PageRequest::first(10)).await.unwrap().items;
+    let errors = logged_errors(&bed).await;
     assert_eq!(errors.len(), 1);
     assert!(errors[0].message.starts_with("attempt 1 (Telegram rejected the request"), "{}", errors[0].message);
 }
