@@ -21,11 +21,20 @@ use shared::domain::tracker::{ChatActor, Tracker, TrackerEvent, TrackerState};
 use shared::ports::store::*;
 use std::collections::HashSet;
 use testkit::Engine;
+use testkit::store_requests::StoreRequests;
 
 struct Fixture {
     store: DynamoStore,
     engine: Engine,
-    _handle: testkit::EngineHandle,
+    handle: testkit::EngineHandle,
+}
+
+impl Fixture {
+    /// Another process's store on the same table, its requests counted.
+    fn other_process(&self) -> (DynamoStore, StoreRequests) {
+        let requests = StoreRequests::new();
+        (DynamoStore::new(requests.attach(&self.handle.client), self.handle.table.clone()), requests)
+    }
 }
 
 async fn fixture(engine: Engine) -> Option<Fixture> {
@@ -35,7 +44,7 @@ async fn fixture(engine: Engine) -> Option<Fixture> {
     }
     // Small read pages, so that reading a whole process crosses page boundaries.
     let store = DynamoStore::new(handle.client.clone(), handle.table.clone()).with_read_page_size(7);
-    Some(Fixture { store, engine, _handle: handle })
+    Some(Fixture { store, engine, handle })
 }
 
 macro_rules! store_suite {
@@ -78,6 +87,11 @@ store_suite!(
     the_staff_feed_keeps_notices_and_stale_cards,
     trackers_stored_before_phases_read_as_bids,
     inbound_messages_name_the_process_they_answered,
+    pace_records_are_shared_and_written_without_reading_first,
+    progress_counts_move_with_every_tracker,
+    an_update_is_accepted_and_logged_once,
+    a_chats_client_is_one_read_and_follows_its_changes,
+    a_process_its_stock_and_a_tracker_read_together,
 );
 
 // ---- fixtures -------------------------------------------------------------------------------
@@ -249,9 +263,9 @@ async fn crud_round_trips_every_record(fx: &Fixture) {
 
 async fn an_existing_table_of_another_layout_is_refused(fx: &Fixture) {
     let e = fx.engine;
-    let client = &fx._handle.client;
+    let client = &fx.handle.client;
     // Creating the table again is harmless.
-    TABLE.create(client, &fx._handle.table).await.unwrap_or_else(|err| panic!("[{e}] {err}"));
+    TABLE.create(client, &fx.handle.table).await.unwrap_or_else(|err| panic!("[{e}] {err}"));
     // A table left by an older layout (one index fewer) is named, not used.
     let older =
         TableDefinition { indexes: &TABLE.indexes[..1], string_attributes: &["PK", "SK", "GSI1PK", "GSI1SK"], ..TABLE };
@@ -629,7 +643,14 @@ async fn the_staff_feed_keeps_notices_and_stale_cards(fx: &Fixture) {
     let stale = s.stale_cards(10).await.unwrap();
     assert_eq!(
         stale,
-        vec![ProgressCard { process_id: p1.clone(), message: None, edited_at: None, changes: 2, shown: 0 }],
+        vec![ProgressCard {
+            process_id: p1.clone(),
+            message: None,
+            edited_at: None,
+            changes: 2,
+            shown: 0,
+            counts: None
+        }],
         "[{e}]"
     );
     let drawn = ProgressCard {
@@ -676,8 +697,8 @@ async fn trackers_stored_before_phases_read_as_bids(fx: &Fixture) {
         item.insert(k.into(), AttributeValue::S(v.into()));
     }
     item.insert("Version".into(), AttributeValue::N("1".into()));
-    let client = &fx._handle.client;
-    client.put_item().table_name(&fx._handle.table).set_item(Some(item)).send().await.unwrap();
+    let client = &fx.handle.client;
+    client.put_item().table_name(&fx.handle.table).set_item(Some(item)).send().await.unwrap();
 
     let stored = s.get_tracker(&id("old"), &id("c1")).await.unwrap();
     assert_eq!(stored.value.phase(), shared::domain::phase::Phase::Bid, "[{e}]");
@@ -688,7 +709,7 @@ async fn trackers_stored_before_phases_read_as_bids(fx: &Fixture) {
     s.transition_tracker(&next, TrackerState::Sent, stored.version).await.unwrap();
     let raw = client
         .get_item()
-        .table_name(&fx._handle.table)
+        .table_name(&fx.handle.table)
         .key("PK", AttributeValue::S("PROCESS#old".into()))
         .key("SK", AttributeValue::S("TRACKER#c1".into()))
         .send()
@@ -728,6 +749,197 @@ async fn inbound_messages_name_the_process_they_answered(fx: &Fixture) {
     assert_eq!(
         s.client_messages(&id("nuri"), t(0), t(10), &PageRequest::default()).await.unwrap().items.len(),
         1,
+        "[{e}]"
+    );
+}
+
+async fn pace_records_are_shared_and_written_without_reading_first(fx: &Fixture) {
+    use shared::domain::pacing::{Limit, Rate};
+    use shared::ports::pacer::{PaceStore, Window};
+    let e = fx.engine;
+    let (a, a_requests) = fx.other_process();
+    let (b, _) = fx.other_process();
+    let bot = Limit { record: "bot".into(), field: "Tat", rate: Rate { interval_ms: 37, burst: 1 }, shared: true };
+    let at = |ms: i64| t(0) + TimeDelta::milliseconds(ms);
+    let slot = |r: shared::ports::pacer::Reservation| r.slots[0].unwrap();
+    // Two processes, each with its own memory of the record, take turns: never the same slot.
+    let mut slots = Vec::new();
+    for i in 0..6 {
+        let store = if i % 2 == 0 { &a } else { &b };
+        slots.push(slot(store.reserve(&[vec![bot.clone()]], at(0), Window::default()).await.unwrap()));
+    }
+    let gaps: Vec<i64> = slots.windows(2).map(|w| (w[1] - w[0]).num_milliseconds()).collect();
+    assert_eq!(gaps, vec![37; 5], "[{e}] {slots:?}");
+    // A process whose memory went stale (the other wrote last) learns the value from the refused
+    // write itself; once it knows it, a reservation is one write, reading nothing.
+    a_requests.reset();
+    let learned = slot(a.reserve(&[vec![bot.clone()]], at(0), Window::default()).await.unwrap());
+    assert_eq!((learned - slots[5]).num_milliseconds(), 37, "[{e}]");
+    assert_eq!(a_requests.total(), 2, "[{e}] {:?}", a_requests.by_operation());
+    a_requests.reset();
+    let next = slot(a.reserve(&[vec![bot.clone()]], at(0), Window::default()).await.unwrap());
+    assert_eq!((next - learned).num_milliseconds(), 37, "[{e}]");
+    assert_eq!(a_requests.by_operation().into_iter().collect::<Vec<_>>(), vec![("UpdateItem".into(), 1)], "[{e}]");
+    // A batch across records is one transaction.
+    let chat = |c: i64| Limit {
+        record: format!("chat:{c}"),
+        field: "Tat",
+        rate: Rate { interval_ms: 1_050, burst: 1 },
+        shared: false,
+    };
+    a_requests.reset();
+    let batch =
+        a.reserve(&[vec![bot.clone(), chat(1)], vec![bot.clone(), chat(2)]], at(0), Window::default()).await.unwrap();
+    assert_eq!(batch.slots.iter().flatten().count(), 2, "[{e}]");
+    assert_eq!(
+        a_requests.by_operation().into_iter().collect::<Vec<_>>(),
+        vec![("TransactWriteItems".into(), 1)],
+        "[{e}]"
+    );
+    // A chat busy beyond the window holds nothing, not even the bot.
+    let busy = a
+        .reserve(&[vec![bot.clone(), chat(1)]], at(0), Window { own_by: Some(at(500)), first_by: None })
+        .await
+        .unwrap();
+    assert_eq!(busy.slots, vec![None], "[{e}]");
+    assert!(busy.next.is_some_and(|n| n > at(500)), "[{e}] {busy:?}");
+    // Telegram said wait: the limit moves on for every process.
+    b.advance(&bot, at(60_000)).await.unwrap();
+    let after = slot(a.reserve(&[vec![bot.clone()]], at(0), Window::default()).await.unwrap());
+    assert_eq!(after, at(60_000), "[{e}]");
+}
+
+async fn progress_counts_move_with_every_tracker(fx: &Fixture) {
+    let s = &fx.store;
+    let e = fx.engine;
+    s.create_stock(&stock("counted", "2026-03-16")).await.unwrap();
+    let created = s.create_process(&process("counted-p", "counted", t(10))).await.unwrap();
+    let p: ProcessId = id("counted-p");
+    let counts = |card: Option<shared::domain::staff_feed::ProgressCard>| {
+        card.and_then(|c| c.counts).map(|c| c.into_iter().filter(|(_, n)| *n > 0).collect::<Vec<_>>())
+    };
+    assert_eq!(counts(s.get_card(&p).await.unwrap()), None, "[{e}] nothing counted yet");
+    s.save_draft_trackers(&p, created.version, &[tracker("counted-p", "a"), tracker("counted-p", "b")]).await.unwrap();
+    assert_eq!(counts(s.get_card(&p).await.unwrap()), Some(vec![(TrackerState::Pending, 2)]), "[{e}]");
+    s.create_tracker(&tracker("counted-p", "c")).await.unwrap();
+    s.remove_pending_tracker(&p, &id("b")).await.unwrap();
+    s.remove_pending_tracker(&p, &id("b")).await.unwrap();
+    assert_eq!(
+        counts(s.get_card(&p).await.unwrap()),
+        Some(vec![(TrackerState::Pending, 2)]),
+        "[{e}] a removal counts once"
+    );
+
+    // A send: the tracker, its count and its message's log entry in one write.
+    let stored = s.get_tracker(&p, &id("a")).await.unwrap();
+    let mut sent = stored.value.clone();
+    sent.apply(TrackerEvent::Sent { at: t(10) }).unwrap();
+    let entry = MessageLogEntry {
+        id: "out-1".into(),
+        client_id: Some(id("a")),
+        chat_id: ChatId(-100),
+        direction: Direction::Outbound,
+        text: Some("자문".into()),
+        file: None,
+        process_id: Some(p.clone()),
+        telegram_message_id: Some(1),
+        at: t(10),
+    };
+    let saved = s
+        .transition_tracker_logged(&sent, TrackerState::Pending, stored.version, std::slice::from_ref(&entry))
+        .await
+        .unwrap();
+    assert_eq!(saved.version, stored.version + 1, "[{e}]");
+    assert_eq!(s.get_tracker(&p, &id("a")).await.unwrap(), saved, "[{e}]");
+    let card = s.get_card(&p).await.unwrap();
+    assert_eq!(counts(card.clone()), Some(vec![(TrackerState::Pending, 1), (TrackerState::Sent, 1)]), "[{e}]");
+    assert!(card.is_some_and(|c| c.is_stale()), "[{e}] the card shows less than happened");
+    let logged = s.client_messages(&id("a"), t(0), t(60), &PageRequest::first(10)).await.unwrap();
+    assert_eq!(logged.items, vec![entry], "[{e}]");
+    // A lost race writes nothing: neither the tracker, nor the count, nor the log.
+    let late = s.transition_tracker_logged(&sent, TrackerState::Pending, stored.version, &[]).await;
+    assert!(matches!(late, Err(StoreError::Conflict { .. })), "[{e}] {late:?}");
+    assert_eq!(
+        counts(s.get_card(&p).await.unwrap()),
+        Some(vec![(TrackerState::Pending, 1), (TrackerState::Sent, 1)]),
+        "[{e}]"
+    );
+}
+
+async fn an_update_is_accepted_and_logged_once(fx: &Fixture) {
+    let s = &fx.store;
+    let e = fx.engine;
+    let request = |hash: &str| IdempotencyRequest {
+        key: "telegram-update:77".into(),
+        payload_hash: Some(hash.into()),
+        now: t(0),
+        in_progress_until: t(1),
+        expires_at: t(60 * 26),
+    };
+    let entry = MessageLogEntry {
+        id: "in-77".into(),
+        client_id: Some(id("a")),
+        chat_id: ChatId(-100),
+        direction: Direction::Inbound,
+        text: Some("확인".into()),
+        file: None,
+        process_id: None,
+        telegram_message_id: Some(5),
+        at: t(0),
+    };
+    let first = s.accept(&request("h"), "accepted", std::slice::from_ref(&entry)).await.unwrap();
+    assert!(matches!(first, IdempotencyClaim::Acquired { .. }), "[{e}] {first:?}");
+    assert_eq!(
+        s.accept(&request("h"), "accepted", std::slice::from_ref(&entry)).await.unwrap(),
+        IdempotencyClaim::Completed { result: Some("accepted".into()) },
+        "[{e}] a redelivery"
+    );
+    assert_eq!(s.accept(&request("other"), "accepted", &[]).await.unwrap(), IdempotencyClaim::PayloadMismatch, "[{e}]");
+    let logged = s.client_messages(&id("a"), t(-1), t(1), &PageRequest::first(10)).await.unwrap();
+    assert_eq!(logged.items, vec![entry], "[{e}]");
+}
+
+async fn a_chats_client_is_one_read_and_follows_its_changes(fx: &Fixture) {
+    let s = &fx.store;
+    let e = fx.engine;
+    let created = s.create_client(&client("copied")).await.unwrap();
+    let linked = s.link_chat(&id("copied"), &binding(-4242), created.version).await.unwrap();
+    let (other, requests) = fx.other_process();
+    assert_eq!(other.client_by_chat(ChatId(-4242)).await.unwrap(), Some(linked.clone()), "[{e}]");
+    assert_eq!(requests.total(), 1, "[{e}] one read");
+    let mut renamed = linked.value.clone();
+    renamed.name = Label::new("(가상)새벽투자").unwrap();
+    let updated = s.update_client(&renamed, linked.version).await.unwrap();
+    assert_eq!(updated.value.chat, linked.value.chat, "[{e}] the chat stays");
+    assert_eq!(s.client_by_chat(ChatId(-4242)).await.unwrap(), Some(updated.clone()), "[{e}] the copy follows");
+    assert_eq!(s.get_client(&id("copied")).await.unwrap(), updated, "[{e}]");
+    let stale = s.update_client(&renamed, linked.version).await;
+    assert!(matches!(stale, Err(StoreError::Conflict { .. })), "[{e}] {stale:?}");
+    let got = s.get_clients(&[id("copied"), id("nobody")]).await.unwrap();
+    assert_eq!(got, vec![updated], "[{e}] only those that exist");
+}
+
+async fn a_process_its_stock_and_a_tracker_read_together(fx: &Fixture) {
+    let s = &fx.store;
+    let e = fx.engine;
+    let stored_stock = s.create_stock(&stock("bundled", "2026-03-16")).await.unwrap();
+    let created = s.create_process(&process("bundled-p", "bundled", t(10))).await.unwrap();
+    let p: ProcessId = id("bundled-p");
+    s.save_draft_trackers(&p, created.version, &[tracker("bundled-p", "a")]).await.unwrap();
+    let (other, requests) = fx.other_process();
+    let bundle = other.process_bundle(&p, Some(&id("bundled")), Some(&id("a"))).await.unwrap();
+    assert_eq!(requests.total(), 1, "[{e}] one read");
+    assert_eq!(bundle.process, s.get_process(&p).await.unwrap(), "[{e}]");
+    assert_eq!(bundle.stock, Some(stored_stock), "[{e}]");
+    assert_eq!(bundle.tracker, Some(s.get_tracker(&p, &id("a")).await.unwrap()), "[{e}]");
+    let no_tracker = s.process_bundle(&p, None, Some(&id("z"))).await.unwrap();
+    assert_eq!((no_tracker.stock, no_tracker.tracker), (None, None), "[{e}]");
+    assert!(matches!(s.process_bundle(&id("nope"), None, None).await, Err(StoreError::NotFound { .. })), "[{e}]");
+    assert!(
+        matches!(
+            s.process_bundle(&p, Some(&id("gone")), None).await,
+            Err(StoreError::NotFound { entity: "stock", .. })
+        ),
         "[{e}]"
     );
 }

@@ -66,6 +66,7 @@ pub async fn app_from_env(reach: Reach) -> Result<App, ConfigError> {
         clock: Arc::new(SystemClock),
         pacing_clock: Arc::new(SystemClock),
         send_gate: Default::default(),
+        memo: Default::default(),
         config: AppConfig { staff_chat: chat_id("TELEGRAM_STAFF_CHAT_ID")?, ..AppConfig::default() },
     })
 }

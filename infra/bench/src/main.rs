@@ -1,41 +1,40 @@
-//! `fanout --clients N`: the phase-1 kickoff to N linked clients on the embedded store, against the
-//! fake Bot API with Telegram's limits on, with the production pacing. Prints one line:
-//! `fanout clients=N seconds=S floor=F ratio=R violations=V lost=L`, where F is the time Telegram's
-//! 30 messages a second allow at best (N/30) and R = S/F.
+//! Benchmarks that print figures (`cargo xtask bench …`). Each runs the functions' side (the
+//! shared use cases, as the Lambda functions run them) in processes of its own, against the fake
+//! Bot API with Telegram's limits on and the embedded store, both in this process; with
+//! `--lambda-memory MB`, each function process gets the CPU share Lambda gives that memory.
+//!
+//! - `fanout --clients N`: the phase-1 kickoff to N linked clients.
+//! - `burst --clients N [--stocks K]`: K kickoffs to the same N clients at once, then every client
+//!   acknowledges and answers each within a minute.
 
-use embedded_store::EmbeddedDynamo;
-use shared::adapters::dynamodb::{DynamoStore, TABLE};
-use shared::adapters::local_scheduler::LocalScheduler;
-use shared::adapters::telegram::TelegramBot;
-use shared::app::{App, AppConfig};
-use shared::domain::client::{ChatBinding, Client, FundAccount, FundKind};
-use shared::domain::ids::{ChatId, ProcessId};
-use shared::domain::lockup::LockUp;
-use shared::domain::money::{Price, Quantity, Won};
-use shared::domain::pacing::TelegramLimits;
-use shared::domain::phase::bid::{AdviceLine, BidAdvice};
-use shared::domain::phase::{Advice, FundLines};
-use shared::domain::process::{Process, ProcessKind, ReminderPolicy, Round};
-use shared::domain::text::Label;
-use shared::domain::tracker::Tracker;
-use shared::ports::clock::SystemClock;
-use shared::ports::store::{ClientStore, ProcessStore, StockStore, TrackerStore};
+mod burst;
+mod fanout;
+mod function;
+mod host;
+mod quota;
+mod seed;
+
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Instant;
-use testkit::fake_telegram::{FakeConfig, FakeTelegram};
 
-type Error = Box<dyn std::error::Error>;
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+const USAGE: &str = "usage: bench fanout --clients N [--lambda-memory MB]
+       bench burst --clients N [--stocks K] [--window SECONDS] [--seed S] [--lambda-memory MB]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("fanout") => match clients_arg(&args[1..]) {
-            Ok(n) => fanout(n).await,
+        Some("fanout") => match Options::parse(&args[1..]) {
+            Ok(options) => fanout::run(&options).await,
             Err(e) => Err(e),
         },
-        _ => Err("usage: bench fanout --clients N".into()),
+        Some("burst") => match Options::parse(&args[1..]) {
+            Ok(options) => burst::run(&options).await,
+            Err(e) => Err(e),
+        },
+        Some(function::COMMAND) => function::serve(&args[1..]).await,
+        _ => Err(USAGE.into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -46,95 +45,46 @@ async fn main() -> ExitCode {
     }
 }
 
-fn clients_arg(args: &[String]) -> Result<usize, Error> {
-    match args {
-        [flag, n] if flag == "--clients" => {
-            let n: usize = n.parse().map_err(|_| format!("--clients: {n:?} is not a number"))?;
-            if n == 0 { Err("--clients must be at least 1".into()) } else { Ok(n) }
+/// What a bench was asked for.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub clients: usize,
+    pub stocks: usize,
+    /// Every client acts within this many seconds of the kickoff.
+    pub window_secs: u64,
+    pub seed: u64,
+    /// Run each function process with the CPU share of a Lambda function of this memory.
+    pub lambda_memory_mb: Option<u32>,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Result<Options, Error> {
+        let mut options = Options { clients: 0, stocks: 1, window_secs: 60, seed: 1, lambda_memory_mb: None };
+        let mut rest = args.iter();
+        while let Some(flag) = rest.next() {
+            let value = rest.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+            let number = |min: u64| -> Result<u64, Error> {
+                let n: u64 = value.parse().map_err(|_| format!("{flag}: {value:?} is not a number"))?;
+                if n < min { Err(format!("{flag} must be at least {min}").into()) } else { Ok(n) }
+            };
+            match flag.as_str() {
+                "--clients" => options.clients = usize::try_from(number(1)?)?,
+                "--stocks" => options.stocks = usize::try_from(number(1)?)?,
+                "--window" => options.window_secs = number(1)?,
+                "--seed" => options.seed = number(0)?,
+                "--lambda-memory" => {
+                    let mb = u32::try_from(number(128)?)?;
+                    if mb > 10_240 {
+                        return Err("--lambda-memory: Lambda allows at most 10240 MB".into());
+                    }
+                    options.lambda_memory_mb = Some(mb);
+                }
+                other => return Err(format!("unknown option {other}\n{USAGE}").into()),
+            }
         }
-        _ => Err("usage: bench fanout --clients N".into()),
+        if options.clients == 0 {
+            return Err(format!("--clients is required\n{USAGE}").into());
+        }
+        Ok(options)
     }
-}
-
-async fn fanout(n: usize) -> Result<(), Error> {
-    let engine = EmbeddedDynamo::in_memory().await?;
-    let client = engine.client();
-    TABLE.create(&client, "bench").await?;
-    let store = Arc::new(DynamoStore::new(client, "bench"));
-    let fake = FakeTelegram::start(FakeConfig::default()).await;
-    let app = App {
-        store: store.clone(),
-        messenger: Arc::new(TelegramBot::new(fake.api_base(), fake.token())?),
-        scheduler: Arc::new(LocalScheduler::new(store.clone())),
-        clock: Arc::new(SystemClock),
-        pacing_clock: Arc::new(SystemClock),
-        send_gate: Default::default(),
-        config: AppConfig { staff_chat: None, limits: TelegramLimits::default(), ..AppConfig::default() },
-    };
-    let process = setup(&store, n).await?;
-
-    let started = Instant::now();
-    let report = app.start_now(&process).await?;
-    let seconds = started.elapsed().as_secs_f64();
-
-    let delivered = (0..n).filter(|i| fake.sent(chat(*i).0).len() == 1).count();
-    let lost = n - delivered;
-    let floor = n as f64 / 30.0;
-    println!(
-        "fanout clients={n} seconds={seconds:.2} floor={floor:.2} ratio={:.3} violations={} lost={lost}",
-        seconds / floor,
-        fake.violations()
-    );
-    if report.sent.len() != n {
-        eprintln!("bench: sent {} of {n}; failed: {:?}", report.sent.len(), report.failed.first());
-    }
-    Ok(())
-}
-
-fn chat(i: usize) -> ChatId {
-    ChatId(-1_003_000_000_000 - i as i64)
-}
-
-async fn setup(store: &DynamoStore, n: usize) -> Result<ProcessId, Error> {
-    let stock = shared::demo::hanbit();
-    store.create_stock(&stock).await?;
-    let now = shared::ports::clock::Clock::now(&SystemClock);
-    let process = Process::new(
-        ProcessId::generate(),
-        Some(stock.id.clone()),
-        ProcessKind::Participation { round: Round::FirstDay },
-        now,
-        ReminderPolicy::default(),
-        now,
-    );
-    let created = store.create_process(&process).await?;
-    let mut trackers = Vec::with_capacity(n);
-    for i in 0..n {
-        let fund = FundAccount {
-            id: "main".parse()?,
-            name: Label::new("공모주")?,
-            kind: FundKind::IpoFund,
-            aum: Won::new(100_000_000_000),
-        };
-        let client = Client::new(
-            format!("c{i:04}").parse()?,
-            Label::new(format!("(가상)고객{i:04}"))?,
-            "rep".parse()?,
-            vec![fund],
-        )?;
-        let stored = store.create_client(&client).await?;
-        let binding = ChatBinding { chat_id: chat(i), title: None, active: true };
-        store.link_chat(&client.id, &binding, stored.version).await?;
-        let lines = vec![AdviceLine {
-            fund_id: "main".parse()?,
-            price: Price::new(17_500)?,
-            quantity: Quantity::new(300_000)?,
-            lockup: LockUp::Months1,
-            comment: String::new(),
-        }];
-        let advice = Advice::Bid(BidAdvice { lines: FundLines::new(lines)? });
-        trackers.push(Tracker::new(process.id.clone(), client.id.clone(), advice, now));
-    }
-    store.save_draft_trackers(&process.id, created.version, &trackers).await?;
-    Ok(process.id)
 }

@@ -84,6 +84,7 @@ async fn run(options: Options) -> Result<(), String> {
         clock: Arc::new(SystemClock),
         pacing_clock: Arc::new(SystemClock),
         send_gate: Default::default(),
+        memo: Default::default(),
         config: AppConfig { staff_chat, ..AppConfig::default() },
     });
     if options.demo {

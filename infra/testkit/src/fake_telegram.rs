@@ -473,6 +473,16 @@ impl FakeTelegram {
         self.shared.lock().sent.iter().filter(|m| m.chat_id == chat_id).cloned().collect()
     }
 
+    /// How many sends the fake accepted so far.
+    pub fn sent_count(&self) -> usize {
+        self.shared.lock().sent.len()
+    }
+
+    /// The sends accepted after the first `seen`, in order: for watchers that keep up as they go.
+    pub fn sent_since(&self, seen: usize) -> Vec<SentMessage> {
+        self.shared.lock().sent.get(seen..).map(<[SentMessage]>::to_vec).unwrap_or_default()
+    }
+
     /// Every successful send, in the order accepted.
     pub fn all_sent(&self) -> Vec<SentMessage> {
         self.shared.lock().sent.clone()

@@ -15,7 +15,8 @@ mod webhook;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask test [-- <cargo test args>]
-       cargo xtask bench fanout --clients N
+       cargo xtask bench fanout --clients N [--lambda-memory MB]
+       cargo xtask bench burst --clients N [--stocks K] [--window S] [--seed S] [--lambda-memory MB]
        cargo xtask bench lambda [--arch arm64|x86_64] [--runs N]
        cargo xtask set-webhook --url URL [--secret SECRET]
 
@@ -26,6 +27,13 @@ const USAGE: &str = "usage: cargo xtask test [-- <cargo test args>]
   bench   run a benchmark (infra/bench) and print its figures:
           fanout --clients N   the phase-1 kickoff to N clients against the fake Bot API
                                with Telegram's limits on
+          burst --clients N    the book-building morning: K kickoffs (--stocks, default 1)
+                               to the same N clients at once, then each client presses ✅
+                               and answers within --window seconds (default 60); prints
+                               prompt latency and store requests per update and per send
+          --lambda-memory MB   (fanout, burst) run each function process in a release build
+                               with the CPU share Lambda gives that memory (a cgroup quota;
+                               MB/1769 of a vCPU)
           lambda               cargo lambda build --release of every function (this machine's
                                arch unless --arch; arm64 falls back to x86_64 when its Rust
                                target cannot be installed), then each bootstrap under cargo

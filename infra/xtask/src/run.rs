@@ -113,13 +113,19 @@ fn run_tests(dynamodb_endpoint: &str, moto_endpoint: &str, extra: &[&String]) ->
     if status.success() { Ok(counts) } else { Err(format!("tests failed ({status})")) }
 }
 
-/// Benchmarks are bound by Telegram's limits, not by CPU, so they run in the dev profile the tests
-/// have already built instead of waiting minutes for a fat-LTO release build.
+/// Benchmarks bound by Telegram's limits run in the dev profile the tests have already built;
+/// with `--lambda-memory` they measure CPU, so they run a release build, as the functions deploy.
 pub fn bench(args: &[String]) -> Result<(), String> {
+    let profile: &[&str] = if args.iter().any(|a| a == "--lambda-memory") { &["--release"] } else { &[] };
     match args.first().map(String::as_str) {
-        Some("fanout") => cache::run(cargo().args(["run", "--quiet", "--package", "bench", "--"]).args(args)),
+        Some("fanout" | "burst") => {
+            cache::run(cargo().args(["run", "--quiet"]).args(profile).args(["--package", "bench", "--"]).args(args))
+        }
         // The Lambda bench is about the deployed artifacts, so it builds them (release, cargo lambda).
         Some("lambda") => crate::lambda::bench(&args[1..]),
-        _ => Err(format!("usage: cargo xtask bench fanout --clients N\n       {}", crate::lambda::USAGE)),
+        _ => Err(format!(
+            "usage: cargo xtask bench fanout --clients N [--lambda-memory MB]\n       cargo xtask bench burst --clients N [--stocks K] [--lambda-memory MB]\n       {}",
+            crate::lambda::USAGE
+        )),
     }
 }

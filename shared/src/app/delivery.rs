@@ -10,6 +10,7 @@ use crate::domain::message_log::{Direction, MessageLogEntry};
 use crate::domain::templates;
 use crate::domain::time::Timestamp;
 use crate::ports::messenger::OutgoingMessage;
+use crate::ports::pacer::Window;
 use crate::ports::store::{StoreError, Versioned};
 use crate::telegram::error::TelegramError;
 use crate::telegram::html::{MESSAGE_LIMIT, split};
@@ -25,9 +26,43 @@ const MAX_TRANSIENT: u32 = 5;
 /// reserves another: sent that late, its message could crowd the ones reserved after it into
 /// Telegram's one-second window (a starved test machine woke a sender 110 ms late).
 const MISSED_SLOT: TimeDelta = TimeDelta::milliseconds(50);
+/// How far ahead of now a fan-out may book the bot's sends.
+const BULK_HORIZON: TimeDelta = TimeDelta::milliseconds(250);
+/// How far ahead a single message reserves its slot; a later one is waited for first. Longer than
+/// a fan-out's booking ahead plus one batch, so the bot's backlog alone never makes a sender wait
+/// unreserved.
+const PATIENCE: TimeDelta = TimeDelta::milliseconds(700);
+/// How long before a waited-for slot the sender wakes to reserve it.
+const LEAD: TimeDelta = TimeDelta::milliseconds(15);
 /// Slots given up in a row before a sender goes anyway, so that a machine that stays starved still
 /// sends.
 const MAX_MISSED: u32 = 3;
+
+/// A part of a message Telegram accepted, and where it went (a migrated group's new id).
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    pub chat: ChatId,
+    pub html: String,
+    pub sent: SentMessage,
+}
+
+/// The log entries of what was delivered for `out`.
+pub(crate) fn outbound_entries(out: &Outgoing, delivered: &[Delivered], at: Timestamp) -> Vec<MessageLogEntry> {
+    delivered
+        .iter()
+        .map(|d| MessageLogEntry {
+            id: format!("out-{}-{}", d.chat, d.sent.message_id),
+            client_id: out.client.clone(),
+            chat_id: d.chat,
+            direction: Direction::Outbound,
+            text: Some(d.html.clone()),
+            file: None,
+            process_id: out.process.clone(),
+            telegram_message_id: Some(d.sent.message_id),
+            at,
+        })
+        .collect()
+}
 
 /// A message to deliver, with what it is about (for the log).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,13 +128,33 @@ pub enum Refusal {
 }
 
 impl App {
-    /// Delivers a message (several, if it is long); the markup goes on the last part.
+    /// Delivers a message (several, if it is long; the markup goes on the last part) and logs
+    /// what was sent.
     pub async fn deliver(&self, out: &Outgoing) -> Result<Vec<SentMessage>, AppError> {
+        let delivered = self.deliver_unlogged(out, None).await?;
+        self.log_delivered(out, &delivered).await;
+        Ok(delivered.into_iter().map(|d| d.sent).collect())
+    }
+
+    pub(super) async fn log_delivered(&self, out: &Outgoing, delivered: &[Delivered]) {
+        if let Err(e) = self.store.append_messages(&outbound_entries(out, delivered, self.clock.now())).await {
+            tracing::error!(error = %e, chat = %out.chat, "sent, but could not log the message");
+        }
+    }
+
+    /// [`App::deliver`] without the log, which the caller writes with what the send changed (a
+    /// tracker's transition); the first part in `slot` when one was reserved for it.
+    pub(crate) async fn deliver_unlogged(
+        &self,
+        out: &Outgoing,
+        slot: Option<Timestamp>,
+    ) -> Result<Vec<Delivered>, AppError> {
         let parts = split(&out.html, MESSAGE_LIMIT);
         let last = parts.len().saturating_sub(1);
         let mut chat = out.chat;
         let mut followed_migration = false;
-        let mut sent = Vec::with_capacity(parts.len());
+        let mut reserved = slot;
+        let mut delivered = Vec::with_capacity(parts.len());
         for (i, part) in parts.into_iter().enumerate() {
             loop {
                 let message = OutgoingMessage {
@@ -108,10 +163,12 @@ impl App {
                     markup: if i == last { out.markup.clone() } else { None },
                     reply_to: if i == 0 { out.reply_to } else { None },
                 };
-                match self.send_paced(&message).await {
-                    Ok(s) => {
-                        self.log_outbound(out, chat, &part, s.message_id).await;
-                        sent.push(s);
+                let sent = self.send_within(&message, None, reserved.take()).await.and_then(|sent| {
+                    sent.ok_or_else(|| StoreError::Unavailable("a send without a deadline found no slot".into()).into())
+                });
+                match sent {
+                    Ok(sent) => {
+                        delivered.push(Delivered { chat, html: part, sent });
                         break;
                     }
                     Err(AppError::Telegram(TelegramError::ChatMigrated { new_chat_id })) if !followed_migration => {
@@ -128,25 +185,25 @@ impl App {
                 }
             }
         }
-        Ok(sent)
+        Ok(delivered)
     }
 
-    /// One message, sent in its paced slot, with Telegram's throttling and passing failures retried.
-    async fn send_paced(&self, message: &OutgoingMessage) -> Result<SentMessage, AppError> {
-        let sent = self.send_within(message, None).await?;
-        sent.ok_or_else(|| StoreError::Unavailable("a send without a deadline found no slot".into()).into())
-    }
-
-    /// [`App::send_paced`], but only in a slot no later than `latest`: `None` when there is none
-    /// (nothing was sent or reserved).
+    /// One message, sent in its paced slot (`reserved`, or one reserved now no later than
+    /// `latest`), with Telegram's throttling and passing failures retried: `None` when no slot
+    /// came by `latest` (nothing was sent or reserved).
     pub(super) async fn send_within(
         &self,
         message: &OutgoingMessage,
         latest: Option<Timestamp>,
+        mut reserved: Option<Timestamp>,
     ) -> Result<Option<SentMessage>, AppError> {
         let (mut throttled, mut transient, mut missed) = (0u32, 0u32, 0u32);
         loop {
-            let Some(at) = self.pace(message.chat_id, latest).await? else { return Ok(None) };
+            let slot = match reserved.take() {
+                Some(slot) => Some(slot),
+                None => self.pace(message.chat_id, latest).await?,
+            };
+            let Some(at) = slot else { return Ok(None) };
             // A slot already due when the reservation returns is on time: the store's round trip
             // is not lateness, and every sender pays it alike.
             let due = at.max(self.pacing_clock.now());
@@ -164,8 +221,9 @@ impl App {
                     tracing::warn!(chat = %message.chat_id, seconds, "Telegram asked to slow down");
                     let until = self.pacing_clock.now() + TimeDelta::seconds(i64::try_from(seconds).unwrap_or(60));
                     // The whole bot waits: Telegram does not say which limit was hit.
-                    self.store.advance(&chat_bucket(message.chat_id), until).await?;
-                    self.store.advance(BOT_BUCKET, until).await?;
+                    for limit in self.config.limits.for_chat(message.chat_id.0) {
+                        self.store.advance(&limit, until).await?;
+                    }
                 }
                 Err(e) if e.is_transient() && transient < MAX_TRANSIENT => {
                     transient += 1;
@@ -184,14 +242,43 @@ impl App {
     }
 
     /// The slot for the next message to `chat`: the earliest time the chat's, its group's and the
-    /// bot's limits all allow (no later than `latest`), reserved in all of them at once.
+    /// bot's limits all allow, reserved in all of them at once; `None` when the chat's own limits
+    /// cannot allow it by `latest`. A slot its chat holds more than [`PATIENCE`] off is waited for
+    /// before it is reserved, so that the bot's limit is not held for it meanwhile.
     pub(super) async fn pace(&self, chat: ChatId, latest: Option<Timestamp>) -> Result<Option<Timestamp>, StoreError> {
-        let limits = self.config.limits;
-        let mut buckets = vec![(chat_bucket(chat), limits.per_chat), (BOT_BUCKET.to_owned(), limits.per_bot)];
-        if chat.0 < 0 {
-            buckets.push((format!("group:{chat}"), limits.per_group_minute));
+        let sends = [self.config.limits.for_chat(chat.0)];
+        loop {
+            let now = self.pacing_clock.now();
+            let soon = now + PATIENCE;
+            let window = Window { first_by: latest, own_by: Some(latest.map_or(soon, |l| l.min(soon))) };
+            let reservation = self.store.reserve(&sends, now, window).await?;
+            if let Some(slot) = reservation.slots.first().copied().flatten() {
+                return Ok(Some(slot));
+            }
+            match reservation.next {
+                Some(next) if latest.is_none_or(|l| next <= l) => sleep_until(now, next - LEAD).await,
+                _ => return Ok(None),
+            }
         }
-        self.store.reserve_slot(&buckets, self.pacing_clock.now(), latest).await
+    }
+
+    /// Slots for a fan-out's next messages, one per chat, reserved together once the bot's
+    /// backlog is within [`BULK_HORIZON`]: a fan-out books the bot only that far ahead, so a
+    /// client's reply to its own act never waits behind more than that (and one batch) of other
+    /// processes' fan-out. A message whose chat is busy beyond that gets no slot (`None`): it goes
+    /// in a later batch.
+    pub(super) async fn pace_bulk(&self, chats: &[ChatId]) -> Result<Vec<Option<Timestamp>>, StoreError> {
+        let sends: Vec<_> = chats.iter().map(|chat| self.config.limits.for_chat(chat.0)).collect();
+        loop {
+            let now = self.pacing_clock.now();
+            let by = now + BULK_HORIZON;
+            let reservation = self.store.reserve(&sends, now, Window { first_by: Some(by), own_by: Some(by) }).await?;
+            if reservation.slots.iter().any(Option::is_some) {
+                return Ok(reservation.slots);
+            }
+            let next = reservation.next.unwrap_or(by);
+            sleep_until(now, (next - BULK_HORIZON).max(now + TimeDelta::milliseconds(5))).await;
+        }
     }
 
     /// A group became a supergroup: its client moves to the new id (once; both halves of Telegram's
@@ -253,23 +340,6 @@ impl App {
         .await?;
         Ok(saved.map(|s| s.value))
     }
-
-    pub(super) async fn log_outbound(&self, out: &Outgoing, chat: ChatId, text: &str, message_id: i64) {
-        let entry = MessageLogEntry {
-            id: format!("out-{chat}-{message_id}"),
-            client_id: out.client.clone(),
-            chat_id: chat,
-            direction: Direction::Outbound,
-            text: Some(text.to_owned()),
-            file: None,
-            process_id: out.process.clone(),
-            telegram_message_id: Some(message_id),
-            at: self.clock.now(),
-        };
-        if let Err(e) = self.store.append_message(&entry).await {
-            tracing::error!(error = %e, %chat, message_id, "sent, but could not log the message");
-        }
-    }
 }
 
 /// When this process last called Telegram to send: its own sends keep the bot's spacing however
@@ -290,12 +360,6 @@ impl SendGate {
         }
         *last = Some(std::time::Instant::now());
     }
-}
-
-const BOT_BUCKET: &str = "bot";
-
-fn chat_bucket(chat: ChatId) -> String {
-    format!("chat:{chat}")
 }
 
 async fn sleep_until(now: Timestamp, at: Timestamp) {

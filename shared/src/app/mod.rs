@@ -8,6 +8,7 @@ mod audience;
 mod delivery;
 mod jobs;
 mod journal;
+mod memo;
 mod prior;
 mod processes;
 mod staff_commands;
@@ -18,7 +19,8 @@ mod updates;
 
 pub use advice::ApplyOutcome;
 pub use audience::{Audience, AudienceOutcome, AudiencePlan, Recipient};
-pub use delivery::{AppError, Outgoing, Refusal, SendGate};
+pub use delivery::{AppError, Delivered, Outgoing, Refusal, SendGate};
+pub use memo::Memo;
 pub use processes::Progress;
 pub use staff_feed::FeedReport;
 pub use tracking::KickoffReport;
@@ -88,6 +90,8 @@ pub struct App {
     pub pacing_clock: Arc<dyn Clock>,
     /// Spaces this process's own calls to Telegram.
     pub send_gate: SendGate,
+    /// What this process remembers between requests.
+    pub memo: Memo,
     pub config: AppConfig,
 }
 

@@ -45,12 +45,22 @@ impl App {
         Ok(saved)
     }
 
+    /// How many of the process's clients are in each state: its kept counts, one read (counted
+    /// from its trackers for a process saved before counts were kept).
     pub async fn progress(&self, process_id: &ProcessId) -> Result<Progress, StoreError> {
-        let trackers = self.store.trackers_of_process(process_id).await?;
-        let by_state = TrackerState::ALL
-            .iter()
-            .map(|s| (s.as_str(), trackers.iter().filter(|t| t.value.state() == *s).count()))
-            .collect();
-        Ok(Progress { total: trackers.len(), by_state })
+        let counts = match self.store.get_card(process_id).await?.and_then(|card| card.counts) {
+            Some(counts) => counts,
+            None => {
+                let mut counts = std::collections::BTreeMap::new();
+                for tracker in self.store.trackers_of_process(process_id).await? {
+                    *counts.entry(tracker.value.state()).or_insert(0u64) += 1;
+                }
+                counts
+            }
+        };
+        let count =
+            |state: &TrackerState| usize::try_from(counts.get(state).copied().unwrap_or(0)).unwrap_or(usize::MAX);
+        let by_state = TrackerState::ALL.iter().map(|s| (s.as_str(), count(s))).collect();
+        Ok(Progress { total: TrackerState::ALL.iter().map(count).sum(), by_state })
     }
 }

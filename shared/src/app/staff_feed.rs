@@ -12,7 +12,8 @@
 //! notice that goes out later than `notice_budget`, fails, or is given up is written to the error
 //! log. Nothing is dropped silently.
 
-use super::{App, AppError, Outgoing};
+use super::memo::FeedStep;
+use super::{App, AppError, Delivered, Outgoing};
 use crate::domain::ids::{ChatId, ClientId, ProcessId};
 use crate::domain::phase::Severity;
 use crate::domain::staff_feed::{ProgressCard, StaffNotice};
@@ -115,6 +116,20 @@ impl App {
         match touch.edited_at.map(|t| t + self.config.card_interval).filter(|due| *due > now) {
             None => self.run_staff_feed_now(Some(process)).await,
             Some(due) => self.schedule_feed(due).await,
+        }
+    }
+
+    /// A tracker of the process changed state: the write that saved it marked the card stale. It
+    /// is drawn now when this process has not drawn it within the card interval, else by one run
+    /// scheduled for when it may (the feed's own checks keep edits apart across processes).
+    pub async fn tracker_moved(&self, process: &ProcessId) {
+        if self.config.staff_chat.is_none() {
+            return;
+        }
+        match self.memo.feed_step(process, self.clock.now(), self.config.card_interval) {
+            FeedStep::RunNow => self.run_staff_feed_now(Some(process)).await,
+            FeedStep::RunAt(at) => self.schedule_feed(at).await,
+            FeedStep::Arranged => {}
         }
     }
 
@@ -313,22 +328,17 @@ impl App {
     /// is none.
     async fn send_to_staff(&self, chat: ChatId, html: &str, latest: Timestamp) -> Result<Option<()>, AppError> {
         let mut message = OutgoingMessage { chat_id: chat, html: html.to_owned(), markup: None, reply_to: None };
-        let mut sent = self.send_within(&message, Some(latest)).await;
+        let mut sent = self.send_within(&message, Some(latest), None).await;
         if let Err(AppError::Telegram(TelegramError::ChatMigrated { new_chat_id })) = sent {
             // The staff group's id is configuration: say so loudly, and reach it meanwhile.
             tracing::error!(old = %chat, new = new_chat_id, "the staff group moved: set TELEGRAM_STAFF_CHAT_ID to the new id");
             message.chat_id = ChatId(new_chat_id);
-            sent = self.send_within(&message, Some(latest)).await;
+            sent = self.send_within(&message, Some(latest), None).await;
         }
         match sent? {
-            Some(s) => {
-                self.log_outbound(
-                    &Outgoing::text(message.chat_id, html.to_owned()),
-                    message.chat_id,
-                    html,
-                    s.message_id,
-                )
-                .await;
+            Some(sent) => {
+                let delivered = Delivered { chat: message.chat_id, html: html.to_owned(), sent };
+                self.log_delivered(&Outgoing::text(message.chat_id, html.to_owned()), &[delivered]).await;
                 Ok(Some(()))
             }
             None => Ok(None),
@@ -353,9 +363,12 @@ impl App {
             Edit::NoSlot => return Ok(Drawn::NoSlot),
             Edit::Gone => {
                 let message = OutgoingMessage { chat_id: chat, html: html.clone(), markup: None, reply_to: None };
-                let Some(sent) = self.send_within(&message, Some(latest)).await? else { return Ok(Drawn::NoSlot) };
-                self.log_outbound(&Outgoing::text(chat, html.clone()), chat, &html, sent.message_id).await;
+                let Some(sent) = self.send_within(&message, Some(latest), None).await? else {
+                    return Ok(Drawn::NoSlot);
+                };
                 card.message = Some((chat, sent.message_id));
+                let delivered = Delivered { chat, html: html.clone(), sent };
+                self.log_delivered(&Outgoing::text(chat, html.clone()), &[delivered]).await;
             }
         }
         card.edited_at = Some(self.clock.now());

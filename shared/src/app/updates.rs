@@ -1,6 +1,6 @@
-//! The webhook's use case: one Telegram update, handled at most once. The update id is claimed
-//! first (a redelivery finds it done), the inbound message is logged (the update is then durably
-//! accepted), and only then does anything happen. Business failures are logged and answered as
+//! The webhook's use case: one Telegram update, handled at most once. The update id is taken and
+//! the inbound message logged in one write (the update is then durably accepted; a redelivery
+//! finds it done), and only then does anything happen. Business failures are logged and answered as
 //! handled: a 5xx would make Telegram retry, and a handler that keeps failing blocks the chat.
 
 use super::{App, Outgoing};
@@ -50,6 +50,13 @@ impl App {
     async fn handle_update(&self, update: Update, raw: &serde_json::Value) -> WebhookOutcome {
         let now = self.clock.now();
         let key = format!("telegram-update:{}", update.update_id);
+        let (client, logged) = match self.inbound(&update).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::error!(error = %e, "could not find the update's client");
+                return WebhookOutcome::RetryLater(e.to_string());
+            }
+        };
         let request = IdempotencyRequest {
             key: key.clone(),
             // serde_json's map is ordered, so the same update hashes the same however it was spaced.
@@ -58,8 +65,11 @@ impl App {
             in_progress_until: now + self.config.update_lock,
             expires_at: now + self.config.update_memory,
         };
-        let token = match self.store.claim(&request).await {
-            Ok(IdempotencyClaim::Acquired { token }) => token,
+        // The update id taken and the message logged in one write: from here a redelivery is a
+        // duplicate, even if handling below fails or runs out of time, because it may already
+        // have sent messages that must not go twice.
+        match self.store.accept(&request, "accepted", logged.as_slice()).await {
+            Ok(IdempotencyClaim::Acquired { .. }) => {}
             Ok(IdempotencyClaim::Completed { .. }) => {
                 tracing::info!("duplicate update ignored");
                 return WebhookOutcome::Duplicate;
@@ -72,37 +82,13 @@ impl App {
                 return WebhookOutcome::Ignored("update id reused".into());
             }
             Err(e) => {
-                tracing::error!(error = %e, "could not claim the update");
+                tracing::error!(error = %e, "could not accept the update");
                 return WebhookOutcome::RetryLater(e.to_string());
             }
-        };
-        let (client, logged) = match self.log_inbound(&update).await {
-            Ok(found) => found,
-            Err(e) => {
-                tracing::error!(error = %e, "could not record the update");
-                if let Err(e) = self.store.release(&key, &token).await {
-                    tracing::warn!(error = %e, "could not release the update's lock");
-                }
-                return WebhookOutcome::RetryLater(e.to_string());
-            }
-        };
-        // Durably accepted: from here a redelivery is a duplicate, even if handling below fails or
-        // runs out of time, because it may already have sent messages that must not go twice.
-        let expires = self.clock.now() + self.config.update_memory;
-        if let Err(e) = self.store.complete(&key, &token, Some("accepted"), expires).await {
-            tracing::error!(error = %e, "could not mark the update accepted");
-            return WebhookOutcome::RetryLater(e.to_string());
         }
-        match tokio::time::timeout(self.config.handling_budget, self.process(&update, client)).await {
-            Ok(Ok(Some(process))) => {
-                // The inbound entry names the process the message answered.
-                if let Some(entry) = logged
-                    && let Err(e) = self.store.note_answered_process(&entry, &process).await
-                {
-                    tracing::warn!(error = %e, "the message log does not name the process answered");
-                }
-            }
-            Ok(Ok(None)) => {}
+        let handled = tokio::time::timeout(self.config.handling_budget, self.process(&update, client, logged)).await;
+        match handled {
+            Ok(Ok(())) => {}
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "update accepted but its handling failed");
                 self.record_error("webhook", &key, &e.to_string()).await;
@@ -115,9 +101,8 @@ impl App {
         WebhookOutcome::Processed
     }
 
-    /// Records an incoming message or button press (the durable accept) and returns the chat's
-    /// client, if linked, and the entry written.
-    async fn log_inbound(
+    /// The chat's client, if linked, and the log entry of an incoming message or button press.
+    async fn inbound(
         &self,
         update: &Update,
     ) -> Result<(Option<Versioned<Client>>, Option<MessageLogEntry>), StoreError> {
@@ -139,7 +124,6 @@ impl App {
                 telegram_message_id: query.message.as_ref().map(|m| m.message_id),
                 at: self.clock.now(),
             };
-            self.store.append_message(&entry).await?;
             return Ok((client, Some(entry)));
         } else if let Some(message) = message {
             let file = message
@@ -164,7 +148,6 @@ impl App {
                 telegram_message_id: Some(message.message_id),
                 at: self.clock.now(),
             };
-            self.store.append_message(&entry).await?;
             return Ok((client, Some(entry)));
         }
         Ok((client, None))
@@ -175,22 +158,32 @@ impl App {
         &self,
         update: &Update,
         client: Option<Versioned<Client>>,
-    ) -> Result<Option<ProcessId>, super::AppError> {
+        logged: Option<MessageLogEntry>,
+    ) -> Result<(), super::AppError> {
         match update.kind() {
             UpdateKind::Message => match &update.message {
-                Some(message) => self.on_message(message, client).await,
-                None => Ok(None),
+                Some(message) => {
+                    let answered = self.on_message(message, client).await?;
+                    // The inbound entry names the process the message answered.
+                    if let (Some(process), Some(entry)) = (answered, logged)
+                        && let Err(e) = self.store.note_answered_process(&entry, &process).await
+                    {
+                        tracing::warn!(error = %e, "the message log does not name the process answered");
+                    }
+                    Ok(())
+                }
+                None => Ok(()),
             },
             UpdateKind::CallbackQuery => match &update.callback_query {
-                Some(query) => self.on_callback(query, client).await.map(|()| None),
-                None => Ok(None),
+                Some(query) => self.on_callback(query, client).await,
+                None => Ok(()),
             },
             UpdateKind::MyChatMember => match &update.my_chat_member {
-                Some(change) => self.on_membership(change, client).await.map(|()| None),
-                None => Ok(None),
+                Some(change) => self.on_membership(change, client).await,
+                None => Ok(()),
             },
             // Edits are logged; the answer they correct is re-read when the client submits again.
-            UpdateKind::EditedMessage | UpdateKind::Other => Ok(None),
+            UpdateKind::EditedMessage | UpdateKind::Other => Ok(()),
         }
     }
 
@@ -349,11 +342,19 @@ impl App {
         self.deliver(&out).await.map(|_| ())
     }
 
-    /// Whether a Telegram user is one of the firm's staff.
+    /// Whether a Telegram user is one of the firm's staff (as the staff list read within the last
+    /// minute says).
     pub(super) async fn is_staff_user(&self, user_id: i64) -> Result<bool, StoreError> {
         let id = TelegramUserId(user_id);
+        if let Some(staff) = self.memo.staff() {
+            return Ok(staff.contains(&id));
+        }
         let staff = super::all_pages(|page| async move { self.store.list_staff(&page).await }).await?;
-        Ok(staff.iter().any(|s| s.value.telegram_user_id == Some(id)))
+        let users: std::collections::HashSet<TelegramUserId> =
+            staff.iter().filter_map(|s| s.value.telegram_user_id).collect();
+        let is_staff = users.contains(&id);
+        self.memo.remember_staff(users);
+        Ok(is_staff)
     }
 }
 

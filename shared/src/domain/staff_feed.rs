@@ -28,6 +28,9 @@ pub struct ProgressCard {
     /// How many changes were reported, and how many the card shows: it is stale while they differ.
     pub changes: u64,
     pub shown: u64,
+    /// How many of the process's trackers are in each state, kept with every change; `None` for a
+    /// process whose trackers were saved before counts were kept.
+    pub counts: Option<std::collections::BTreeMap<crate::domain::tracker::TrackerState, u64>>,
 }
 
 impl ProgressCard {

@@ -102,10 +102,12 @@ pub trait ClientStore: Send + Sync {
     /// Creates a client with no chat; use [`ClientStore::link_chat`] to bind one.
     async fn create_client(&self, client: &Client) -> Result<Versioned<Client>, StoreError>;
     async fn get_client(&self, id: &ClientId) -> Result<Versioned<Client>, StoreError>;
+    /// The clients of `ids` that exist, read together, in no particular order.
+    async fn get_clients(&self, ids: &[ClientId]) -> Result<Vec<Versioned<Client>>, StoreError>;
     /// Updates everything but the chat binding, which only the link operations change.
     async fn update_client(&self, client: &Client, expected_version: u64) -> Result<Versioned<Client>, StoreError>;
     async fn list_clients(&self, page: &PageRequest) -> Result<Page<Versioned<Client>>, StoreError>;
-    /// The client a chat is linked to, read strongly consistently.
+    /// The client a chat is linked to, read strongly consistently, in one read.
     async fn client_by_chat(&self, chat: ChatId) -> Result<Option<Versioned<Client>>, StoreError>;
     /// Binds a chat to a client (replacing the client's previous chat, if any) atomically with the
     /// chat's uniqueness record: one chat belongs to at most one client.
@@ -143,8 +145,24 @@ pub trait ProcessStore: Send + Sync {
     ) -> Result<Page<Versioned<Process>>, StoreError>;
 }
 
+/// A process with what handling one of its messages needs, read together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessBundle {
+    pub process: Versioned<Process>,
+    pub stock: Option<Versioned<Stock>>,
+    pub tracker: Option<Versioned<Tracker>>,
+}
+
 #[async_trait]
 pub trait TrackerStore: Send + Sync {
+    /// A process, the stock named (its own, which never changes) and the tracker of the client
+    /// named, in one read. A missing process or stock is not found; a missing tracker is `None`.
+    async fn process_bundle(
+        &self,
+        process: &ProcessId,
+        stock: Option<&StockId>,
+        tracker_of: Option<&ClientId>,
+    ) -> Result<ProcessBundle, StoreError>;
     /// Creates one tracker; fails if the (process, client) pair already has one.
     async fn create_tracker(&self, tracker: &Tracker) -> Result<Versioned<Tracker>, StoreError>;
     /// Saves the trackers of a process that is still a draft at `expected_process_version`: new ones
@@ -162,13 +180,31 @@ pub trait TrackerStore: Send + Sync {
     async fn remove_pending_tracker(&self, process: &ProcessId, client: &ClientId) -> Result<(), StoreError>;
     /// Every tracker of a process, read strongly consistently.
     async fn trackers_of_process(&self, process: &ProcessId) -> Result<Vec<Versioned<Tracker>>, StoreError>;
-    /// Saves a tracker that moved on from `expected_state` at `expected_version`. Fails with a
-    /// conflict naming the stored state when either no longer holds.
+    /// A page of a process's trackers by client, only those in `state` when given (a filtered page
+    /// may come back short while more follow).
+    async fn trackers_page(
+        &self,
+        process: &ProcessId,
+        state: Option<TrackerState>,
+        page: &PageRequest,
+    ) -> Result<Page<Versioned<Tracker>>, StoreError>;
+    /// Saves a tracker that moved on from `expected_state` at `expected_version`, and moves it in
+    /// its process's counts when its state changed, atomically. Fails with a conflict naming the
+    /// stored state when either no longer holds.
     async fn transition_tracker(
         &self,
         tracker: &Tracker,
         expected_state: TrackerState,
         expected_version: u64,
+    ) -> Result<Versioned<Tracker>, StoreError>;
+    /// [`TrackerStore::transition_tracker`], with the log entries of the messages the change
+    /// went with, in the same atomic write.
+    async fn transition_tracker_logged(
+        &self,
+        tracker: &Tracker,
+        expected_state: TrackerState,
+        expected_version: u64,
+        log: &[MessageLogEntry],
     ) -> Result<Versioned<Tracker>, StoreError>;
     /// One client's trackers across processes.
     async fn trackers_of_client(
@@ -232,6 +268,16 @@ pub struct IdempotencyRequest {
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
     async fn claim(&self, request: &IdempotencyRequest) -> Result<IdempotencyClaim, StoreError>;
+    /// Takes the key as done at once, with the log entries of what was accepted, in one atomic
+    /// write: for work that is guarded from here on by the records it changes. Answers as
+    /// [`IdempotencyStore::claim`] does when the key is taken; `Acquired` (with no token: there is
+    /// no lock to give back) when it was done.
+    async fn accept(
+        &self,
+        request: &IdempotencyRequest,
+        result: &str,
+        log: &[MessageLogEntry],
+    ) -> Result<IdempotencyClaim, StoreError>;
     /// Records the result. Fails with a conflict when the lock is no longer `token`'s (the attempt
     /// overran its deadline and another took over).
     async fn complete(

@@ -31,7 +31,7 @@ pub struct Bed {
     pub store: Arc<DynamoStore>,
     pub router: axum::Router,
     pub webhook_url: String,
-    _engine: testkit::EngineHandle,
+    pub engine: testkit::EngineHandle,
 }
 
 /// Limits with no waiting, for tests about behaviour rather than pacing.
@@ -63,6 +63,7 @@ pub async fn bed_on(
         clock,
         pacing_clock: Arc::new(SystemClock),
         send_gate: Default::default(),
+        memo: Default::default(),
         config: AppConfig { staff_chat: Some(STAFF), limits, ..AppConfig::default() },
     });
     let router = router(app.clone(), WebhookConfig { secret: SECRET.into() });
@@ -73,7 +74,7 @@ pub async fn bed_on(
     bot.set_webhook(&webhook_url, SECRET, &["message", "edited_message", "callback_query", "my_chat_member"])
         .await
         .unwrap();
-    Some(Bed { fake, app, store, router, webhook_url, _engine: engine })
+    Some(Bed { fake, app, store, router, webhook_url, engine })
 }
 
 pub fn client(id: &str, name: &str) -> Client {

@@ -1,7 +1,9 @@
 //! Staff, clients (with their chat uniqueness records) and stocks.
 
 use super::entities::{CLIENT_LIST, STAFF_LIST, STOCK_LIST, chat_key, client_key, staff_key, stock_key};
-use super::{DynamoStore, Query, SortCondition, VERSION, number, table};
+use super::{
+    Assignment, DynamoStore, Query, SortCondition, VERSION, assign_all, from_item, key_item, number, table, to_item,
+};
 use crate::domain::client::{ChatBinding, Client};
 use crate::domain::ids::{ChatId, ClientId, StaffId, StockId};
 use crate::domain::staff::Staff;
@@ -15,9 +17,12 @@ use table::{PK, SK};
 
 /// The attribute of a chat uniqueness record naming its client.
 const CHAT_OWNER: &str = "ClientId";
+/// The chat record's copy of its client, written with every change of the client, so that an
+/// update from a group finds its client in one read.
+const CHAT_CLIENT: &str = "Client";
 
 fn list(partition: &str) -> Query<'static> {
-    Query { index: Some(table::GSI1), partition: partition.to_owned(), sort: SortCondition::Any }
+    Query { index: Some(table::GSI1), partition: partition.to_owned(), sort: SortCondition::Any, filter: None }
 }
 
 #[async_trait]
@@ -65,7 +70,41 @@ impl ClientStore for DynamoStore {
     }
 
     async fn update_client(&self, client: &Client, expected_version: u64) -> Result<Versioned<Client>, StoreError> {
-        self.update_entity(client, expected_version, None).await
+        let current = self.get_client(&client.id).await?;
+        let Some(binding) = current.value.chat.clone() else {
+            return self.update_entity(client, expected_version, None).await;
+        };
+        if current.version != expected_version {
+            return Err(version_conflict(&client.id, expected_version, current.version));
+        }
+        // The chat record's copy changes with the client, in the same transaction.
+        let mut updated = client.clone();
+        updated.chat = Some(binding.clone());
+        let Assignment { expression, names, values } = assign_all(&updated, Some(expected_version + 1))?;
+        let (pk, sk) = client_key(&client.id);
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(pk))
+            .key(SK, AttributeValue::S(sk))
+            .update_expression(expression)
+            .condition_expression("#version = :expected")
+            .set_expression_attribute_names(Some(names))
+            .expression_attribute_names("#version", VERSION)
+            .set_expression_attribute_values(Some(values))
+            .expression_attribute_values(":expected", number(expected_version))
+            .build()
+            .map_err(build_error)?;
+        let items = vec![
+            claim_chat(&self.table, binding.chat_id, &updated, expected_version + 1)?,
+            TransactWriteItem::builder().update(update).build(),
+        ];
+        self.run_chat_transaction(&client.id, binding.chat_id, expected_version, items).await?;
+        Ok(Versioned { value: updated, version: expected_version + 1 })
+    }
+
+    async fn get_clients(&self, ids: &[ClientId]) -> Result<Vec<Versioned<Client>>, StoreError> {
+        let keys = ids.iter().map(|id| key_item(client_key(id))).collect();
+        self.get_all("client", keys).await?.into_iter().map(from_item).collect()
     }
 
     async fn list_clients(&self, page: &PageRequest) -> Result<Page<Versioned<Client>>, StoreError> {
@@ -78,6 +117,10 @@ impl ClientStore for DynamoStore {
         let Some(owner) = item.as_ref().and_then(|i| i.get(CHAT_OWNER)).and_then(|v| v.as_s().ok()) else {
             return Ok(None);
         };
+        if let Some(copy) = item.as_ref().and_then(|i| i.get(CHAT_CLIENT)).and_then(|v| v.as_m().ok()) {
+            return from_item(copy.clone()).map(Some);
+        }
+        // Linked before chat records held their client.
         let id: ClientId = owner.parse().map_err(|e: crate::domain::ids::IdError| StoreError::Corrupt {
             entity: "chat",
             id: chat.to_string(),
@@ -99,16 +142,16 @@ impl ClientStore for DynamoStore {
         let old_chat = current.value.chat.as_ref().map(|c| c.chat_id).filter(|c| *c != binding.chat_id);
         let binding_value = serde_dynamo::to_attribute_value::<_, AttributeValue>(binding)
             .map_err(|e| StoreError::Corrupt { entity: "client", id: client_id.to_string(), reason: e.to_string() })?;
+        let mut linked = current.value.clone();
+        linked.chat = Some(binding.clone());
         let mut items = vec![
-            claim_chat(&self.table, binding.chat_id, client_id)?,
+            claim_chat(&self.table, binding.chat_id, &linked, expected_version + 1)?,
             set_chat(&self.table, client_id, binding_value, expected_version)?,
         ];
         if let Some(old) = old_chat {
             items.push(free_chat(&self.table, old, client_id)?);
         }
         self.run_chat_transaction(client_id, binding.chat_id, expected_version, items).await?;
-        let mut linked = current.value;
-        linked.chat = Some(binding.clone());
         Ok(Versioned { value: linked, version: expected_version + 1 })
     }
 
@@ -132,7 +175,8 @@ impl ClientStore for DynamoStore {
 }
 
 impl DynamoStore {
-    /// Runs a link or unlink transaction; item 0 or 1 failing its condition tells which rule broke.
+    /// Runs a link, unlink or update transaction; item 0 or 1 failing its condition tells which rule
+    /// broke.
     async fn run_chat_transaction(
         &self,
         client_id: &ClientId,
@@ -184,19 +228,20 @@ fn build_error(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(format!("building a DynamoDB request: {e}"))
 }
 
-/// The chat's uniqueness record: created, or already ours.
-fn claim_chat(table: &str, chat: ChatId, client: &ClientId) -> Result<TransactWriteItem, StoreError> {
+/// The chat's uniqueness record, with a copy of its client at `version`: created, or already ours.
+fn claim_chat(table: &str, chat: ChatId, client: &Client, version: u64) -> Result<TransactWriteItem, StoreError> {
     let (pk, sk) = chat_key(chat);
     let put = Put::builder()
         .table_name(table)
         .item(PK, AttributeValue::S(pk))
         .item(SK, AttributeValue::S(sk))
-        .item(CHAT_OWNER, AttributeValue::S(client.to_string()))
+        .item(CHAT_OWNER, AttributeValue::S(client.id.to_string()))
+        .item(CHAT_CLIENT, AttributeValue::M(to_item(client, version)?))
         .item("Entity", AttributeValue::S("chat".into()))
         .condition_expression("attribute_not_exists(#pk) OR #owner = :client")
         .expression_attribute_names("#pk", PK)
         .expression_attribute_names("#owner", CHAT_OWNER)
-        .expression_attribute_values(":client", AttributeValue::S(client.to_string()))
+        .expression_attribute_values(":client", AttributeValue::S(client.id.to_string()))
         .build()
         .map_err(build_error)?;
     Ok(TransactWriteItem::builder().put(put).build())

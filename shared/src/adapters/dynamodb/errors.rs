@@ -50,7 +50,8 @@ macro_rules! plain_operation_errors {
 plain_operation_errors!(
     aws_sdk_dynamodb::operation::get_item::GetItemError,
     aws_sdk_dynamodb::operation::query::QueryError,
-    aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemError
+    aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemError,
+    aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemError
 );
 
 #[derive(Debug)]

@@ -4,11 +4,16 @@
 //! treated as absent here rather than trusted to be gone.
 
 use super::errors::{ErrorKind, classify};
+use super::messages::entry_put;
 use super::{DynamoStore, Item, number, read_number, table};
+use crate::domain::message_log::MessageLogEntry;
 use crate::domain::time::Timestamp;
 use crate::ports::store::{IdempotencyClaim, IdempotencyRequest, IdempotencyStore, StoreError};
 use async_trait::async_trait;
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::DateTime;
 use table::{PK, SK, TTL_ATTRIBUTE};
 
@@ -20,6 +25,9 @@ const IN_PROGRESS_UNTIL: &str = "InProgressUntil";
 const PAYLOAD_HASH: &str = "PayloadHash";
 const RESULT: &str = "Result";
 const OWNER: &str = "Owner";
+/// A key may be taken when nobody has it, its record expired, or the attempt holding it overran.
+const CLAIMABLE: &str =
+    "attribute_not_exists(#pk) OR #expires < :now_s OR (#status = :in_progress AND #until < :now_ms)";
 
 fn key(k: &str) -> (AttributeValue, AttributeValue) {
     (AttributeValue::S(format!("IDEMPOTENCY#{k}")), AttributeValue::S("#IDEMPOTENCY".into()))
@@ -53,9 +61,7 @@ impl IdempotencyStore for DynamoStore {
             .item(OWNER, AttributeValue::S(token.clone()))
             .item(IN_PROGRESS_UNTIL, number(epoch_millis(request.in_progress_until)))
             .item(TTL_ATTRIBUTE, number(epoch_seconds(request.expires_at)))
-            .condition_expression(
-                "attribute_not_exists(#pk) OR #expires < :now_s OR (#status = :in_progress AND #until < :now_ms)",
-            )
+            .condition_expression(CLAIMABLE)
             .expression_attribute_names("#pk", PK)
             .expression_attribute_names("#expires", TTL_ATTRIBUTE)
             .expression_attribute_names("#status", STATUS)
@@ -78,19 +84,62 @@ impl IdempotencyStore for DynamoStore {
                 other => return Err(other.into_store_error(NAME, &request.key)),
             },
         };
-        if let (Some(stored), Some(given)) = (string(&old, PAYLOAD_HASH), &request.payload_hash)
-            && &stored != given
-        {
-            return Ok(IdempotencyClaim::PayloadMismatch);
+        Ok(taken(&old, request))
+    }
+
+    async fn accept(
+        &self,
+        request: &IdempotencyRequest,
+        result: &str,
+        log: &[MessageLogEntry],
+    ) -> Result<IdempotencyClaim, StoreError> {
+        let (pk, sk) = key(&request.key);
+        let mut put = Put::builder()
+            .table_name(&self.table)
+            .item(PK, pk)
+            .item(SK, sk)
+            .item("Entity", AttributeValue::S("idempotency".into()))
+            .item(STATUS, AttributeValue::S(COMPLETED.into()))
+            .item(RESULT, AttributeValue::S(result.to_owned()))
+            .item(TTL_ATTRIBUTE, number(epoch_seconds(request.expires_at)))
+            .condition_expression(CLAIMABLE)
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#expires", TTL_ATTRIBUTE)
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_names("#until", IN_PROGRESS_UNTIL)
+            .expression_attribute_values(":now_s", number(epoch_seconds(request.now)))
+            .expression_attribute_values(":now_ms", number(epoch_millis(request.now)))
+            .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.into()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if let Some(hash) = &request.payload_hash {
+            put = put.item(PAYLOAD_HASH, AttributeValue::S(hash.clone()));
         }
-        if string(&old, STATUS).as_deref() == Some(COMPLETED) {
-            return Ok(IdempotencyClaim::Completed { result: string(&old, RESULT) });
+        let record = put.build().map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let mut items = vec![TransactWriteItem::builder().put(record).build()];
+        for entry in log {
+            items.push(entry_put(&self.table, entry)?);
         }
-        let until = read_number(&old, IN_PROGRESS_UNTIL)
-            .and_then(|ms| i64::try_from(ms).ok())
-            .and_then(DateTime::from_timestamp_millis)
-            .unwrap_or(request.now);
-        Ok(IdempotencyClaim::InProgress { until })
+        let err = match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => return Ok(IdempotencyClaim::Acquired { token: String::new() }),
+            Err(e) => e,
+        };
+        let refused = match err.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
+                .cancellation_reasons()
+                .first()
+                .filter(|r| r.code() == Some("ConditionalCheckFailed"))
+                .map(|r| r.item().cloned()),
+            _ => None,
+        };
+        let old = match refused {
+            Some(Some(old)) => old,
+            Some(None) => self
+                .read_record(&request.key)
+                .await?
+                .ok_or_else(|| StoreError::Unavailable(format!("{NAME} {} vanished during its accept", request.key)))?,
+            None => return Err(StoreError::Unavailable(DisplayErrorContext(err).to_string())),
+        };
+        Ok(taken(&old, request))
     }
 
     async fn complete(
@@ -157,6 +206,23 @@ fn lost_lock(kind: ErrorKind, key_str: &str) -> StoreError {
         },
         other => other.into_store_error(NAME, key_str),
     }
+}
+
+/// What a taken key's record says about it.
+fn taken(old: &Item, request: &IdempotencyRequest) -> IdempotencyClaim {
+    if let (Some(stored), Some(given)) = (string(old, PAYLOAD_HASH), &request.payload_hash)
+        && &stored != given
+    {
+        return IdempotencyClaim::PayloadMismatch;
+    }
+    if string(old, STATUS).as_deref() == Some(COMPLETED) {
+        return IdempotencyClaim::Completed { result: string(old, RESULT) };
+    }
+    let until = read_number(old, IN_PROGRESS_UNTIL)
+        .and_then(|ms| i64::try_from(ms).ok())
+        .and_then(DateTime::from_timestamp_millis)
+        .unwrap_or(request.now);
+    IdempotencyClaim::InProgress { until }
 }
 
 impl DynamoStore {

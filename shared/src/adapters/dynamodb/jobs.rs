@@ -60,6 +60,7 @@ impl JobStore for DynamoStore {
             index: Some(table::GSI1),
             partition: LIST.into(),
             sort: SortCondition::AtMost(format!("{}~", sortable(now))),
+            filter: None,
         };
         let (items, _) = self.query_items(&q, limit, None).await?;
         items.iter().map(read).collect()

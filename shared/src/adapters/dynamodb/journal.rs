@@ -70,7 +70,7 @@ impl DynamoStore {
             format!("{}{}", log.prefix, sortable(from)),
             format!("{}{}", log.prefix, sortable(until)),
         );
-        let q = Query { index: None, partition: log.partition.to_owned(), sort: bounds };
+        let q = Query { index: None, partition: log.partition.to_owned(), sort: bounds, filter: None };
         let (items, next) = self.query_items(&q, page.effective_limit(), page.cursor.as_ref()).await?;
         let entries = items
             .into_iter()

@@ -9,7 +9,7 @@ use crate::domain::message_log::MessageLogEntry;
 use crate::domain::time::Timestamp;
 use crate::ports::store::{MessageLogStore, Page, PageRequest, StoreError};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
 const NAME: &str = "message";
 const PREFIX: &str = "LOG#";
@@ -19,6 +19,22 @@ fn partition(entry: &MessageLogEntry) -> String {
         Some(client) => format!("CLIENT#{client}"),
         None => format!("CHAT#{}", entry.chat_id),
     }
+}
+
+/// A log entry's item, for writes that record it together with what it is about.
+pub(super) fn entry_item(entry: &MessageLogEntry) -> Result<super::Item, StoreError> {
+    let partition = partition(entry);
+    Log { entity: NAME, partition: &partition, prefix: PREFIX }.item(entry.at, &entry.id, entry)
+}
+
+/// The transaction item that writes a log entry.
+pub(super) fn entry_put(table: &str, entry: &MessageLogEntry) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(entry_item(entry)?))
+        .build()
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    Ok(TransactWriteItem::builder().put(put).build())
 }
 
 #[async_trait]
@@ -47,13 +63,7 @@ impl MessageLogStore for DynamoStore {
     }
 
     async fn append_messages(&self, entries: &[MessageLogEntry]) -> Result<(), StoreError> {
-        let items = entries
-            .iter()
-            .map(|entry| {
-                let partition = partition(entry);
-                Log { entity: NAME, partition: &partition, prefix: PREFIX }.item(entry.at, &entry.id, entry)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = entries.iter().map(entry_item).collect::<Result<Vec<_>, _>>()?;
         self.put_all(NAME, items).await
     }
 

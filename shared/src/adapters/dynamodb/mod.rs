@@ -44,14 +44,15 @@ pub struct DynamoStore {
     table: String,
     /// Items per request when a method reads a whole collection.
     read_page_size: u32,
-    /// One pace reservation in flight per process (clones share it): senders of one process
-    /// queue here instead of failing each other's compare-and-set in the table.
-    pace_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// One pace reservation in flight per process (clones share it), holding the limits' values
+    /// this process last saw: senders of one process queue here instead of failing each other's
+    /// conditional writes, and plan from what they know instead of reading it first.
+    pace: std::sync::Arc<tokio::sync::Mutex<pacing::Known>>,
 }
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        DynamoStore { client, table: table.into(), read_page_size: 1_000, pace_turn: Default::default() }
+        DynamoStore { client, table: table.into(), read_page_size: 1_000, pace: Default::default() }
     }
 
     /// Reads whole collections in smaller pages (tests use it to cross page boundaries).
@@ -182,9 +183,25 @@ impl DynamoStore {
         }
     }
 
-    /// One page of a query on the table or an index.
+    /// One page of a query on the table or an index. One item more than the page is read, so
+    /// that a page that ends the list says so (DynamoDB alone cannot tell when a page ends exactly
+    /// at the last item).
     async fn query_page<E: Entity>(&self, q: Query<'_>, page: &PageRequest) -> Result<Page<Versioned<E>>, StoreError> {
-        let (items, next) = self.query_items(&q, page.effective_limit(), page.cursor.as_ref()).await?;
+        let limit = page.effective_limit() as usize;
+        let (mut items, mut next) = self.query_items(&q, page.effective_limit() + 1, page.cursor.as_ref()).await?;
+        if items.len() > limit {
+            items.truncate(limit);
+            let mut attrs = vec![PK, SK];
+            match q.index {
+                None => {}
+                Some(table::GSI1) => attrs.extend([GSI1_PK, GSI1_SK]),
+                Some(_) => attrs.extend([GSI2_PK, GSI2_SK]),
+            }
+            next = items.last().and_then(|last| {
+                let key: Item = attrs.iter().filter_map(|a| Some(((*a).to_owned(), last.get(*a)?.clone()))).collect();
+                cursor::encode(&key)
+            });
+        }
         let items = items.into_iter().map(from_item).collect::<Result<Vec<_>, _>>()?;
         Ok(Page { items, next })
     }
@@ -242,6 +259,12 @@ impl DynamoStore {
                 "#pk = :pk AND #sk BETWEEN :from AND :to".to_owned()
             }
         };
+        if let Some((attr, value)) = &q.filter {
+            request = request
+                .filter_expression("#filter = :filter")
+                .expression_attribute_names("#filter", *attr)
+                .expression_attribute_values(":filter", value.clone());
+        }
         let output = request
             .key_condition_expression(key_condition)
             .send()
@@ -263,6 +286,13 @@ struct Query<'a> {
     index: Option<&'a str>,
     partition: String,
     sort: SortCondition,
+    /// Only items whose attribute holds this value (applied by DynamoDB after it read a page).
+    filter: Option<(&'static str, AttributeValue)>,
+}
+
+/// The key attributes of an item, for batch reads.
+fn key_item((pk, sk): (String, String)) -> Item {
+    HashMap::from([(PK.to_owned(), AttributeValue::S(pk)), (SK.to_owned(), AttributeValue::S(sk))])
 }
 
 fn number(n: u64) -> AttributeValue {

@@ -2,18 +2,27 @@
 
 use super::entities::{
     Entity, PROCESS_LIST, TRACKER_PREFIX, client_trackers_partition, open_tracker_list, process_key,
-    processes_of_stock_partition, tracker_key,
+    processes_of_stock_partition, stock_key, tracker_key,
 };
-use super::{Assignment, DynamoStore, Query, SortCondition, VERSION, assign_all, from_item, number, table};
+use super::messages::entry_put;
+use super::staff_feed::card_counts;
+use super::{
+    Assignment, DynamoStore, ENTITY, Item, Query, SortCondition, VERSION, assign_all, conflict, from_item, key_item,
+    number, table, to_item,
+};
 use crate::domain::ids::{ClientId, ProcessId, StockId};
+use crate::domain::message_log::MessageLogEntry;
 use crate::domain::process::Process;
+use crate::domain::stock::Stock;
 use crate::domain::tracker::{Tracker, TrackerState};
-use crate::ports::store::{Page, PageRequest, ProcessStore, StoreError, TrackerStore, Versioned};
+use crate::ports::store::{Page, PageRequest, ProcessBundle, ProcessStore, StoreError, TrackerStore, Versioned};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use table::{PK, SK};
 
 #[async_trait]
@@ -31,7 +40,8 @@ impl ProcessStore for DynamoStore {
     }
 
     async fn list_processes(&self, page: &PageRequest) -> Result<Page<Versioned<Process>>, StoreError> {
-        let q = Query { index: Some(table::GSI1), partition: PROCESS_LIST.into(), sort: SortCondition::Any };
+        let q =
+            Query { index: Some(table::GSI1), partition: PROCESS_LIST.into(), sort: SortCondition::Any, filter: None };
         self.query_page(q, page).await
     }
 
@@ -44,6 +54,7 @@ impl ProcessStore for DynamoStore {
             index: Some(table::GSI2),
             partition: processes_of_stock_partition(stock),
             sort: SortCondition::BeginsWith("PROCESS#".into()),
+            filter: None,
         };
         self.query_page(q, page).await
     }
@@ -51,8 +62,48 @@ impl ProcessStore for DynamoStore {
 
 #[async_trait]
 impl TrackerStore for DynamoStore {
+    async fn process_bundle(
+        &self,
+        process: &ProcessId,
+        stock: Option<&StockId>,
+        tracker_of: Option<&ClientId>,
+    ) -> Result<ProcessBundle, StoreError> {
+        let mut keys = vec![key_item(process_key(process))];
+        keys.extend(stock.map(|s| key_item(stock_key(s))));
+        keys.extend(tracker_of.map(|c| key_item(tracker_key(process, c))));
+        let (mut found_process, mut found_stock, mut found_tracker) = (None, None, None);
+        for item in self.get_all(Process::NAME, keys).await? {
+            match item.get(ENTITY).and_then(|e| e.as_s().ok()).map(String::as_str) {
+                Some(Process::NAME) => found_process = Some(from_item(item)?),
+                Some(Stock::NAME) => found_stock = Some(from_item(item)?),
+                Some(Tracker::NAME) => found_tracker = Some(from_item(item)?),
+                _ => {}
+            }
+        }
+        let process =
+            found_process.ok_or_else(|| StoreError::NotFound { entity: Process::NAME, id: process.to_string() })?;
+        if let (Some(id), None) = (stock, &found_stock) {
+            return Err(StoreError::NotFound { entity: Stock::NAME, id: id.to_string() });
+        }
+        Ok(ProcessBundle { process, stock: found_stock, tracker: found_tracker })
+    }
+
     async fn create_tracker(&self, tracker: &Tracker) -> Result<Versioned<Tracker>, StoreError> {
-        self.create_entity(tracker).await
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(tracker, 1)?))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            card_counts(&self.table, &tracker.process_id, &[(tracker.state(), 1)])?,
+        ];
+        match self.run_tracker_transaction(items).await? {
+            None => Ok(Versioned { value: tracker.clone(), version: 1 }),
+            Some(_) => Err(StoreError::AlreadyExists { entity: Tracker::NAME, id: tracker.id() }),
+        }
     }
 
     async fn save_draft_trackers(
@@ -78,32 +129,37 @@ impl TrackerStore for DynamoStore {
                 return Err(draft_save_error(err, process, expected_process_version, chunk));
             }
         }
-        Ok(())
+        // A draft's trackers move only here, so its counts can be taken as they now are.
+        let mut counts = std::collections::BTreeMap::new();
+        for tracker in self.trackers_of_process(process).await? {
+            *counts.entry(tracker.value.state()).or_insert(0) += 1;
+        }
+        self.set_counts(process, &counts).await
     }
 
     async fn remove_pending_tracker(&self, process: &ProcessId, client: &ClientId) -> Result<(), StoreError> {
         let (pk, sk) = tracker_key(process, client);
-        let result = self
-            .client
-            .delete_item()
+        let delete = Delete::builder()
             .table_name(&self.table)
             .key(PK, AttributeValue::S(pk))
             .key(SK, AttributeValue::S(sk))
-            .condition_expression("attribute_not_exists(#pk) OR #state = :pending")
-            .expression_attribute_names("#pk", PK)
+            .condition_expression("#state = :pending")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":pending", AttributeValue::S(TrackerState::Pending.as_str().into()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => Err(match super::errors::classify(e) {
-                super::errors::ErrorKind::ConditionFailed(_) => StoreError::Conflict {
-                    entity: Tracker::NAME,
-                    id: format!("{process}/{client}"),
-                    detail: "has moved on from pending".into(),
-                },
-                other => other.into_store_error(Tracker::NAME, &format!("{process}/{client}")),
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let items = vec![
+            TransactWriteItem::builder().delete(delete).build(),
+            card_counts(&self.table, process, &[(TrackerState::Pending, -1)])?,
+        ];
+        match self.run_tracker_transaction(items).await? {
+            // Already gone: fine.
+            None | Some(None) => Ok(()),
+            Some(Some(_)) => Err(StoreError::Conflict {
+                entity: Tracker::NAME,
+                id: format!("{process}/{client}"),
+                detail: "has moved on from pending".into(),
             }),
         }
     }
@@ -117,6 +173,7 @@ impl TrackerStore for DynamoStore {
             index: None,
             partition: process_key(process).0,
             sort: SortCondition::BeginsWith(TRACKER_PREFIX.into()),
+            filter: None,
         };
         let mut all = Vec::new();
         let mut cursor = None;
@@ -132,14 +189,71 @@ impl TrackerStore for DynamoStore {
         }
     }
 
+    async fn trackers_page(
+        &self,
+        process: &ProcessId,
+        state: Option<TrackerState>,
+        page: &PageRequest,
+    ) -> Result<Page<Versioned<Tracker>>, StoreError> {
+        let q = Query {
+            index: None,
+            partition: process_key(process).0,
+            sort: SortCondition::BeginsWith(TRACKER_PREFIX.into()),
+            filter: state.map(|s| ("state", AttributeValue::S(s.as_str().to_owned()))),
+        };
+        self.query_page(q, page).await
+    }
+
     async fn transition_tracker(
         &self,
         tracker: &Tracker,
         expected_state: TrackerState,
         expected_version: u64,
     ) -> Result<Versioned<Tracker>, StoreError> {
+        self.transition_tracker_logged(tracker, expected_state, expected_version, &[]).await
+    }
+
+    async fn transition_tracker_logged(
+        &self,
+        tracker: &Tracker,
+        expected_state: TrackerState,
+        expected_version: u64,
+        log: &[MessageLogEntry],
+    ) -> Result<Versioned<Tracker>, StoreError> {
         let state = AttributeValue::S(expected_state.as_str().to_owned());
-        self.update_entity(tracker, expected_version, Some(("state", state))).await
+        let moved = tracker.state() != expected_state;
+        if !moved && log.is_empty() {
+            return self.update_entity(tracker, expected_version, Some(("state", state))).await;
+        }
+        let Assignment { expression, names, values } = assign_all(tracker, Some(expected_version + 1))?;
+        let (pk, sk) = tracker_key(&tracker.process_id, &tracker.client_id);
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(pk))
+            .key(SK, AttributeValue::S(sk))
+            .update_expression(expression)
+            .condition_expression("#version = :expected AND #state = :state")
+            .set_expression_attribute_names(Some(names))
+            .expression_attribute_names("#version", VERSION)
+            .expression_attribute_names("#state", "state")
+            .set_expression_attribute_values(Some(values))
+            .expression_attribute_values(":expected", number(expected_version))
+            .expression_attribute_values(":state", state)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        if moved {
+            items.push(card_counts(&self.table, &tracker.process_id, &[(expected_state, -1), (tracker.state(), 1)])?);
+        }
+        for entry in log {
+            items.push(entry_put(&self.table, entry)?);
+        }
+        match self.run_tracker_transaction(items).await? {
+            None => Ok(Versioned { value: tracker.clone(), version: expected_version + 1 }),
+            Some(None) => Err(StoreError::NotFound { entity: Tracker::NAME, id: tracker.id() }),
+            Some(Some(old)) => Err(conflict::<Tracker>(&tracker.id(), expected_version, &old)),
+        }
     }
 
     async fn trackers_of_client(
@@ -151,6 +265,7 @@ impl TrackerStore for DynamoStore {
             index: Some(table::GSI2),
             partition: client_trackers_partition(client),
             sort: SortCondition::BeginsWith(TRACKER_PREFIX.into()),
+            filter: None,
         };
         self.query_page(q, page).await
     }
@@ -160,13 +275,50 @@ impl TrackerStore for DynamoStore {
         state: TrackerState,
         page: &PageRequest,
     ) -> Result<Page<Versioned<Tracker>>, StoreError> {
-        let q = Query { index: Some(table::GSI1), partition: open_tracker_list(state), sort: SortCondition::Any };
+        let q = Query {
+            index: Some(table::GSI1),
+            partition: open_tracker_list(state),
+            sort: SortCondition::Any,
+            filter: None,
+        };
         self.query_page(q, page).await
     }
 }
 
 /// TransactWriteItems takes at most 100 items.
 const TRANSACTION: usize = 100;
+/// Attempts at a transaction that collided with another one on the same item (two trackers of
+/// one process moving at once both count on its card): not a conflict of ours, so it is retried.
+const COLLISIONS: u32 = 8;
+
+impl DynamoStore {
+    /// Runs a transaction whose first item is a tracker's conditional write: `None` when it was
+    /// written, `Some(old item, if returned)` when the tracker's condition failed.
+    async fn run_tracker_transaction(&self, items: Vec<TransactWriteItem>) -> Result<Option<Option<Item>>, StoreError> {
+        for attempt in 0..COLLISIONS {
+            let err = match self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await {
+                Ok(_) => return Ok(None),
+                Err(e) => e,
+            };
+            if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() {
+                let reasons = cancelled.cancellation_reasons();
+                if let Some(first) = reasons.first().filter(|r| r.code() == Some("ConditionalCheckFailed")) {
+                    return Ok(Some(first.item().cloned()));
+                }
+                if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
+                    tokio::time::sleep(std::time::Duration::from_millis(5 << attempt.min(5))).await;
+                    continue;
+                }
+            }
+            if err.as_service_error().is_some_and(|e| e.meta().code() == Some("TransactionConflictException")) {
+                tokio::time::sleep(std::time::Duration::from_millis(5 << attempt.min(5))).await;
+                continue;
+            }
+            return Err(StoreError::Unavailable(DisplayErrorContext(err).to_string()));
+        }
+        Err(StoreError::Unavailable(format!("a tracker's transaction kept colliding ({COLLISIONS} attempts)")))
+    }
+}
 
 fn draft_check(table: &str, process: &ProcessId, version: u64) -> Result<TransactWriteItem, StoreError> {
     let (pk, sk) = process_key(process);

@@ -1,7 +1,8 @@
 //! The staff group's feed: queued notices (`STAFFNOTICE` / `<created>#<id>`, oldest first) and one
 //! progress card per process (`CARD#<process>` / `#CARD`), listed in GSI1 `CARDS#STALE` while it
-//! shows less than happened. Reporting a change is one unconditional `ADD`, so a burst of answers
-//! never contends on it.
+//! shows less than happened. The card also keeps the process's counts of trackers by state, moved
+//! in the same transaction as each tracker that changes state, so progress is one read. Reporting
+//! a change is an unconditional `ADD`, so a burst of answers never fails on a condition.
 
 use super::entities::sortable;
 use super::errors::{classify, unless_condition_failed};
@@ -9,9 +10,10 @@ use super::{DynamoStore, Item, Query, SortCondition, number, read_number, table}
 use crate::domain::ids::{ChatId, ProcessId};
 use crate::domain::staff_feed::{CardTouch, ProgressCard, StaffNotice};
 use crate::domain::time::Timestamp;
+use crate::domain::tracker::TrackerState;
 use crate::ports::store::{StaffFeedStore, StoreError};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
 use std::collections::HashMap;
 use table::{GSI1_PK, GSI1_SK, PK, SK};
 
@@ -19,6 +21,50 @@ const NOTICE: &str = "staff notice";
 const NOTICES: &str = "STAFFNOTICE";
 const CARD: &str = "progress card";
 const STALE_CARDS: &str = "CARDS#STALE";
+/// Set once the counts hold every tracker of the process (a draft's trackers were saved).
+const COUNTED: &str = "Counted";
+
+fn count_attribute(state: TrackerState) -> String {
+    format!("Count_{}", state.as_str())
+}
+
+/// The transaction item that moves trackers between states in a process's counts (`moves`: a
+/// state and how many trackers it gains or loses) and marks its card stale.
+pub(super) fn card_counts(
+    table: &str,
+    process: &ProcessId,
+    moves: &[(TrackerState, i64)],
+) -> Result<TransactWriteItem, StoreError> {
+    let (pk, sk) = card_key(process);
+    let mut adds = vec!["#changes :one".to_owned()];
+    let mut update = Update::builder()
+        .table_name(table)
+        .key(PK, pk)
+        .key(SK, sk)
+        .expression_attribute_names("#entity", "Entity")
+        .expression_attribute_names("#process", "ProcessId")
+        .expression_attribute_names("#gpk", GSI1_PK)
+        .expression_attribute_names("#gsk", GSI1_SK)
+        .expression_attribute_names("#changes", "Changes")
+        .expression_attribute_values(":entity", AttributeValue::S(CARD.into()))
+        .expression_attribute_values(":process", AttributeValue::S(process.to_string()))
+        .expression_attribute_values(":stale", AttributeValue::S(STALE_CARDS.into()))
+        .expression_attribute_values(":one", number(1));
+    for (i, (state, delta)) in moves.iter().enumerate() {
+        update = update
+            .expression_attribute_names(format!("#c{i}"), count_attribute(*state))
+            .expression_attribute_values(format!(":d{i}"), AttributeValue::N(delta.to_string()));
+        adds.push(format!("#c{i} :d{i}"));
+    }
+    let update = update
+        .update_expression(format!(
+            "SET #entity = :entity, #process = :process, #gpk = :stale, #gsk = :process ADD {}",
+            adds.join(", ")
+        ))
+        .build()
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    Ok(TransactWriteItem::builder().update(update).build())
+}
 
 fn notice_key(notice: &StaffNotice) -> (AttributeValue, AttributeValue) {
     (AttributeValue::S(NOTICES.into()), AttributeValue::S(format!("{}#{}", sortable(notice.created_at), notice.id)))
@@ -62,12 +108,19 @@ fn read_card(item: &Item) -> Result<ProgressCard, StoreError> {
         (Some(chat), Some(message)) => Some((ChatId(chat), message)),
         _ => None,
     };
+    let counts = item.contains_key(COUNTED).then(|| {
+        TrackerState::ALL
+            .iter()
+            .map(|state| (*state, signed(item, &count_attribute(*state)).unwrap_or(0).max(0).unsigned_abs()))
+            .collect()
+    });
     Ok(ProgressCard {
         process_id,
         message,
         edited_at,
         changes: read_number(item, "Changes").unwrap_or(0),
         shown: read_number(item, "Shown").unwrap_or(0),
+        counts,
     })
 }
 
@@ -92,7 +145,7 @@ impl StaffFeedStore for DynamoStore {
     }
 
     async fn queued_staff_notices(&self, limit: u32) -> Result<Vec<StaffNotice>, StoreError> {
-        let q = Query { index: None, partition: NOTICES.into(), sort: SortCondition::Any };
+        let q = Query { index: None, partition: NOTICES.into(), sort: SortCondition::Any, filter: None };
         let (items, _) = self.query_items(&q, limit, None).await?;
         items.iter().map(read_notice).collect()
     }
@@ -152,7 +205,8 @@ impl StaffFeedStore for DynamoStore {
     }
 
     async fn stale_cards(&self, limit: u32) -> Result<Vec<ProgressCard>, StoreError> {
-        let q = Query { index: Some(table::GSI1), partition: STALE_CARDS.into(), sort: SortCondition::Any };
+        let q =
+            Query { index: Some(table::GSI1), partition: STALE_CARDS.into(), sort: SortCondition::Any, filter: None };
         let (items, _) = self.query_items(&q, limit, None).await?;
         items.iter().map(read_card).collect()
     }
@@ -221,5 +275,42 @@ impl StaffFeedStore for DynamoStore {
             .await;
         unless_condition_failed(behind, CARD, card.process_id.as_str())?;
         Ok(true)
+    }
+}
+
+impl DynamoStore {
+    /// Sets a process's counts from its trackers as they are (a draft's, which nothing else moves).
+    pub(super) async fn set_counts(
+        &self,
+        process: &ProcessId,
+        counts: &std::collections::BTreeMap<TrackerState, u64>,
+    ) -> Result<(), StoreError> {
+        let (pk, sk) = card_key(process);
+        let mut sets =
+            vec!["#entity = :entity".to_owned(), "#process = :process".to_owned(), "#counted = :yes".to_owned()];
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, pk)
+            .key(SK, sk)
+            .expression_attribute_names("#entity", "Entity")
+            .expression_attribute_names("#process", "ProcessId")
+            .expression_attribute_names("#counted", COUNTED)
+            .expression_attribute_values(":entity", AttributeValue::S(CARD.into()))
+            .expression_attribute_values(":process", AttributeValue::S(process.to_string()))
+            .expression_attribute_values(":yes", AttributeValue::Bool(true));
+        for (i, state) in TrackerState::ALL.iter().enumerate() {
+            update = update
+                .expression_attribute_names(format!("#c{i}"), count_attribute(*state))
+                .expression_attribute_values(format!(":n{i}"), number(counts.get(state).copied().unwrap_or(0)));
+            sets.push(format!("#c{i} = :n{i}"));
+        }
+        update
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify(e).into_store_error(CARD, process.as_str()))
     }
 }

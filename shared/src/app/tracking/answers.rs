@@ -6,6 +6,7 @@
 //! The client's own next message (its prompt, its receipt) goes out before anything for staff.
 
 use super::{Loaded, edit_button, mark_delivered};
+use crate::app::delivery::outbound_entries;
 use crate::app::{App, AppError, Outgoing, all_pages};
 use crate::domain::client::Client;
 use crate::domain::ids::{ChatId, ProcessId, TelegramUserId};
@@ -15,12 +16,20 @@ use crate::domain::templates::{self, staff};
 use crate::domain::time::Timestamp;
 use crate::domain::tracker::{ChatActor, Evidence, EvidenceKind, Tracker, TrackerEvent, TrackerState};
 use crate::ports::store::{StoreError, Versioned};
-use crate::telegram::types::{CallbackQuery, Message, ReplyMarkup, SentMessage};
+use crate::telegram::types::{CallbackQuery, Message, ReplyMarkup};
+
+impl Route {
+    fn known(&self) -> Versioned<Tracker> {
+        Versioned { value: self.tracker.clone(), version: self.version }
+    }
+}
 
 /// A client's message matched to the tracker it answers.
 struct Route {
     loaded: Loaded,
     tracker: Tracker,
+    /// The tracker's version as read: the first write tries it without reading again.
+    version: u64,
     /// It replies to one of the bot's messages about this tracker.
     replied: bool,
 }
@@ -42,8 +51,8 @@ impl App {
             self.answer_press(query, Some(&templates::staff_cannot_answer())).await;
             return Ok(());
         }
-        let loaded = match self.load_process(&process_id).await {
-            Ok(loaded) if loaded.process.state() == ProcessState::Running => loaded,
+        let (loaded, tracker) = match self.load_with_tracker(&process_id, Some(&client.value.id)).await {
+            Ok((loaded, Some(tracker))) if loaded.process.state() == ProcessState::Running => (loaded, tracker),
             Ok(_) | Err(AppError::Store(StoreError::NotFound { .. })) => {
                 self.answer_press(query, None).await;
                 return Ok(());
@@ -53,20 +62,26 @@ impl App {
         let now = self.clock.now();
         let by = ChatActor { user_id: TelegramUserId(query.from.id), name: query.from.display_name() };
         let saved = self
-            .update_tracker(&process_id, &client.value.id, |tracker| {
-                // A press proves the message arrived, even where its send was not recorded.
-                mark_delivered(tracker, now)?;
-                match (action, tracker.state(), tracker.advice().asks()) {
-                    ("ack", TrackerState::Sent, Asks::Acknowledgement | Asks::Answer) => {
-                        tracker.apply(TrackerEvent::Acknowledged { by: by.clone(), at: now })?
-                    }
-                    ("edit", TrackerState::Submitted, Asks::Answer) => {
-                        tracker.apply(TrackerEvent::Reopened { at: now })?
-                    }
-                    _ => return Ok(false),
-                };
-                Ok(true)
-            })
+            .update_tracker_from(
+                Some(tracker),
+                &process_id,
+                &client.value.id,
+                |tracker| {
+                    // A press proves the message arrived, even where its send was not recorded.
+                    mark_delivered(tracker, now)?;
+                    match (action, tracker.state(), tracker.advice().asks()) {
+                        ("ack", TrackerState::Sent, Asks::Acknowledgement | Asks::Answer) => {
+                            tracker.apply(TrackerEvent::Acknowledged { by: by.clone(), at: now })?
+                        }
+                        ("edit", TrackerState::Submitted, Asks::Answer) => {
+                            tracker.apply(TrackerEvent::Reopened { at: now })?
+                        }
+                        _ => return Ok(false),
+                    };
+                    Ok(true)
+                },
+                &[],
+            )
             .await;
         let saved = match saved {
             Ok(Some(saved)) => saved,
@@ -87,7 +102,7 @@ impl App {
             tracing::warn!(error = %e, "could not remove the pressed button");
         }
         self.prompt(&loaded, &client.value, saved).await?;
-        self.card_changed(&process_id).await;
+        self.tracker_moved(&process_id).await;
         Ok(())
     }
 
@@ -116,19 +131,34 @@ impl App {
             client: Some(client.id.clone()),
             process: Some(loaded.process.id.clone()),
         };
-        let sent = self.deliver(&out).await?;
-        self.remember_messages(loaded, client, &sent).await
+        self.send_remembered(loaded, client, Some(stored), &out).await
     }
 
-    /// Notes the bot's messages on the tracker (so replies to them find it) and plans the next chase.
-    async fn remember_messages(&self, loaded: &Loaded, client: &Client, sent: &[SentMessage]) -> Result<(), AppError> {
+    /// Sends a message about a tracker, then notes it on the tracker (so replies to it find it)
+    /// with its log entry in the same write, and plans the next chase. `known`: the tracker as
+    /// last read, if it was.
+    async fn send_remembered(
+        &self,
+        loaded: &Loaded,
+        client: &Client,
+        known: Option<Versioned<Tracker>>,
+        out: &Outgoing,
+    ) -> Result<(), AppError> {
+        let delivered = self.deliver_unlogged(out, None).await?;
+        let log = outbound_entries(out, &delivered, self.clock.now());
         let saved = self
-            .update_tracker(&loaded.process.id, &client.id, |tracker| {
-                for s in sent {
-                    tracker.note_message(s.message_id);
-                }
-                Ok(true)
-            })
+            .update_tracker_from(
+                known,
+                &loaded.process.id,
+                &client.id,
+                |tracker| {
+                    for d in &delivered {
+                        tracker.note_message(d.sent.message_id);
+                    }
+                    Ok(true)
+                },
+                &log,
+            )
             .await?;
         match saved {
             Some(saved) => self.schedule_chase(&loaded.process, &saved.value, client).await,
@@ -166,6 +196,7 @@ impl App {
         route: Route,
         evidence: Evidence,
     ) -> Result<(), AppError> {
+        let known = route.known();
         let Route { loaded, tracker, .. } = route;
         let process = &loaded.process;
         if tracker.advice().asks() != Asks::Answer {
@@ -173,21 +204,35 @@ impl App {
         }
         let now = self.clock.now();
         let saved = self
-            .update_tracker(&process.id, &client.id, |tracker| {
-                mark_delivered(tracker, now)?;
-                if !matches!(tracker.state(), TrackerState::Sent | TrackerState::Acknowledged | TrackerState::Submitted)
-                {
-                    return Ok(false);
-                }
-                tracker.apply(TrackerEvent::EvidenceReceived { evidence: evidence.clone(), at: now })?;
-                Ok(true)
-            })
+            .update_tracker_from(
+                Some(known),
+                &process.id,
+                &client.id,
+                |tracker| {
+                    mark_delivered(tracker, now)?;
+                    if !matches!(
+                        tracker.state(),
+                        TrackerState::Sent | TrackerState::Acknowledged | TrackerState::Submitted
+                    ) {
+                        return Ok(false);
+                    }
+                    tracker.apply(TrackerEvent::EvidenceReceived { evidence: evidence.clone(), at: now })?;
+                    Ok(true)
+                },
+                &[],
+            )
             .await?;
-        if saved.is_some() {
+        if let Some(saved) = saved {
             self.reply_for(message, templates::evidence_received(), client, &loaded).await?;
             let subject = loaded.subject(tracker.advice());
             self.notify_staff_about(Some(&process.id), staff::evidence(&subject, client)).await;
-            self.card_changed(&process.id).await;
+            // A state change marked the card stale as it was saved; a file added to an answer
+            // already in did not.
+            if saved.value.state() == tracker.state() {
+                self.card_changed(&process.id).await;
+            } else {
+                self.tracker_moved(&process.id).await;
+            }
         }
         Ok(())
     }
@@ -196,7 +241,8 @@ impl App {
     /// holds none acknowledges; a reply with a mistake is told what is wrong; anything else is
     /// the client's own chat and left alone.
     async fn take_text(&self, message: &Message, client: &Client, route: Route, text: &str) -> Result<(), AppError> {
-        let Route { loaded, tracker, replied } = route;
+        let known = route.known();
+        let Route { loaded, tracker, replied, .. } = route;
         let process = &loaded.process;
         let now = self.clock.now();
         match tracker.advice().parse_reply(text, client) {
@@ -207,23 +253,29 @@ impl App {
                         .await;
                 }
                 let saved = self
-                    .update_tracker(&process.id, &client.id, |tracker| {
-                        mark_delivered(tracker, now)?;
-                        let takes = match tracker.state() {
-                            TrackerState::Sent | TrackerState::Acknowledged => true,
-                            // A file came first: the values typed after it are the answer.
-                            TrackerState::Submitted => tracker.answer().is_none(),
-                            TrackerState::Pending
-                            | TrackerState::Confirmed
-                            | TrackerState::Failed
-                            | TrackerState::Skipped => false,
-                        };
-                        if !takes {
-                            return Ok(false);
-                        }
-                        tracker.apply(TrackerEvent::Submitted { answer: answer.clone(), at: now })?;
-                        Ok(true)
-                    })
+                    .update_tracker_from(
+                        Some(known),
+                        &process.id,
+                        &client.id,
+                        |tracker| {
+                            mark_delivered(tracker, now)?;
+                            let takes = match tracker.state() {
+                                TrackerState::Sent | TrackerState::Acknowledged => true,
+                                // A file came first: the values typed after it are the answer.
+                                TrackerState::Submitted => tracker.answer().is_none(),
+                                TrackerState::Pending
+                                | TrackerState::Confirmed
+                                | TrackerState::Failed
+                                | TrackerState::Skipped => false,
+                            };
+                            if !takes {
+                                return Ok(false);
+                            }
+                            tracker.apply(TrackerEvent::Submitted { answer: answer.clone(), at: now })?;
+                            Ok(true)
+                        },
+                        &[],
+                    )
                     .await?;
                 let Some(saved) = saved else {
                     return self
@@ -238,8 +290,7 @@ impl App {
                     process: Some(process.id.clone()),
                     ..Outgoing::text(ChatId(message.chat.id), templates::received(&subject, client, &answer))
                 };
-                let sent = self.deliver(&receipt).await?;
-                self.remember_messages(&loaded, client, &sent).await?;
+                self.send_remembered(&loaded, client, Some(saved.clone()), &receipt).await?;
                 let findings = match saved.value.advice().check(&answer, &self.context(client, loaded.stock.as_ref())) {
                     Ok(findings) => findings,
                     Err(e) => {
@@ -252,7 +303,7 @@ impl App {
                     let html = staff::answer(&subject, client, saved.value.phase(), &findings);
                     self.notify_staff_about(Some(&process.id), html).await;
                 }
-                self.card_changed(&process.id).await;
+                self.tracker_moved(&process.id).await;
                 Ok(())
             }
             Err(e) if e.holds_no_answer() => {
@@ -260,7 +311,7 @@ impl App {
                     && tracker.advice().asks() != Asks::Nothing
                     && matches!(tracker.state(), TrackerState::Sent | TrackerState::Pending | TrackerState::Failed);
                 if acknowledges {
-                    return self.acknowledge_by_reply(message, client, &loaded).await;
+                    return self.acknowledge_by_reply(message, client, &loaded, known).await;
                 }
                 Ok(())
             }
@@ -276,21 +327,33 @@ impl App {
 
     /// A reply to the message itself that holds no answer ("확인했습니다") acknowledges it; the
     /// bot then asks for the answer, or, for a notice, says it is noted.
-    async fn acknowledge_by_reply(&self, message: &Message, client: &Client, loaded: &Loaded) -> Result<(), AppError> {
+    async fn acknowledge_by_reply(
+        &self,
+        message: &Message,
+        client: &Client,
+        loaded: &Loaded,
+        known: Versioned<Tracker>,
+    ) -> Result<(), AppError> {
         let now = self.clock.now();
         let by = message.from.as_ref().map_or_else(
             || ChatActor { user_id: TelegramUserId(0), name: "익명".into() },
             |u| ChatActor { user_id: TelegramUserId(u.id), name: u.display_name() },
         );
         let saved = self
-            .update_tracker(&loaded.process.id, &client.id, |tracker| {
-                mark_delivered(tracker, now)?;
-                if tracker.state() != TrackerState::Sent {
-                    return Ok(false);
-                }
-                tracker.apply(TrackerEvent::Acknowledged { by: by.clone(), at: now })?;
-                Ok(true)
-            })
+            .update_tracker_from(
+                Some(known),
+                &loaded.process.id,
+                &client.id,
+                |tracker| {
+                    mark_delivered(tracker, now)?;
+                    if tracker.state() != TrackerState::Sent {
+                        return Ok(false);
+                    }
+                    tracker.apply(TrackerEvent::Acknowledged { by: by.clone(), at: now })?;
+                    Ok(true)
+                },
+                &[],
+            )
             .await?;
         let Some(saved) = saved else { return Ok(()) };
         if saved.value.advice().asks() == Asks::Acknowledgement {
@@ -298,7 +361,7 @@ impl App {
         } else {
             self.prompt(loaded, client, saved).await?;
         }
-        self.card_changed(&loaded.process.id).await;
+        self.tracker_moved(&loaded.process.id).await;
         Ok(())
     }
 
@@ -319,7 +382,7 @@ impl App {
         let mut candidates: Vec<Route> = Vec::new();
         let mut target: Option<(Route, bool)> = None;
         for t in trackers {
-            let tracker = t.value;
+            let (tracker, version) = (t.value, t.version);
             let is_target = replied_to.is_some_and(|id| tracker.message_ids().contains(&id));
             // A pending tracker counts only if its send began (it may have arrived).
             let awaits = tracker.advice().asks() != Asks::Nothing
@@ -339,7 +402,7 @@ impl App {
             }
             let loaded = self.load_process(&tracker.process_id).await?;
             let running = loaded.process.state() == ProcessState::Running;
-            let route = Route { loaded, tracker, replied: is_target };
+            let route = Route { loaded, tracker, version, replied: is_target };
             if is_target {
                 target = Some((route, awaits && running));
             } else if running {
@@ -398,8 +461,7 @@ impl App {
             process: Some(loaded.process.id.clone()),
             ..Outgoing::text(ChatId(message.chat.id), html)
         };
-        let sent = self.deliver(&out).await?;
-        self.remember_messages(loaded, client, &sent).await
+        self.send_remembered(loaded, client, None, &out).await
     }
 }
 

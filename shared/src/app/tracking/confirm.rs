@@ -55,7 +55,7 @@ impl App {
                 self.notify_staff_about(Some(process_id), html).await;
             }
         }
-        self.card_changed(process_id).await;
+        self.tracker_moved(process_id).await;
         Ok(saved)
     }
 }

@@ -3,25 +3,28 @@
 //! after, so a kickoff that stops halfway resumes without sending anything twice.
 
 use super::{FIRE_GRACE, Loaded, ack_button};
+use crate::app::delivery::outbound_entries;
 use crate::app::{App, AppError, Outgoing, Refusal, retry_on_conflict};
+use crate::domain::client::Client;
+use crate::domain::ids::ChatId;
 use crate::domain::ids::{ClientId, ProcessId};
 use crate::domain::phase::{Asks, Phase};
 use crate::domain::process::{Process, ProcessAction, ProcessState};
 use crate::domain::stock::StockStatus;
 use crate::domain::templates::{self, staff};
+use crate::domain::time::Timestamp;
 use crate::domain::time::format_kst;
 use crate::domain::tracker::{Tracker, TrackerEvent, TrackerState};
 use crate::ports::scheduler::Job;
 use crate::ports::store::{StoreError, Versioned};
 use chrono::TimeDelta;
+use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
 
-/// Advice sends in flight at once during a kickoff: enough to keep Telegram's 30/s busy while each
-/// send waits for its slot, few enough that senders rarely collide on the bot's pace bucket.
-/// Measured with `cargo xtask bench fanout --clients 300`: 4 starves the pipeline (ratio up to
-/// 1.9), 12 loses time to aborted reservations (1.1–2.0 from run to run), 6 holds 1.12–1.13.
-const KICKOFF_CONCURRENCY: usize = 6;
+/// Advice sends whose slots are reserved together (one write to the pace records): about 300 ms of
+/// the bot's 30 a second, so that a kickoff keeps Telegram busy while replies to clients still get
+/// slots between its batches.
+const KICKOFF_BATCH: usize = 8;
 /// A send started this long ago without an outcome is presumed interrupted.
 const SEND_GRACE: TimeDelta = TimeDelta::minutes(2);
 
@@ -32,10 +35,31 @@ pub struct KickoffReport {
 }
 
 enum SendOutcome {
-    Sent,
-    Failed(String),
+    Sent(ClientId),
+    Failed(ClientId, String),
     /// Another worker has it, or it had been sent already.
     Skipped,
+}
+
+impl KickoffReport {
+    fn count(&mut self, outcome: SendOutcome) {
+        match outcome {
+            SendOutcome::Sent(client) => self.sent.push(client),
+            SendOutcome::Failed(client, reason) => self.failed.push((client, reason)),
+            SendOutcome::Skipped => {}
+        }
+    }
+}
+
+/// A tracker taken for sending, and its message.
+struct Ready {
+    claimed: Versioned<Tracker>,
+    out: Outgoing,
+}
+
+enum Claim {
+    Ready(Box<Ready>),
+    Done(SendOutcome),
 }
 
 impl App {
@@ -104,7 +128,7 @@ impl App {
             },
             (None, false) => {}
         }
-        if self.store.trackers_of_process(&process.id).await?.is_empty() {
+        if self.progress(&process.id).await?.total == 0 {
             return Err(Refusal::NoAdvice.into());
         }
         Ok(())
@@ -121,34 +145,46 @@ impl App {
             tracing::info!(state = %loaded.process.state(), "kickoff skipped: the process is not to run");
             return Ok(KickoffReport::default());
         }
-        let permits = Arc::new(Semaphore::new(KICKOFF_CONCURRENCY));
+        let trackers = self.store.trackers_of_process(process_id).await?;
+        let advice = trackers.first().map(|t| t.value.advice().clone());
+        let ids: Vec<ClientId> = trackers.iter().map(|t| t.value.client_id.clone()).collect();
+        let mut clients: HashMap<ClientId, Client> =
+            self.store.get_clients(&ids).await?.into_iter().map(|c| (c.value.id.clone(), c.value)).collect();
+        let mut report = KickoffReport::default();
+        let mut retry = None;
         let mut sends = tokio::task::JoinSet::new();
-        let mut advice = None;
-        for tracker in self.store.trackers_of_process(process_id).await? {
-            advice.get_or_insert_with(|| tracker.value.advice().clone());
+        let mut batch = Vec::with_capacity(KICKOFF_BATCH);
+        for tracker in trackers {
+            let Some(client) = clients.remove(&tracker.value.client_id) else {
+                let reason = "고객 정보 없음".to_owned();
+                report.failed.push((tracker.value.client_id.clone(), reason));
+                continue;
+            };
             if tracker.value.state() != TrackerState::Pending {
                 if tracker.value.awaits_client() {
-                    let client = self.store.get_client(&tracker.value.client_id).await?.value;
                     self.schedule_chase(&loaded.process, &tracker.value, &client).await?;
                 }
                 continue;
             }
-            let (app, loaded, permits) = (self.clone(), loaded.clone(), permits.clone());
-            sends.spawn(async move {
-                let _permit = permits.acquire_owned().await;
-                let client = tracker.value.client_id.clone();
-                (client, app.send_advice(&loaded, tracker).await)
-            });
+            match self.claim_send(&loaded, tracker, &client).await {
+                Ok(Claim::Ready(ready)) => batch.push((*ready, client)),
+                Ok(Claim::Done(outcome)) => report.count(outcome),
+                Err(e) => {
+                    tracing::error!(error = %e, "advice not claimed");
+                    retry = Some(e);
+                }
+            }
+            if batch.len() == KICKOFF_BATCH {
+                batch = self.send_batch(&loaded, batch, &mut sends).await?;
+            }
         }
-        let mut report = KickoffReport::default();
-        let mut failures = Vec::new();
-        let mut retry = None;
+        while !batch.is_empty() {
+            batch = self.send_batch(&loaded, batch, &mut sends).await?;
+        }
         while let Some(joined) = sends.join_next().await {
             let Ok((client_id, outcome)) = joined else { continue };
             match outcome {
-                Ok(SendOutcome::Sent) => report.sent.push(client_id),
-                Ok(SendOutcome::Failed(reason)) => report.failed.push((client_id, reason)),
-                Ok(SendOutcome::Skipped) => {}
+                Ok(outcome) => report.count(outcome),
                 Err(e) => {
                     tracing::error!(client = %client_id, error = %e, "advice not sent");
                     report.failed.push((client_id, e.to_string()));
@@ -156,6 +192,7 @@ impl App {
                 }
             }
         }
+        let mut failures = Vec::new();
         for (client_id, reason) in &report.failed {
             failures.push((self.client_name(client_id).await, reason.clone()));
         }
@@ -166,11 +203,120 @@ impl App {
                 .await;
         }
         if !report.sent.is_empty() || !report.failed.is_empty() {
-            self.card_changed(process_id).await;
+            self.tracker_moved(process_id).await;
         }
         match retry {
             Some(e) => Err(e),
             None => Ok(report),
+        }
+    }
+
+    /// Reserves the batch's slots together, then sends each in its own, on its own task; returns
+    /// the messages whose chats were too busy for a slot yet, for the next batch.
+    async fn send_batch(
+        &self,
+        loaded: &Arc<Loaded>,
+        batch: Vec<(Ready, Client)>,
+        sends: &mut tokio::task::JoinSet<(ClientId, Result<SendOutcome, AppError>)>,
+    ) -> Result<Vec<(Ready, Client)>, AppError> {
+        if batch.is_empty() {
+            return Ok(batch);
+        }
+        let chats: Vec<ChatId> = batch.iter().map(|(ready, _)| ready.out.chat).collect();
+        let slots = self.pace_bulk(&chats).await?;
+        let mut later = Vec::new();
+        for ((ready, client), slot) in batch.into_iter().zip(slots) {
+            let Some(slot) = slot else {
+                later.push((ready, client));
+                continue;
+            };
+            let (app, loaded) = (self.clone(), loaded.clone());
+            sends.spawn(async move {
+                let id = client.id.clone();
+                (id, app.send_claimed(&loaded, ready, &client, slot).await)
+            });
+        }
+        Ok(later)
+    }
+
+    /// Takes a pending tracker for sending (a conditional write, so that two kickoffs never both
+    /// send it), or says why it is not sent.
+    async fn claim_send(
+        &self,
+        loaded: &Loaded,
+        stored: Versioned<Tracker>,
+        client: &Client,
+    ) -> Result<Claim, AppError> {
+        let now = self.clock.now();
+        let process = &loaded.process;
+        let mut tracker = stored.value;
+        if let Some(started) = tracker.send_started_at() {
+            if now - started < SEND_GRACE {
+                return Ok(Claim::Done(SendOutcome::Skipped));
+            }
+            // Interrupted mid-send: the message may have reached the group. Never send it twice.
+            let reason = "발송 중 중단: 전달 여부 확인 필요".to_owned();
+            tracker.apply(TrackerEvent::SendFailed { reason: reason.clone(), at: now })?;
+            self.store.transition_tracker(&tracker, TrackerState::Pending, stored.version).await?;
+            self.notify_staff_about(Some(&process.id), staff::send_unclear(&loaded.subject(tracker.advice()), client))
+                .await;
+            return Ok(Claim::Done(SendOutcome::Failed(client.id.clone(), reason)));
+        }
+        let Some(chat) = client.reachable_chat() else {
+            let reason = if client.chat.is_none() { "그룹 미연결" } else { "그룹 비활성 (봇 제외됨)" }.to_owned();
+            tracker.apply(TrackerEvent::SendFailed { reason: reason.clone(), at: now })?;
+            self.store.transition_tracker(&tracker, TrackerState::Pending, stored.version).await?;
+            return Ok(Claim::Done(SendOutcome::Failed(client.id.clone(), reason)));
+        };
+        tracker.apply(TrackerEvent::SendStarted { at: now })?;
+        let claimed = match self.store.transition_tracker(&tracker, TrackerState::Pending, stored.version).await {
+            Ok(claimed) => claimed,
+            Err(StoreError::Conflict { .. }) => return Ok(Claim::Done(SendOutcome::Skipped)),
+            Err(e) => return Err(e.into()),
+        };
+        let out = Outgoing {
+            chat,
+            html: templates::advice(&loaded.subject(tracker.advice()), client, tracker.advice()),
+            markup: (tracker.advice().asks() != Asks::Nothing).then(|| ack_button(&process.id)),
+            reply_to: None,
+            client: Some(client.id.clone()),
+            process: Some(process.id.clone()),
+        };
+        Ok(Claim::Ready(Box::new(Ready { claimed, out })))
+    }
+
+    /// Sends a claimed tracker's advice in its slot and records the outcome, with the message's
+    /// log entry, in one write.
+    async fn send_claimed(
+        &self,
+        loaded: &Loaded,
+        ready: Ready,
+        client: &Client,
+        slot: Timestamp,
+    ) -> Result<SendOutcome, AppError> {
+        let Ready { claimed, out } = ready;
+        let mut tracker = claimed.value;
+        match self.deliver_unlogged(&out, Some(slot)).await {
+            Ok(delivered) => {
+                for d in &delivered {
+                    tracker.note_message(d.sent.message_id);
+                }
+                let now = self.clock.now();
+                tracker.apply(TrackerEvent::Sent { at: now })?;
+                let log = outbound_entries(&out, &delivered, now);
+                let saved = self
+                    .store
+                    .transition_tracker_logged(&tracker, TrackerState::Pending, claimed.version, &log)
+                    .await?;
+                self.schedule_chase(&loaded.process, &saved.value, client).await?;
+                Ok(SendOutcome::Sent(client.id.clone()))
+            }
+            Err(e) => {
+                let reason = e.to_string();
+                tracker.apply(TrackerEvent::SendFailed { reason: reason.clone(), at: self.clock.now() })?;
+                self.store.transition_tracker(&tracker, TrackerState::Pending, claimed.version).await?;
+                Ok(SendOutcome::Failed(client.id.clone(), reason))
+            }
         }
     }
 
@@ -192,63 +338,6 @@ impl App {
         )
         .await
         .map(|_| ())
-    }
-
-    async fn send_advice(&self, loaded: &Loaded, stored: Versioned<Tracker>) -> Result<SendOutcome, AppError> {
-        let now = self.clock.now();
-        let process = &loaded.process;
-        let client = self.store.get_client(&stored.value.client_id).await?.value;
-        let mut tracker = stored.value;
-        if let Some(started) = tracker.send_started_at() {
-            if now - started < SEND_GRACE {
-                return Ok(SendOutcome::Skipped);
-            }
-            // Interrupted mid-send: the message may have reached the group. Never send it twice.
-            let reason = "발송 중 중단: 전달 여부 확인 필요".to_owned();
-            tracker.apply(TrackerEvent::SendFailed { reason: reason.clone(), at: now })?;
-            self.store.transition_tracker(&tracker, TrackerState::Pending, stored.version).await?;
-            self.notify_staff_about(Some(&process.id), staff::send_unclear(&loaded.subject(tracker.advice()), &client))
-                .await;
-            return Ok(SendOutcome::Failed(reason));
-        }
-        let Some(chat) = client.reachable_chat() else {
-            let reason = if client.chat.is_none() { "그룹 미연결" } else { "그룹 비활성 (봇 제외됨)" }.to_owned();
-            tracker.apply(TrackerEvent::SendFailed { reason: reason.clone(), at: now })?;
-            self.store.transition_tracker(&tracker, TrackerState::Pending, stored.version).await?;
-            return Ok(SendOutcome::Failed(reason));
-        };
-        tracker.apply(TrackerEvent::SendStarted { at: now })?;
-        let claimed = match self.store.transition_tracker(&tracker, TrackerState::Pending, stored.version).await {
-            Ok(claimed) => claimed,
-            Err(StoreError::Conflict { .. }) => return Ok(SendOutcome::Skipped),
-            Err(e) => return Err(e.into()),
-        };
-        let out = Outgoing {
-            chat,
-            html: templates::advice(&loaded.subject(tracker.advice()), &client, tracker.advice()),
-            markup: (tracker.advice().asks() != Asks::Nothing).then(|| ack_button(&process.id)),
-            reply_to: None,
-            client: Some(client.id.clone()),
-            process: Some(process.id.clone()),
-        };
-        let mut tracker = claimed.value;
-        match self.deliver(&out).await {
-            Ok(sent) => {
-                for s in &sent {
-                    tracker.note_message(s.message_id);
-                }
-                tracker.apply(TrackerEvent::Sent { at: self.clock.now() })?;
-                let saved = self.store.transition_tracker(&tracker, TrackerState::Pending, claimed.version).await?;
-                self.schedule_chase(process, &saved.value, &client).await?;
-                Ok(SendOutcome::Sent)
-            }
-            Err(e) => {
-                let reason = e.to_string();
-                tracker.apply(TrackerEvent::SendFailed { reason: reason.clone(), at: self.clock.now() })?;
-                self.store.transition_tracker(&tracker, TrackerState::Pending, claimed.version).await?;
-                Ok(SendOutcome::Failed(reason))
-            }
-        }
     }
 
     async fn client_name(&self, client_id: &ClientId) -> String {

@@ -14,6 +14,7 @@ use super::{App, AppError, retry_on_conflict};
 use crate::domain::calendar::KrxCalendar;
 use crate::domain::client::Client;
 use crate::domain::ids::{ClientId, ProcessId};
+use crate::domain::message_log::MessageLogEntry;
 use crate::domain::phase::{Advice, Context};
 use crate::domain::process::Process;
 use crate::domain::regulation::Regulation;
@@ -42,12 +43,25 @@ impl Loaded {
 
 impl App {
     pub(crate) async fn load_process(&self, process_id: &ProcessId) -> Result<Loaded, AppError> {
-        let process = self.store.get_process(process_id).await?.value;
-        let stock = match &process.stock_id {
-            Some(id) => Some(self.store.get_stock(id).await?.value),
-            None => None,
+        Ok(self.load_with_tracker(process_id, None).await?.0)
+    }
+
+    /// A process, its stock and (when `client` is given) its tracker for the client: one read
+    /// when this process has seen the process before (its stock never changes), two otherwise.
+    pub(crate) async fn load_with_tracker(
+        &self,
+        process_id: &ProcessId,
+        client: Option<&ClientId>,
+    ) -> Result<(Loaded, Option<Versioned<Tracker>>), AppError> {
+        let known = self.memo.stock_of(process_id);
+        let bundle = self.store.process_bundle(process_id, known.as_ref().and_then(Option::as_ref), client).await?;
+        let process = bundle.process.value;
+        let stock = match (&known, &process.stock_id) {
+            (Some(_), _) | (None, None) => bundle.stock.map(|s| s.value),
+            (None, Some(id)) => Some(self.store.get_stock(id).await?.value),
         };
-        Ok(Loaded { process, stock })
+        self.memo.remember_stock(process_id, process.stock_id.clone());
+        Ok((Loaded { process, stock }, bundle.tracker))
     }
 
     /// What an answer's checks consult: the client, the stock, today's rules.
@@ -70,12 +84,34 @@ impl App {
         client_id: &ClientId,
         change: impl Fn(&mut Tracker) -> Result<bool, AppError>,
     ) -> Result<Option<Versioned<Tracker>>, AppError> {
+        self.update_tracker_from(None, process_id, client_id, change, &[]).await
+    }
+
+    /// [`App::update_tracker`] starting from a tracker already read (`known`), with the log
+    /// entries of the messages that went with the change, saved in the same write.
+    pub(crate) async fn update_tracker_from(
+        &self,
+        known: Option<Versioned<Tracker>>,
+        process_id: &ProcessId,
+        client_id: &ClientId,
+        change: impl Fn(&mut Tracker) -> Result<bool, AppError>,
+        log: &[MessageLogEntry],
+    ) -> Result<Option<Versioned<Tracker>>, AppError> {
+        let known = std::sync::Mutex::new(known);
         retry_on_conflict(
             ("tracker", format!("{process_id}/{client_id}")),
-            || self.store.get_tracker(process_id, client_id),
+            || {
+                let first = known.lock().ok().and_then(|mut k| k.take());
+                async move {
+                    match first {
+                        Some(first) => Ok(first),
+                        None => self.store.get_tracker(process_id, client_id).await,
+                    }
+                }
+            },
             change,
             |tracker: Tracker, stored: Versioned<Tracker>| async move {
-                self.store.transition_tracker(&tracker, stored.value.state(), stored.version).await
+                self.store.transition_tracker_logged(&tracker, stored.value.state(), stored.version, log).await
             },
         )
         .await

@@ -105,6 +105,8 @@ impl From<Versioned<Tracker>> for TrackerView {
 #[derive(Serialize, ToSchema)]
 struct TrackerList {
     items: Vec<TrackerView>,
+    /// The cursor of the next page; absent on the last.
+    next: Option<String>,
     progress: Progress,
 }
 
@@ -149,6 +151,8 @@ struct ListQuery {
 #[into_params(parameter_in = Query)]
 struct TrackersQuery {
     state: Option<TrackerState>,
+    limit: Option<Limit>,
+    cursor: Option<String>,
 }
 
 /// The processes, a page at a time. A filter other than `stock` applies within each
@@ -363,8 +367,9 @@ async fn cancel(
     control(&s, &caller, process_id, "cancel", ProcessAction::Cancel).await
 }
 
-/// Each client's tracker (its phase's advice and answer), with its deviations, and the progress
-/// counts.
+/// The clients' trackers (each with its phase's advice and answer, and its deviations), a page at
+/// a time by client, and the progress counts. With `state`, a page may come back short while
+/// `next` goes on.
 #[utoipa::path(get, path = "/api/v1/processes/{id}/trackers", tag = "processes",
     params(("id" = ProcessId, Path), TrackersQuery), security(("staff" = ["viewer"])),
     responses((status = 200, body = TrackerList)))]
@@ -375,18 +380,11 @@ async fn trackers(
     Query(q): Query<TrackersQuery>,
 ) -> Result<Json<TrackerList>, Problem> {
     s.app.store.get_process(&process_id).await.map_err(AppError::from)?;
-    let items: Vec<TrackerView> = s
-        .app
-        .store
-        .trackers_of_process(&process_id)
-        .await
-        .map_err(AppError::from)?
-        .into_iter()
-        .filter(|t| q.state.is_none_or(|st| t.value.state() == st))
-        .map(TrackerView::from)
-        .collect();
+    let found =
+        s.app.store.trackers_page(&process_id, q.state, &page(q.limit, q.cursor)).await.map_err(AppError::from)?;
+    let items = found.items.into_iter().map(TrackerView::from).collect();
     let progress = s.app.progress(&process_id).await.map_err(AppError::from)?;
-    Ok(Json(TrackerList { items, progress }))
+    Ok(Json(TrackerList { items, next: found.next.map(|c| c.0), progress }))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -1,0 +1,114 @@
+//! What reading a big process costs: its trackers come a page at a time, and its progress comes
+//! from the counts kept with it, not from its trackers. Requests are counted at the store client.
+
+#![allow(clippy::unwrap_used)] // fixtures built from literals
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::Value;
+use shared::adapters::dynamodb::DynamoStore;
+use shared::domain::ids::ProcessId;
+use shared::domain::lockup::LockUp;
+use shared::domain::process::{Process, ProcessKind, ReminderPolicy, Round};
+use shared::domain::staff::Role;
+use shared::domain::tracker::Tracker;
+use shared::http::api::auth::{Principal, StaticTokens};
+use shared::ports::store::{ClientStore, ProcessStore, StockStore, TrackerStore};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use support::*;
+use testkit::fake_telegram::FakeConfig;
+use testkit::store_requests::StoreRequests;
+use tower::ServiceExt;
+
+const N: usize = 300;
+
+struct Reads {
+    router: axum::Router,
+    requests: StoreRequests,
+    process: ProcessId,
+    _bed: Bed,
+}
+
+async fn process_of_300() -> Reads {
+    let bed = bed(FakeConfig::default(), no_pacing()).await;
+    let stock = shared::demo::hanbit();
+    bed.store.create_stock(&stock).await.unwrap();
+    let now = "2026-03-16T00:00:00Z".parse().unwrap();
+    let process = Process::new(
+        "big".parse().unwrap(),
+        Some(stock.id.clone()),
+        ProcessKind::Participation { round: Round::FirstDay },
+        now,
+        ReminderPolicy::default(),
+        now,
+    );
+    let created = bed.store.create_process(&process).await.unwrap();
+    let advice = bids_advised(&[("main", 17_500, 300_000, LockUp::Months1)]);
+    let mut trackers = Vec::new();
+    for i in 0..N {
+        let c = client(&format!("c{i:04}"), &format!("(가상)고객{i:04}"));
+        bed.store.create_client(&c).await.unwrap();
+        trackers.push(Tracker::new(process.id.clone(), c.id, advice.clone(), now));
+    }
+    bed.store.save_draft_trackers(&process.id, created.version, &trackers).await.unwrap();
+
+    let requests = StoreRequests::logging();
+    let counted = DynamoStore::new(requests.attach(&bed.engine.client), bed.engine.table.clone());
+    let app = Arc::new(shared::app::App { store: Arc::new(counted), ..(*bed.app).clone() });
+    let auth = StaticTokens::default()
+        .with("viewer-token", Principal { name: "이조회".into(), role: Role::Viewer, staff_id: None });
+    let router = shared::http::api::routes(app, Arc::new(auth));
+    Reads { router, requests, process: process.id, _bed: bed }
+}
+
+impl Reads {
+    async fn get(&self, path: &str) -> Value {
+        let request = Request::get(path).header("authorization", "Bearer viewer-token").body(Body::empty()).unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let body: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        body
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hundred_trackers_come_in_six_pages_of_fifty_without_gaps_or_repeats() {
+    let reads = process_of_300().await;
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    let mut path = format!("/api/v1/processes/{}/trackers?limit=50", reads.process);
+    loop {
+        let page = reads.get(&path).await;
+        pages += 1;
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), 50, "page {pages}");
+        seen.extend(items.iter().map(|t| t["value"]["client_id"].as_str().unwrap().to_owned()));
+        assert_eq!(page["progress"]["total"], N, "every page carries the whole count");
+        match page["next"].as_str() {
+            Some(next) => path = format!("/api/v1/processes/{}/trackers?limit=50&cursor={next}", reads.process),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 6);
+    let unique: BTreeSet<&String> = seen.iter().collect();
+    assert_eq!((seen.len(), unique.len()), (N, N), "no client twice");
+    let expected: BTreeSet<String> = (0..N).map(|i| format!("c{i:04}")).collect();
+    assert_eq!(unique.into_iter().cloned().collect::<BTreeSet<_>>(), expected, "no client missing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_with_three_hundred_trackers_is_read_without_reading_one() {
+    let reads = process_of_300().await;
+    let body = reads.get(&format!("/api/v1/processes/{}", reads.process)).await;
+    assert_eq!(body["progress"]["total"], N);
+    assert_eq!(body["progress"]["by_state"]["pending"], N);
+    let log = reads.requests.log();
+    let operations: Vec<&str> = log.iter().map(|r| r.operation.as_str()).collect();
+    assert!(log.iter().all(|r| !r.body.contains("TRACKER#")), "no tracker read: {log:?}");
+    assert!(operations.len() <= 2, "the process and its counts: {operations:?}");
+}
