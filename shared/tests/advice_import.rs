@@ -14,7 +14,7 @@ use shared::import::{
 };
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/../events/advice/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("../events/advice/{name}");
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 

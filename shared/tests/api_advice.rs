@@ -64,7 +64,7 @@ impl Api {
 }
 
 fn workbook() -> Vec<u8> {
-    std::fs::read(format!("{}/../events/advice/hanbit_advice.xlsx", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read("../events/advice/hanbit_advice.xlsx").unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,7 +117,7 @@ async fn json_rows_and_csv_load_too() {
     let (status, body) =
         api.post("", Some("advisor-token"), "application/json", serde_json::to_vec(&rows).unwrap()).await;
     assert_eq!((status, body["report"]["accepted"].as_u64()), (StatusCode::OK, Some(1)), "{body}");
-    let csv = std::fs::read(format!("{}/../events/advice/hanbit_first_day.csv", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let csv = std::fs::read("../events/advice/hanbit_first_day.csv").unwrap();
     let (status, body) = api.post("?dry_run=true", Some("advisor-token"), "text/csv; charset=utf-8", csv).await;
     assert_eq!((status, body["report"]["accepted"].as_u64()), (StatusCode::OK, Some(5)), "{body}");
 }

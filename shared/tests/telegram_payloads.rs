@@ -14,7 +14,7 @@ use testkit::fake_telegram::FakeConfig;
 use tower::ServiceExt;
 
 fn files(dir: &str) -> Vec<(String, String)> {
-    let dir = format!("{}/../events/{dir}", env!("CARGO_MANIFEST_DIR"));
+    let dir = format!("../events/{dir}");
     let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(Result::ok)

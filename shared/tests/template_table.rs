@@ -6,7 +6,7 @@ use shared::adapters::dynamodb::TABLE;
 use std::collections::BTreeSet;
 
 fn template() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    let path = "../template.yaml";
     let text = std::fs::read_to_string(path).expect("template.yaml is at the repository root");
     serde_yaml::from_str(&text).expect("template.yaml is YAML")
 }

@@ -382,8 +382,7 @@ async fn errors_read_clearly() {
         json!({ "id": "rev", "stock_id": "hanbit", "kind": round, "kickoff_at": "2026-03-18T00:00:00Z" }),
     )
     .await;
-    let workbook =
-        std::fs::read(format!("{}/../events/advice/hanbit_advice.xlsx", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let workbook = std::fs::read("../events/advice/hanbit_advice.xlsx").unwrap();
     let (status, body) = w
         .call(Method::POST, "/api/v1/processes/rev/advice?dry_run=true", Some("advisor-token"), Some(workbook), None)
         .await;

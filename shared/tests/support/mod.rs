@@ -185,7 +185,9 @@ pub fn bids_answered(lines: &[(&str, u64, u64, shared::domain::lockup::LockUp)])
 }
 
 pub fn event(name: &str) -> serde_json::Value {
-    let path = format!("{}/../events/telegram/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    // Relative to the package folder, where cargo runs tests: a path baked in at compile time
+    // would point at another clone that shared the build cache.
+    let path = format!("../events/telegram/{name}.json");
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
