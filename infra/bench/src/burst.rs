@@ -361,6 +361,23 @@ pub async fn run(options: &Options) -> Result<(), Error> {
     detail("per advice sent (kickoffs)", &sent_stats, n * k);
     detail("per update (webhook)", &hook_stats, updates);
     detail("per update (due jobs)", &job_stats, updates);
+    let mut per_five = Vec::new();
+    for sent in fake.all_sent() {
+        let bucket = (sent.at.saturating_duration_since(started).as_secs() / 5) as usize;
+        if per_five.len() <= bucket {
+            per_five.resize(bucket + 1, 0);
+        }
+        per_five[bucket] += 1;
+    }
+    eprintln!("  bot sends per 5 s (Telegram allows 150): {per_five:?}");
+    for violation in fake.violation_log().iter().take(20) {
+        eprintln!(
+            "  violation: {:?} limit, chat {}, {:.3} s in",
+            violation.kind,
+            violation.chat_id,
+            violation.at.saturating_duration_since(started).as_secs_f64()
+        );
+    }
     for function in [kickoffs, webhook, jobs] {
         function.stop().await;
     }

@@ -31,6 +31,7 @@ const USAGE: &str = "usage: cargo xtask test [-- <cargo test args>]
                                to the same N clients at once, then each client presses ✅
                                and answers within --window seconds (default 60); prints
                                prompt latency and store requests per update and per send
+                               (a release build: it measures CPU)
           --lambda-memory MB   (fanout, burst) run each function process in a release build
                                with the CPU share Lambda gives that memory (a cgroup quota;
                                MB/1769 of a vCPU)

@@ -113,10 +113,12 @@ fn run_tests(dynamodb_endpoint: &str, moto_endpoint: &str, extra: &[&String]) ->
     if status.success() { Ok(counts) } else { Err(format!("tests failed ({status})")) }
 }
 
-/// Benchmarks bound by Telegram's limits run in the dev profile the tests have already built;
-/// with `--lambda-memory` they measure CPU, so they run a release build, as the functions deploy.
+/// The fan-out, bound by Telegram's limits, runs in the dev profile the tests have already built;
+/// the burst, and anything with `--lambda-memory`, measures CPU, so it runs a release build, as
+/// the functions deploy (on 2 cores a debug build's own slowness broke Telegram's limits).
 pub fn bench(args: &[String]) -> Result<(), String> {
-    let profile: &[&str] = if args.iter().any(|a| a == "--lambda-memory") { &["--release"] } else { &[] };
+    let cpu_bound = args.first().is_some_and(|a| a == "burst") || args.iter().any(|a| a == "--lambda-memory");
+    let profile: &[&str] = if cpu_bound { &["--release"] } else { &[] };
     match args.first().map(String::as_str) {
         Some("fanout" | "burst") => {
             cache::run(cargo().args(["run", "--quiet"]).args(profile).args(["--package", "bench", "--"]).args(args))

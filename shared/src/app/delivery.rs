@@ -38,6 +38,15 @@ const LEAD: TimeDelta = TimeDelta::milliseconds(15);
 /// sends.
 const MAX_MISSED: u32 = 3;
 
+/// A send's reserved time, and when the reservation came back. Lateness counts from the later of
+/// the two: the store's round trip is not lateness (every sender pays it alike), but a task that
+/// started after its slot, reserved in a batch, is late.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Slot {
+    pub at: Timestamp,
+    pub reserved_at: Timestamp,
+}
+
 /// A part of a message Telegram accepted, and where it went (a migrated group's new id).
 #[derive(Debug, Clone)]
 pub struct Delivered {
@@ -147,7 +156,7 @@ impl App {
     pub(crate) async fn deliver_unlogged(
         &self,
         out: &Outgoing,
-        slot: Option<Timestamp>,
+        slot: Option<Slot>,
     ) -> Result<Vec<Delivered>, AppError> {
         let parts = split(&out.html, MESSAGE_LIMIT);
         let last = parts.len().saturating_sub(1);
@@ -195,7 +204,7 @@ impl App {
         &self,
         message: &OutgoingMessage,
         latest: Option<Timestamp>,
-        mut reserved: Option<Timestamp>,
+        mut reserved: Option<Slot>,
     ) -> Result<Option<SentMessage>, AppError> {
         let (mut throttled, mut transient, mut missed) = (0u32, 0u32, 0u32);
         loop {
@@ -203,10 +212,8 @@ impl App {
                 Some(slot) => Some(slot),
                 None => self.pace(message.chat_id, latest).await?,
             };
-            let Some(at) = slot else { return Ok(None) };
-            // A slot already due when the reservation returns is on time: the store's round trip
-            // is not lateness, and every sender pays it alike.
-            let due = at.max(self.pacing_clock.now());
+            let Some(slot) = slot else { return Ok(None) };
+            let due = slot.at.max(slot.reserved_at);
             sleep_until(self.pacing_clock.now(), due).await;
             if self.pacing_clock.now() - due > MISSED_SLOT && missed < MAX_MISSED {
                 missed += 1;
@@ -245,15 +252,15 @@ impl App {
     /// bot's limits all allow, reserved in all of them at once; `None` when the chat's own limits
     /// cannot allow it by `latest`. A slot its chat holds more than [`PATIENCE`] off is waited for
     /// before it is reserved, so that the bot's limit is not held for it meanwhile.
-    pub(super) async fn pace(&self, chat: ChatId, latest: Option<Timestamp>) -> Result<Option<Timestamp>, StoreError> {
+    pub(super) async fn pace(&self, chat: ChatId, latest: Option<Timestamp>) -> Result<Option<Slot>, StoreError> {
         let sends = [self.config.limits.for_chat(chat.0)];
         loop {
             let now = self.pacing_clock.now();
             let soon = now + PATIENCE;
             let window = Window { first_by: latest, own_by: Some(latest.map_or(soon, |l| l.min(soon))) };
             let reservation = self.store.reserve(&sends, now, window).await?;
-            if let Some(slot) = reservation.slots.first().copied().flatten() {
-                return Ok(Some(slot));
+            if let Some(at) = reservation.slots.first().copied().flatten() {
+                return Ok(Some(Slot { at, reserved_at: self.pacing_clock.now() }));
             }
             match reservation.next {
                 Some(next) if latest.is_none_or(|l| next <= l) => sleep_until(now, next - LEAD).await,
@@ -267,14 +274,15 @@ impl App {
     /// client's reply to its own act never waits behind more than that (and one batch) of other
     /// processes' fan-out. A message whose chat is busy beyond that gets no slot (`None`): it goes
     /// in a later batch.
-    pub(super) async fn pace_bulk(&self, chats: &[ChatId]) -> Result<Vec<Option<Timestamp>>, StoreError> {
+    pub(super) async fn pace_bulk(&self, chats: &[ChatId]) -> Result<Vec<Option<Slot>>, StoreError> {
         let sends: Vec<_> = chats.iter().map(|chat| self.config.limits.for_chat(chat.0)).collect();
         loop {
             let now = self.pacing_clock.now();
             let by = now + BULK_HORIZON;
             let reservation = self.store.reserve(&sends, now, Window { first_by: Some(by), own_by: Some(by) }).await?;
             if reservation.slots.iter().any(Option::is_some) {
-                return Ok(reservation.slots);
+                let reserved_at = self.pacing_clock.now();
+                return Ok(reservation.slots.into_iter().map(|s| s.map(|at| Slot { at, reserved_at })).collect());
             }
             let next = reservation.next.unwrap_or(by);
             sleep_until(now, (next - BULK_HORIZON).max(now + TimeDelta::milliseconds(5))).await;

@@ -44,8 +44,6 @@ pub struct AppConfig {
     pub limits: TelegramLimits,
     /// How long an update id is remembered; Telegram retries for up to 24 hours.
     pub update_memory: TimeDelta,
-    /// How long one attempt at an update may hold its lock (longer than the function's timeout).
-    pub update_lock: TimeDelta,
     pub link_code_lifetime: TimeDelta,
     /// How long the webhook works on one update after accepting it (below the function's timeout).
     pub handling_budget: std::time::Duration,
@@ -67,7 +65,6 @@ impl Default for AppConfig {
             staff_chat: None,
             limits: TelegramLimits::default(),
             update_memory: TimeDelta::hours(26),
-            update_lock: TimeDelta::seconds(60),
             link_code_lifetime: TimeDelta::hours(24),
             handling_budget: std::time::Duration::from_secs(20),
             staff_wait: std::time::Duration::from_secs(2),

@@ -382,8 +382,8 @@ impl App {
     /// Edits a card in a paced slot (the group's limit counts edits too: Telegram throttles
     /// them, if by rules it does not publish).
     async fn edit_card(&self, chat: ChatId, message_id: i64, html: &str, latest: Timestamp) -> Result<Edit, AppError> {
-        let Some(at) = self.pace(chat, Some(latest)).await? else { return Ok(Edit::NoSlot) };
-        if let Ok(wait) = (at - self.pacing_clock.now()).to_std() {
+        let Some(slot) = self.pace(chat, Some(latest)).await? else { return Ok(Edit::NoSlot) };
+        if let Ok(wait) = (slot.at - self.pacing_clock.now()).to_std() {
             tokio::time::sleep(wait).await;
         }
         match self.messenger.edit_text(chat, message_id, html).await {

@@ -62,7 +62,8 @@ impl App {
             // serde_json's map is ordered, so the same update hashes the same however it was spaced.
             payload_hash: Some(fnv1a(raw.to_string().as_bytes())),
             now,
-            in_progress_until: now + self.config.update_lock,
+            // Accepted as done at once: no attempt holds it in progress.
+            in_progress_until: now,
             expires_at: now + self.config.update_memory,
         };
         // The update id taken and the message logged in one write: from here a redelivery is a
