@@ -10,12 +10,8 @@ use axum::http::{Request, StatusCode};
 use serde_json::Value;
 use shared::adapters::dynamodb::DynamoStore;
 use shared::domain::ids::ProcessId;
-use shared::domain::lockup::LockUp;
-use shared::domain::process::{Process, ProcessKind, ReminderPolicy, Round};
 use shared::domain::staff::Role;
-use shared::domain::tracker::Tracker;
 use shared::http::api::auth::{Principal, StaticTokens};
-use shared::ports::store::{ClientStore, ProcessStore, StockStore, TrackerStore};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use support::*;
@@ -34,26 +30,7 @@ struct Reads {
 
 async fn process_of_300() -> Reads {
     let bed = bed(FakeConfig::default(), no_pacing()).await;
-    let stock = shared::demo::hanbit();
-    bed.store.create_stock(&stock).await.unwrap();
-    let now = "2026-03-16T00:00:00Z".parse().unwrap();
-    let process = Process::new(
-        "big".parse().unwrap(),
-        Some(stock.id.clone()),
-        ProcessKind::Participation { round: Round::FirstDay },
-        now,
-        ReminderPolicy::default(),
-        now,
-    );
-    let created = bed.store.create_process(&process).await.unwrap();
-    let advice = bids_advised(&[("main", 17_500, 300_000, LockUp::Months1)]);
-    let mut trackers = Vec::new();
-    for i in 0..N {
-        let c = client(&format!("c{i:04}"), &format!("(가상)고객{i:04}"));
-        bed.store.create_client(&c).await.unwrap();
-        trackers.push(Tracker::new(process.id.clone(), c.id, advice.clone(), now));
-    }
-    bed.store.save_draft_trackers(&process.id, created.version, &trackers).await.unwrap();
+    let process = first_day_process(&bed, "big", N).await;
 
     let requests = StoreRequests::logging();
     let counted = DynamoStore::new(requests.attach(&bed.engine.client), bed.engine.table.clone());
@@ -61,7 +38,7 @@ async fn process_of_300() -> Reads {
     let auth = StaticTokens::default()
         .with("viewer-token", Principal { name: "이조회".into(), role: Role::Viewer, staff_id: None });
     let router = shared::http::api::routes(app, Arc::new(auth));
-    Reads { router, requests, process: process.id, _bed: bed }
+    Reads { router, requests, process, _bed: bed }
 }
 
 impl Reads {

@@ -9,49 +9,14 @@ mod support;
 
 use serde_json::json;
 use shared::app::App;
-use shared::domain::client::ChatBinding;
-use shared::domain::ids::{ChatId, ProcessId};
-use shared::domain::lockup::LockUp;
 use shared::domain::pacing::TelegramLimits;
-use shared::domain::process::{Process, ProcessKind, ReminderPolicy, Round};
-use shared::domain::tracker::{Tracker, TrackerState};
+use shared::domain::tracker::TrackerState;
 use shared::ports::clock::Clock;
 use shared::ports::store::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::*;
 use testkit::fake_telegram::FakeConfig;
-
-fn chat(i: usize) -> ChatId {
-    ChatId(-1_003_000_000_000 - i as i64)
-}
-
-/// `n` linked clients of one fund each and a first-day process advising all of them.
-async fn clients_and_process(bed: &Bed, n: usize) -> ProcessId {
-    let stock = shared::demo::hanbit();
-    bed.store.create_stock(&stock).await.unwrap();
-    let now = bed.app.clock.now();
-    let process = Process::new(
-        "morning".parse().unwrap(),
-        Some(stock.id.clone()),
-        ProcessKind::Participation { round: Round::FirstDay },
-        now,
-        ReminderPolicy::default(),
-        now,
-    );
-    let created = bed.store.create_process(&process).await.unwrap();
-    let advice = bids_advised(&[("main", 17_500, 300_000, LockUp::Months1)]);
-    let mut trackers = Vec::with_capacity(n);
-    for i in 0..n {
-        let client = client(&format!("c{i:04}"), &format!("(가상)고객{i:04}"));
-        let stored = bed.store.create_client(&client).await.unwrap();
-        let binding = ChatBinding { chat_id: chat(i), title: None, active: true };
-        bed.store.link_chat(&client.id, &binding, stored.version).await.unwrap();
-        trackers.push(Tracker::new(process.id.clone(), client.id.clone(), advice.clone(), now));
-    }
-    bed.store.save_draft_trackers(&process.id, created.version, &trackers).await.unwrap();
-    process.id
-}
 
 /// The local scheduler's loop, as the devserver runs it: due jobs every half second.
 fn run_scheduler(app: Arc<App>) -> tokio::task::JoinHandle<()> {
@@ -73,7 +38,7 @@ async fn logged_errors(bed: &Bed) -> Vec<shared::domain::journal::ErrorEntry> {
 async fn three_hundred_acknowledgements_within_a_second_each_get_their_prompt() {
     const N: usize = 300;
     let bed = bed(FakeConfig::default(), TelegramLimits::default()).await;
-    let process = clients_and_process(&bed, N).await;
+    let process = first_day_process(&bed, "morning", N).await;
     let scheduler = run_scheduler(bed.app.clone());
 
     let report = bed.app.start_now(&process).await.unwrap();
@@ -84,7 +49,7 @@ async fn three_hundred_acknowledgements_within_a_second_each_get_their_prompt() 
     let mut order: Vec<usize> = (0..N).collect();
     order.sort_by_key(|i| (i * 7_919) % N);
     for (k, i) in order.iter().enumerate() {
-        let advice = bed.fake.sent(chat(*i).0)[0].clone();
+        let advice = bed.fake.sent(client_chat(*i).0)[0].clone();
         bed.fake.push_update(json!({
             "update_id": 500_000 + k,
             "callback_query": {
@@ -94,7 +59,7 @@ async fn three_hundred_acknowledgements_within_a_second_each_get_their_prompt() 
                 "message": {
                     "message_id": advice.message_id,
                     "from": { "id": bed.fake.bot_id(), "is_bot": true, "first_name": "Test Bot" },
-                    "chat": { "id": chat(*i).0, "title": "고객사 x 자문", "type": "supergroup" },
+                    "chat": { "id": client_chat(*i).0, "title": "고객사 x 자문", "type": "supergroup" },
                     "date": 1_773_622_800,
                     "text": advice.plain_text,
                 },
@@ -107,7 +72,8 @@ async fn three_hundred_acknowledgements_within_a_second_each_get_their_prompt() 
     }
     assert!(started.elapsed() < Duration::from_secs(1), "the burst took {:?}", started.elapsed());
 
-    let prompted = |f: &testkit::fake_telegram::FakeTelegram| (0..N).filter(|i| f.sent(chat(*i).0).len() == 2).count();
+    let prompted =
+        |f: &testkit::fake_telegram::FakeTelegram| (0..N).filter(|i| f.sent(client_chat(*i).0).len() == 2).count();
     let all = bed.fake.wait_for(Duration::from_secs(120), |f| prompted(f) == N).await;
     if !all {
         for e in logged_errors(&bed).await {
@@ -126,7 +92,7 @@ async fn three_hundred_acknowledgements_within_a_second_each_get_their_prompt() 
     }
     assert!(all, "prompts sent to {} of {N} clients after {:?}", prompted(&bed.fake), started.elapsed());
     for i in 0..N {
-        let texts = bed.texts(chat(i));
+        let texts = bed.texts(client_chat(i));
         assert!(texts[1].contains("실제 참여 내역(가격 / 수량 / 확약)을 이 메시지에 <b>답장</b>"), "{i}: {texts:?}");
     }
     let trackers = bed.store.trackers_of_process(&process).await.unwrap();

@@ -53,6 +53,12 @@ impl Memo {
         inner.staff.as_ref().filter(|(at, _)| at.elapsed() < STAFF_MEMORY).map(|(_, users)| users.clone())
     }
 
+    /// The staff changed through this process: it reads them afresh (others within
+    /// [`STAFF_MEMORY`]; in the devserver, the only process, at once).
+    pub fn forget_staff(&self) {
+        self.lock().staff = None;
+    }
+
     pub fn remember_staff(&self, users: HashSet<TelegramUserId>) {
         self.lock().staff = Some((Instant::now(), users));
     }
@@ -115,5 +121,8 @@ mod tests {
         assert_eq!(memo.staff(), Some(HashSet::from([TelegramUserId(7)])));
         memo.lock().staff.as_mut().unwrap().0 = Instant::now() - STAFF_MEMORY;
         assert_eq!(memo.staff(), None);
+        memo.remember_staff(HashSet::from([TelegramUserId(7)]));
+        memo.forget_staff();
+        assert_eq!(memo.staff(), None, "a change made here is read afresh");
     }
 }

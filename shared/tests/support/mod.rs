@@ -133,6 +133,45 @@ impl Bed {
     }
 }
 
+/// The chat of the `i`-th client of [`first_day_process`].
+pub fn client_chat(i: usize) -> ChatId {
+    ChatId(-1_003_000_000_000 - i as i64)
+}
+
+/// `n` clients of one fund each, linked to their chats, and a first-day process `id` of the demo
+/// stock advising all of them (a draft with its trackers saved).
+pub async fn first_day_process(bed: &Bed, id: &str, n: usize) -> shared::domain::ids::ProcessId {
+    use shared::domain::process::{Process, ProcessKind, ReminderPolicy, Round};
+    let stock = shared::demo::hanbit();
+    bed.store.create_stock(&stock).await.unwrap();
+    let now = bed.app.clock.now();
+    let process = Process::new(
+        id.parse().unwrap(),
+        Some(stock.id.clone()),
+        ProcessKind::Participation { round: Round::FirstDay },
+        now,
+        ReminderPolicy::default(),
+        now,
+    );
+    let created = bed.store.create_process(&process).await.unwrap();
+    let advice = bids_advised(&[("main", 17_500, 300_000, shared::domain::lockup::LockUp::Months1)]);
+    let mut trackers = Vec::with_capacity(n);
+    for i in 0..n {
+        let client = client(&format!("c{i:04}"), &format!("(가상)고객{i:04}"));
+        let stored = bed.store.create_client(&client).await.unwrap();
+        let binding = ChatBinding { chat_id: client_chat(i), title: None, active: true };
+        bed.store.link_chat(&client.id, &binding, stored.version).await.unwrap();
+        trackers.push(shared::domain::tracker::Tracker::new(
+            process.id.clone(),
+            client.id.clone(),
+            advice.clone(),
+            now,
+        ));
+    }
+    bed.store.save_draft_trackers(&process.id, created.version, &trackers).await.unwrap();
+    process.id
+}
+
 /// A tracker's bid advice, for tests of phase 1.
 pub fn bid_advice(tracker: &shared::domain::tracker::Tracker) -> &[shared::domain::phase::bid::AdviceLine] {
     match tracker.advice() {

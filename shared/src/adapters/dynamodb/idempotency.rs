@@ -15,6 +15,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::DateTime;
+use std::collections::HashMap;
 use table::{PK, SK, TTL_ATTRIBUTE};
 
 const NAME: &str = "idempotency record";
@@ -41,6 +42,39 @@ fn epoch_millis(t: Timestamp) -> u64 {
     u64::try_from(t.timestamp_millis()).unwrap_or(0)
 }
 
+/// The record a claim writes, with the names and values of [`CLAIMABLE`]: put alone (a claim) or
+/// in a transaction (an accepted update).
+struct ClaimWrite {
+    item: Item,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+fn claim_write(request: &IdempotencyRequest, fields: Vec<(&str, AttributeValue)>) -> ClaimWrite {
+    let (pk, sk) = key(&request.key);
+    let mut item = Item::from([
+        (PK.to_owned(), pk),
+        (SK.to_owned(), sk),
+        ("Entity".to_owned(), AttributeValue::S("idempotency".into())),
+        (TTL_ATTRIBUTE.to_owned(), number(epoch_seconds(request.expires_at))),
+    ]);
+    item.extend(fields.into_iter().map(|(name, value)| (name.to_owned(), value)));
+    if let Some(hash) = &request.payload_hash {
+        item.insert(PAYLOAD_HASH.to_owned(), AttributeValue::S(hash.clone()));
+    }
+    let names = [("#pk", PK), ("#expires", TTL_ATTRIBUTE), ("#status", STATUS), ("#until", IN_PROGRESS_UNTIL)];
+    let values = [
+        (":now_s", number(epoch_seconds(request.now))),
+        (":now_ms", number(epoch_millis(request.now))),
+        (":in_progress", AttributeValue::S(IN_PROGRESS.into())),
+    ];
+    ClaimWrite {
+        item,
+        names: names.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
+        values: values.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+    }
+}
+
 fn string(item: &Item, attr: &str) -> Option<String> {
     item.get(attr).and_then(|v| v.as_s().ok()).cloned()
 }
@@ -48,31 +82,24 @@ fn string(item: &Item, attr: &str) -> Option<String> {
 #[async_trait]
 impl IdempotencyStore for DynamoStore {
     async fn claim(&self, request: &IdempotencyRequest) -> Result<IdempotencyClaim, StoreError> {
-        let (pk, sk) = key(&request.key);
         let token = uuid::Uuid::new_v4().simple().to_string();
-        let mut put = self
+        let write = claim_write(
+            request,
+            vec![
+                (STATUS, AttributeValue::S(IN_PROGRESS.into())),
+                (OWNER, AttributeValue::S(token.clone())),
+                (IN_PROGRESS_UNTIL, number(epoch_millis(request.in_progress_until))),
+            ],
+        );
+        let put = self
             .client
             .put_item()
             .table_name(&self.table)
-            .item(PK, pk)
-            .item(SK, sk)
-            .item("Entity", AttributeValue::S("idempotency".into()))
-            .item(STATUS, AttributeValue::S(IN_PROGRESS.into()))
-            .item(OWNER, AttributeValue::S(token.clone()))
-            .item(IN_PROGRESS_UNTIL, number(epoch_millis(request.in_progress_until)))
-            .item(TTL_ATTRIBUTE, number(epoch_seconds(request.expires_at)))
+            .set_item(Some(write.item))
             .condition_expression(CLAIMABLE)
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#expires", TTL_ATTRIBUTE)
-            .expression_attribute_names("#status", STATUS)
-            .expression_attribute_names("#until", IN_PROGRESS_UNTIL)
-            .expression_attribute_values(":now_s", number(epoch_seconds(request.now)))
-            .expression_attribute_values(":now_ms", number(epoch_millis(request.now)))
-            .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.into()))
+            .set_expression_attribute_names(Some(write.names))
+            .set_expression_attribute_values(Some(write.values))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        if let Some(hash) = &request.payload_hash {
-            put = put.item(PAYLOAD_HASH, AttributeValue::S(hash.clone()));
-        }
         let old = match put.send().await {
             Ok(_) => return Ok(IdempotencyClaim::Acquired { token }),
             Err(e) => match classify(e) {
@@ -93,27 +120,17 @@ impl IdempotencyStore for DynamoStore {
         result: &str,
         log: &[MessageLogEntry],
     ) -> Result<IdempotencyClaim, StoreError> {
-        let (pk, sk) = key(&request.key);
-        let mut put = Put::builder()
+        let write = claim_write(
+            request,
+            vec![(STATUS, AttributeValue::S(COMPLETED.into())), (RESULT, AttributeValue::S(result.to_owned()))],
+        );
+        let put = Put::builder()
             .table_name(&self.table)
-            .item(PK, pk)
-            .item(SK, sk)
-            .item("Entity", AttributeValue::S("idempotency".into()))
-            .item(STATUS, AttributeValue::S(COMPLETED.into()))
-            .item(RESULT, AttributeValue::S(result.to_owned()))
-            .item(TTL_ATTRIBUTE, number(epoch_seconds(request.expires_at)))
+            .set_item(Some(write.item))
             .condition_expression(CLAIMABLE)
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#expires", TTL_ATTRIBUTE)
-            .expression_attribute_names("#status", STATUS)
-            .expression_attribute_names("#until", IN_PROGRESS_UNTIL)
-            .expression_attribute_values(":now_s", number(epoch_seconds(request.now)))
-            .expression_attribute_values(":now_ms", number(epoch_millis(request.now)))
-            .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.into()))
+            .set_expression_attribute_names(Some(write.names))
+            .set_expression_attribute_values(Some(write.values))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        if let Some(hash) = &request.payload_hash {
-            put = put.item(PAYLOAD_HASH, AttributeValue::S(hash.clone()));
-        }
         let record = put.build().map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let mut items = vec![TransactWriteItem::builder().put(record).build()];
         for entry in log {

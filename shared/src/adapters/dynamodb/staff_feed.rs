@@ -28,6 +28,36 @@ fn count_attribute(state: TrackerState) -> String {
     format!("Count_{}", state.as_str())
 }
 
+/// Marking a card stale: its bookkeeping and its entry in the stale list set, one change added.
+struct MarkStale {
+    set: &'static str,
+    add: &'static str,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+fn mark_stale(process: &ProcessId) -> MarkStale {
+    let names = [
+        ("#entity", "Entity"),
+        ("#process", "ProcessId"),
+        ("#gpk", GSI1_PK),
+        ("#gsk", GSI1_SK),
+        ("#changes", "Changes"),
+    ];
+    let values = [
+        (":entity", AttributeValue::S(CARD.into())),
+        (":process", AttributeValue::S(process.to_string())),
+        (":stale", AttributeValue::S(STALE_CARDS.into())),
+        (":one", number(1)),
+    ];
+    MarkStale {
+        set: "#entity = :entity, #process = :process, #gpk = :stale, #gsk = :process",
+        add: "#changes :one",
+        names: names.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
+        values: values.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+    }
+}
+
 /// The transaction item that moves trackers between states in a process's counts (`moves`: a
 /// state and how many trackers it gains or loses) and marks its card stale.
 pub(super) fn card_counts(
@@ -36,31 +66,20 @@ pub(super) fn card_counts(
     moves: &[(TrackerState, i64)],
 ) -> Result<TransactWriteItem, StoreError> {
     let (pk, sk) = card_key(process);
-    let mut adds = vec!["#changes :one".to_owned()];
-    let mut update = Update::builder()
+    let MarkStale { set, add, mut names, mut values } = mark_stale(process);
+    let mut adds = vec![add.to_owned()];
+    for (i, (state, delta)) in moves.iter().enumerate() {
+        names.insert(format!("#c{i}"), count_attribute(*state));
+        values.insert(format!(":d{i}"), AttributeValue::N(delta.to_string()));
+        adds.push(format!("#c{i} :d{i}"));
+    }
+    let update = Update::builder()
         .table_name(table)
         .key(PK, pk)
         .key(SK, sk)
-        .expression_attribute_names("#entity", "Entity")
-        .expression_attribute_names("#process", "ProcessId")
-        .expression_attribute_names("#gpk", GSI1_PK)
-        .expression_attribute_names("#gsk", GSI1_SK)
-        .expression_attribute_names("#changes", "Changes")
-        .expression_attribute_values(":entity", AttributeValue::S(CARD.into()))
-        .expression_attribute_values(":process", AttributeValue::S(process.to_string()))
-        .expression_attribute_values(":stale", AttributeValue::S(STALE_CARDS.into()))
-        .expression_attribute_values(":one", number(1));
-    for (i, (state, delta)) in moves.iter().enumerate() {
-        update = update
-            .expression_attribute_names(format!("#c{i}"), count_attribute(*state))
-            .expression_attribute_values(format!(":d{i}"), AttributeValue::N(delta.to_string()));
-        adds.push(format!("#c{i} :d{i}"));
-    }
-    let update = update
-        .update_expression(format!(
-            "SET #entity = :entity, #process = :process, #gpk = :stale, #gsk = :process ADD {}",
-            adds.join(", ")
-        ))
+        .update_expression(format!("SET {set} ADD {}", adds.join(", ")))
+        .set_expression_attribute_names(Some(names))
+        .set_expression_attribute_values(Some(values))
         .build()
         .map_err(|e| StoreError::Unavailable(e.to_string()))?;
     Ok(TransactWriteItem::builder().update(update).build())
@@ -174,24 +193,16 @@ impl StaffFeedStore for DynamoStore {
 
     async fn touch_card(&self, process: &ProcessId) -> Result<CardTouch, StoreError> {
         let (pk, sk) = card_key(process);
+        let mark = mark_stale(process);
         let output = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(PK, pk)
             .key(SK, sk)
-            .update_expression(
-                "SET #entity = :entity, #process = :process, #gpk = :stale, #gsk = :process ADD #changes :one",
-            )
-            .expression_attribute_names("#entity", "Entity")
-            .expression_attribute_names("#process", "ProcessId")
-            .expression_attribute_names("#gpk", GSI1_PK)
-            .expression_attribute_names("#gsk", GSI1_SK)
-            .expression_attribute_names("#changes", "Changes")
-            .expression_attribute_values(":entity", AttributeValue::S(CARD.into()))
-            .expression_attribute_values(":process", AttributeValue::S(process.to_string()))
-            .expression_attribute_values(":stale", AttributeValue::S(STALE_CARDS.into()))
-            .expression_attribute_values(":one", number(1))
+            .update_expression(format!("SET {} ADD {}", mark.set, mark.add))
+            .set_expression_attribute_names(Some(mark.names))
+            .set_expression_attribute_values(Some(mark.values))
             .return_values(ReturnValue::AllOld)
             .send()
             .await
