@@ -270,7 +270,7 @@ async fn staff_commands_answer_in_the_staff_group_only() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_wrong_secret_is_refused_with_401_and_an_oversized_body_with_413() {
+async fn a_wrong_secret_is_refused_with_401_before_the_body_is_read_and_an_oversized_body_with_413() {
     let bed = bed(FakeConfig::default(), no_pacing()).await;
     let body = serde_json::to_vec(&event("staff_help")).unwrap();
     assert_eq!(post(&bed, Some("wrong-secret"), body.clone()).await, StatusCode::UNAUTHORIZED);
@@ -278,6 +278,8 @@ async fn a_wrong_secret_is_refused_with_401_and_an_oversized_body_with_413() {
     assert_eq!(post(&bed, Some(&SECRET[..SECRET.len() - 1]), body.clone()).await, StatusCode::UNAUTHORIZED);
     assert!(bed.texts(STAFF).is_empty(), "nothing was handled");
     let huge = vec![b' '; shared::http::MAX_UPDATE_BYTES + 1];
+    // The secret is checked before the body is read: a stranger learns nothing about the limit.
+    assert_eq!(post(&bed, Some("wrong-secret"), huge.clone()).await, StatusCode::UNAUTHORIZED);
     assert_eq!(post(&bed, Some(SECRET), huge).await, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(post(&bed, Some(SECRET), body).await, StatusCode::OK);
 }

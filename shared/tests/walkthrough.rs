@@ -463,3 +463,62 @@ async fn the_bot_reads_chat_the_way_people_write_it() {
     let nuri = w.bed.store.get_tracker(&w.process, &"nuri".parse().unwrap()).await.unwrap().value;
     assert_eq!((nuri.state(), bid_answer(&nuri)[0].price.get()), (TrackerState::Confirmed, 17_500));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_screenshots_cannot_make_an_answer_unwritable() {
+    let mut w = walk().await;
+    let advice = w.bot_message(GAON, 0);
+    for i in 0..100 {
+        // Straight to the handler, past the fake's delivery loop: quicker, and in order all the same.
+        let update = json!({ "update_id": 90_000 + i, "message": {
+            "message_id": 9_000 + i,
+            "from": { "id": 6_200_000_001i64, "is_bot": false, "first_name": "서연" },
+            "chat": Walk::chat(GAON),
+            "date": 1_773_622_900,
+            "photo": [{ "file_id": format!("AgAD-flood-{i}"), "file_unique_id": format!("f{i}"), "width": 800, "height": 600 }],
+            "reply_to_message": advice,
+        }});
+        let outcome = w.bed.app.handle_webhook(&serde_json::to_vec(&update).unwrap()).await;
+        assert_eq!(outcome, shared::app::WebhookOutcome::Processed);
+    }
+    let gaon = w.bed.store.get_tracker(&w.process, &"gaon".parse().unwrap()).await.unwrap().value;
+    assert_eq!(gaon.evidence().len(), shared::domain::tracker::MAX_EVIDENCE, "the first files are kept, no more");
+    let texts = w.bed.texts(GAON);
+    let full = shared::domain::templates::evidence_full(shared::domain::tracker::MAX_EVIDENCE);
+    assert_eq!(texts.iter().filter(|t| t.starts_with("📎 자료를 받았습니다")).count(), 20);
+    assert_eq!(texts.iter().filter(|t| **t == full).count(), 80, "every file past the cap is answered");
+    // The tracker can still be written: the values typed next are the answer.
+    w.message(GAON, json!({ "text": "17,500 / 300,000 / 1개월" })).await;
+    let gaon = w.bed.store.get_tracker(&w.process, &"gaon".parse().unwrap()).await.unwrap().value;
+    assert_eq!(bid_answer(&gaon)[0].quantity.get(), 300_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_that_changes_an_answer_is_not_taken_and_says_how_to_change_it() {
+    let mut w = walk().await;
+    w.message(GAON, json!({ "text": "17,500 / 300,000 / 1개월", "reply_to_message": w.bot_message(GAON, 0) })).await;
+    assert_eq!(w.state("gaon").await, TrackerState::Submitted);
+    let answered_with = 6_000 + w.next_update - 1; // the id `message` gave it
+    let edit = |w: &mut Walk, text: &str| {
+        json!({ "update_id": w.update_id(), "edited_message": {
+            "message_id": answered_with,
+            "from": { "id": 6_200_000_001i64, "is_bot": false, "first_name": "서연" },
+            "chat": Walk::chat(GAON),
+            "date": 1_773_622_900,
+            "edit_date": 1_773_623_000,
+            "text": text,
+            "reply_to_message": w.bot_message(GAON, 0),
+        }})
+    };
+    // The same values, reformatted: nothing to say.
+    let sent = w.bed.texts(GAON).len();
+    let same = edit(&mut w, "17,500/300,000/1개월");
+    w.bed.deliver(same).await;
+    assert_eq!(w.bed.texts(GAON).len(), sent);
+    // Other values: not taken, and the client is told how.
+    let changed = edit(&mut w, "17,000 / 300,000 / 1개월");
+    w.bed.deliver(changed).await;
+    assert_eq!(w.bed.texts(GAON).last().unwrap(), &shared::domain::templates::edit_not_applied());
+    let gaon = w.bed.store.get_tracker(&w.process, &"gaon".parse().unwrap()).await.unwrap().value;
+    assert_eq!(bid_answer(&gaon)[0].price.get(), 17_500);
+}

@@ -9,6 +9,7 @@ use crate::domain::ids::{ChatId, ClientId, ProcessId, TelegramUserId};
 use crate::domain::link_code::LinkCode;
 use crate::domain::message_log::{Direction, FileRef, MessageLogEntry};
 use crate::domain::templates;
+use crate::domain::text::clean;
 use crate::ports::store::{IdempotencyClaim, IdempotencyRequest, StoreError, Versioned};
 use crate::telegram::types::{CallbackQuery, ChatMemberUpdated, Message, Update, UpdateKind};
 use tracing::Instrument;
@@ -183,8 +184,14 @@ impl App {
                 Some(change) => self.on_membership(change, client).await,
                 None => Ok(()),
             },
-            // Edits are logged; the answer they correct is re-read when the client submits again.
-            UpdateKind::EditedMessage | UpdateKind::Other => Ok(()),
+            // Edits are logged; one that changes an answer is told how to change it.
+            UpdateKind::EditedMessage => match (&update.edited_message, &client) {
+                (Some(message), Some(client)) if Some(ChatId(message.chat.id)) != self.config.staff_chat => {
+                    self.on_client_edit(message, client).await
+                }
+                _ => Ok(()),
+            },
+            UpdateKind::Other => Ok(()),
         }
     }
 
@@ -255,7 +262,7 @@ impl App {
         client: Option<Versioned<Client>>,
     ) -> Result<(), super::AppError> {
         let chat = ChatId(change.chat.id);
-        let title = change.chat.title.clone().unwrap_or_default();
+        let title = clean(change.chat.title.as_deref().unwrap_or_default(), false);
         if Some(chat) == self.config.staff_chat || !change.chat.is_group() {
             return Ok(());
         }
@@ -308,7 +315,7 @@ impl App {
     /// Links the message's group to `client_id`; `Ok(false)` when the group belongs to another client.
     async fn link_redeemed(&self, message: &Message, client_id: &ClientId) -> Result<bool, super::AppError> {
         let chat = ChatId(message.chat.id);
-        let title = message.chat.title.clone().unwrap_or_default();
+        let title = clean(message.chat.title.as_deref().unwrap_or_default(), false);
         let binding = ChatBinding { chat_id: chat, title: Some(title.clone()), active: true };
         let mut attempt = 0;
         let linked = loop {

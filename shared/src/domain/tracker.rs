@@ -179,8 +179,15 @@ impl TrackerEvent {
     }
 }
 
+/// Files one tracker keeps. A tracker is one item and DynamoDB refuses an item over 400 KB, after
+/// which it could never be written again; a client sending more is told to hand the rest over
+/// another way.
+pub const MAX_EVIDENCE: usize = 20;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TrackerError {
+    #[error("this tracker holds {MAX_EVIDENCE} files already")]
+    EvidenceFull,
     #[error("{} tracker cannot take {event}", state.with_article())]
     IllegalTransition { state: TrackerState, event: &'static str },
     #[error("nothing to confirm: the client sent no values (a file only); enter the values read off it")]
@@ -458,6 +465,9 @@ impl Tracker {
                 S::Submitted
             }
             (S::Sent | S::Acknowledged | S::Submitted, E::EvidenceReceived { evidence, .. }) if answers => {
+                if self.evidence.len() >= MAX_EVIDENCE {
+                    return Err(TrackerError::EvidenceFull);
+                }
                 self.evidence.push(evidence);
                 S::Submitted
             }

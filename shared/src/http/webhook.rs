@@ -6,8 +6,8 @@
 use super::{WEBHOOK_PATH, constant_time_eq};
 use crate::app::{App, WebhookOutcome};
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::Body;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use std::sync::Arc;
@@ -36,15 +36,20 @@ struct WebhookState {
 
 pub(super) fn routes(app: Arc<App>, config: WebhookConfig) -> Router {
     let state = WebhookState { app, secret: config.secret.into_bytes().into() };
-    Router::new().route(WEBHOOK_PATH, post(receive)).layer(DefaultBodyLimit::max(MAX_UPDATE_BYTES)).with_state(state)
+    Router::new().route(WEBHOOK_PATH, post(receive)).with_state(state)
 }
 
-async fn receive(State(state): State<WebhookState>, headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
+async fn receive(State(state): State<WebhookState>, headers: HeaderMap, body: Body) -> (StatusCode, &'static str) {
     let given = headers.get(SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
     if !constant_time_eq(given, &state.secret) {
         tracing::warn!("webhook call with a wrong or missing secret");
         return (StatusCode::UNAUTHORIZED, "unauthorized");
     }
+    // Read only once the caller is known to be Telegram: a stranger's body is never buffered.
+    let Ok(body) = axum::body::to_bytes(body, MAX_UPDATE_BYTES).await else {
+        tracing::warn!(limit = MAX_UPDATE_BYTES, "webhook body too large, or cut short");
+        return (StatusCode::PAYLOAD_TOO_LARGE, "too large");
+    };
     // On its own task: a caller that hangs up (Telegram gives up on a slow answer and will
     // redeliver, which finds the update taken) must not cancel an update half handled.
     let app = state.app.clone();

@@ -175,7 +175,8 @@ pub fn review(rows: &[RawRow], clients: &[Client], date: NaiveDate, reg: &Regula
             }
             Some(text) => text.parse::<LockUp>().map_err(|e| reasons.push(format!("lock-up: {e}"))).ok(),
         };
-        let comment = row.comment.trim();
+        let comment = crate::domain::text::clean(&row.comment, true);
+        let comment = comment.trim();
         let comment_chars = comment.chars().count();
         if comment_chars > MAX_COMMENT_CHARS {
             reasons.push(format!("comment too long ({comment_chars} characters; at most {MAX_COMMENT_CHARS})"));
@@ -411,7 +412,7 @@ mod tests {
     #[test]
     fn a_clean_row_becomes_advice() {
         let mut r = row(2, "(가상)누리자산운용", None, Some("17,500"), "300,000", "1개월");
-        r.comment = "  밴드 상단 초과 제시 ".into();
+        r.comment = "  밴드 상단\u{202E} 초과 제시 ".into();
         let report = run(&[r]);
         assert_eq!(
             report.rows,

@@ -70,11 +70,13 @@ impl User {
     /// The id Telegram shows for anonymous group admins; their messages carry `sender_chat`.
     pub const GROUP_ANONYMOUS_BOT: i64 = 1_087_968_824;
 
+    /// The name as people see it, without the controls a name can carry to look like another.
     pub fn display_name(&self) -> String {
-        match &self.last_name {
+        let name = match &self.last_name {
             Some(last) if !last.is_empty() => format!("{} {last}", self.first_name),
             _ => self.first_name.clone(),
-        }
+        };
+        crate::domain::text::clean(&name, false)
     }
 }
 

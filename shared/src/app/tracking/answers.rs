@@ -14,9 +14,12 @@ use crate::domain::phase::{Asks, Severity};
 use crate::domain::process::ProcessState;
 use crate::domain::templates::{self, staff};
 use crate::domain::time::Timestamp;
-use crate::domain::tracker::{ChatActor, Evidence, EvidenceKind, Tracker, TrackerEvent, TrackerState};
+use crate::domain::tracker::{
+    ChatActor, Evidence, EvidenceKind, MAX_EVIDENCE, Tracker, TrackerError, TrackerEvent, TrackerState,
+};
 use crate::ports::store::{StoreError, Versioned};
 use crate::telegram::types::{CallbackQuery, Message, ReplyMarkup};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 impl Route {
     fn known(&self) -> Versioned<Tracker> {
@@ -166,6 +169,22 @@ impl App {
         }
     }
 
+    /// A client edited one of its messages. An edit is not taken as an answer (the client may not
+    /// mean it as one, and staff may have read the first), but one that changes an answer already
+    /// in is told so, and how to change it.
+    pub(crate) async fn on_client_edit(&self, message: &Message, client: &Versioned<Client>) -> Result<(), AppError> {
+        let client = &client.value;
+        let Some(text) = message.text.as_deref() else { return Ok(()) };
+        let Some(route) = self.route(message, client, Some(text), false).await? else { return Ok(()) };
+        let Ok(edited) = route.tracker.advice().parse_reply(text, client) else { return Ok(()) };
+        match route.tracker.answer() {
+            Some(answer) if *answer != edited => {
+                self.reply_for(message, templates::edit_not_applied(), client, &route.loaded).await
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// A message from the client in its group. Returns the process it answered, for the log.
     pub(crate) async fn on_client_message(
         &self,
@@ -202,7 +221,11 @@ impl App {
         if tracker.advice().asks() != Asks::Answer {
             return Ok(());
         }
+        if tracker.evidence().len() >= MAX_EVIDENCE {
+            return self.reply_for(message, templates::evidence_full(MAX_EVIDENCE), client, &loaded).await;
+        }
         let now = self.clock.now();
+        let full = AtomicBool::new(false);
         let saved = self
             .update_tracker_from(
                 Some(known),
@@ -216,12 +239,23 @@ impl App {
                     ) {
                         return Ok(false);
                     }
-                    tracker.apply(TrackerEvent::EvidenceReceived { evidence: evidence.clone(), at: now })?;
-                    Ok(true)
+                    match tracker.apply(TrackerEvent::EvidenceReceived { evidence: evidence.clone(), at: now }) {
+                        Err(TrackerError::EvidenceFull) => {
+                            full.store(true, Ordering::Relaxed);
+                            Ok(false)
+                        }
+                        applied => {
+                            applied?;
+                            Ok(true)
+                        }
+                    }
                 },
                 &[],
             )
             .await?;
+        if full.load(Ordering::Relaxed) {
+            return self.reply_for(message, templates::evidence_full(MAX_EVIDENCE), client, &loaded).await;
+        }
         if let Some(saved) = saved {
             self.reply_for(message, templates::evidence_received(), client, &loaded).await?;
             let subject = loaded.subject(tracker.advice());

@@ -25,21 +25,23 @@ pub enum NoticeTextError {
     TooLong(usize),
 }
 
-/// A notice's body as staff wrote it: plain text (escaped when sent), trimmed, never empty.
+/// A notice's body as staff wrote it: plain text (escaped when sent), trimmed, never empty, without
+/// control characters other than line breaks and tabs, or bidirectional controls.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct NoticeText(String);
 
 impl NoticeText {
     pub fn new(text: &str) -> Result<Self, NoticeTextError> {
-        let trimmed = text.trim();
+        let cleaned = crate::domain::text::clean(text, true);
+        let trimmed = cleaned.trim();
         let chars = trimmed.chars().count();
         if chars == 0 {
             Err(NoticeTextError::Empty)
         } else if chars > MAX_NOTICE_CHARS {
             Err(NoticeTextError::TooLong(chars))
         } else {
-            Ok(NoticeText(trimmed.replace("\r\n", "\n")))
+            Ok(NoticeText(trimmed.to_owned()))
         }
     }
 
@@ -82,6 +84,11 @@ mod tests {
     fn notice_text_is_trimmed_bounded_and_never_empty() {
         assert_eq!(NoticeText::new("  \n "), Err(NoticeTextError::Empty));
         assert_eq!(NoticeText::new(" 안내\r\n드립니다 ").map(|t| t.as_str().to_owned()), Ok("안내\n드립니다".into()));
+        assert_eq!(
+            NoticeText::new("안내\u{202E}드립니다\u{0007}").map(|t| t.as_str().to_owned()),
+            Ok("안내드립니다".into()),
+            "no bidirectional or control characters"
+        );
         let long = "가".repeat(MAX_NOTICE_CHARS + 1);
         assert_eq!(NoticeText::new(&long), Err(NoticeTextError::TooLong(MAX_NOTICE_CHARS + 1)));
         assert!(serde_json::from_value::<NoticeText>(serde_json::json!("")).is_err());

@@ -132,6 +132,20 @@ pub fn evidence_received() -> String {
     "📎 자료를 받았습니다. 담당자가 확인 후 반영하겠습니다.".to_owned()
 }
 
+/// A client edited a message and so changed an answer already taken: edits are not applied.
+pub fn edit_not_applied() -> String {
+    "✏️ 메시지를 수정하셔도 접수된 내용은 바뀌지 않습니다. 바꾸시려면 접수 안내 메시지의 [✏️ 수정] 버튼을 누른 뒤 다시 보내 주세요."
+        .to_owned()
+}
+
+/// A file past what one answer keeps: it is not taken, and the client is told so.
+pub fn evidence_full(max: usize) -> String {
+    format!(
+        "📎 이 건에는 파일을 {max}개까지만 받을 수 있어 이번 파일은 반영되지 않았습니다. \
+         더 보내실 자료는 담당자에게 직접 전달해 주세요."
+    )
+}
+
 pub fn already_acknowledged() -> String {
     "이미 확인되었습니다.".to_owned()
 }
@@ -389,6 +403,10 @@ mod tests {
             "✅ 이 그룹이 <b>(가상)새벽자산운용</b>와(과) 연결되었습니다.\n앞으로 공모주 자문 안내를 이 그룹으로 보내드립니다."
         );
         assert!(link_code_issued("새벽", "ABCDEFGH", t()).contains("2026-03-16 09:00 KST 까지 유효"));
+        assert_eq!(
+            evidence_full(20),
+            "📎 이 건에는 파일을 20개까지만 받을 수 있어 이번 파일은 반영되지 않았습니다. 더 보내실 자료는 담당자에게 직접 전달해 주세요."
+        );
         let s = status(
             "(가상)한빛로보틱스",
             &[ProcessStatus {
@@ -412,6 +430,8 @@ mod tests {
             help(),
             status_usage(),
             link_code_usage(),
+            evidence_full(20),
+            edit_not_applied(),
         ] {
             assert!(visible_len(&text) < MESSAGE_LIMIT);
             assert!(!text.is_empty());
