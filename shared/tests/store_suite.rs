@@ -92,6 +92,7 @@ store_suite!(
     an_update_is_accepted_and_logged_once,
     a_chats_client_is_one_read_and_follows_its_changes,
     a_process_its_stock_and_a_tracker_read_together,
+    only_a_clients_latest_link_code_links_and_only_once,
 );
 
 // ---- fixtures -------------------------------------------------------------------------------
@@ -942,4 +943,25 @@ async fn a_process_its_stock_and_a_tracker_read_together(fx: &Fixture) {
         ),
         "[{e}]"
     );
+}
+
+async fn only_a_clients_latest_link_code_links_and_only_once(fx: &Fixture) {
+    let e = fx.engine;
+    let store = &fx.store;
+    let (saebyeok, nuri): (ClientId, ClientId) = ("saebyeok".parse().unwrap(), "nuri".parse().unwrap());
+    let code = |s: &str| s.parse::<shared::domain::link_code::LinkCode>().unwrap();
+    let (first, second, other) = (code("AAAA2222"), code("BBBB3333"), code("CCCC4444"));
+    store.create_link_code(&first, &saebyeok, t(60)).await.unwrap();
+    store.create_link_code(&other, &nuri, t(60)).await.unwrap();
+    store.create_link_code(&second, &saebyeok, t(61)).await.unwrap();
+    // A new code revokes the client's earlier one, not another client's.
+    assert_eq!(store.redeem_link_code(&first, t(1)).await.unwrap(), None, "[{e}] revoked by the newer code");
+    assert_eq!(store.redeem_link_code(&other, t(1)).await.unwrap(), Some((nuri, t(60))), "[{e}]");
+    assert_eq!(store.redeem_link_code(&second, t(1)).await.unwrap(), Some((saebyeok.clone(), t(61))), "[{e}]");
+    // Once linked, the same code does not link again; one issued afterwards does, until it expires.
+    assert_eq!(store.redeem_link_code(&second, t(2)).await.unwrap(), None, "[{e}]");
+    let again = code("DDDD5555");
+    store.create_link_code(&again, &saebyeok, t(62)).await.unwrap();
+    assert_eq!(store.redeem_link_code(&again, t(70)).await.unwrap(), None, "[{e}] expired");
+    assert_eq!(store.redeem_link_code(&again, t(3)).await.unwrap(), Some((saebyeok, t(62))), "[{e}]");
 }

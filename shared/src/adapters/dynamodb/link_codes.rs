@@ -1,7 +1,9 @@
 //! One-time link codes: `LINKCODE#<code>`, taken by a conditional delete so that a code links at
-//! most one group, and never after it expired (TTL deletion is lazy).
+//! most one group, and never after it expired (TTL deletion is lazy). Each client's latest code is
+//! named on `LINKCODE#CLIENT#<client>`: issuing a code revokes the client's earlier ones (a leaked
+//! code stops working once a new one is issued), and a code that links revokes the rest.
 
-use super::errors::unless_condition_failed;
+use super::errors::{classify, unless_condition_failed};
 use super::{DynamoStore, number, table};
 use crate::domain::ids::ClientId;
 use crate::domain::link_code::LinkCode;
@@ -14,9 +16,17 @@ use table::{PK, SK, TTL_ATTRIBUTE};
 
 const NAME: &str = "link code";
 const CLIENT: &str = "ClientId";
+/// On a client's latest-code record: the code that may still link, or [`SPENT`].
+const LATEST: &str = "Code";
+/// No code of the client may link: the latest one did.
+const SPENT: &str = "-";
 
 fn key(code: &LinkCode) -> (AttributeValue, AttributeValue) {
     (AttributeValue::S(format!("LINKCODE#{code}")), AttributeValue::S("#LINKCODE".into()))
+}
+
+fn latest_key(client: &ClientId) -> (AttributeValue, AttributeValue) {
+    (AttributeValue::S(format!("LINKCODE#CLIENT#{client}")), AttributeValue::S("#LINKCODE".into()))
 }
 
 fn seconds(t: Timestamp) -> u64 {
@@ -31,6 +41,24 @@ impl LinkCodeStore for DynamoStore {
         client: &ClientId,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
+        // The latest code first: a failure between the two writes leaves every code revoked (staff
+        // issue another), never an earlier one valid.
+        let (pk, sk) = latest_key(client);
+        let latest = HashMap::from([
+            (PK.to_owned(), pk),
+            (SK.to_owned(), sk),
+            ("Entity".to_owned(), AttributeValue::S("latest link code".into())),
+            (LATEST.to_owned(), AttributeValue::S(code.to_string())),
+            // Earlier codes expire before this one, so the record is not needed after it.
+            (TTL_ATTRIBUTE.to_owned(), number(seconds(expires_at))),
+        ]);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(latest))
+            .send()
+            .await
+            .map_err(|e| classify(e).into_store_error(NAME, client.as_str()))?;
         let (pk, sk) = key(code);
         let item = HashMap::from([
             (PK.to_owned(), pk),
@@ -76,10 +104,31 @@ impl LinkCodeStore for DynamoStore {
             .and_then(|secs| i64::try_from(secs).ok())
             .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
             .unwrap_or(now);
-        owner.parse().map(|id| Some((id, expires_at))).map_err(|e: crate::domain::ids::IdError| StoreError::Corrupt {
+        let owner: ClientId = owner.parse().map_err(|e: crate::domain::ids::IdError| StoreError::Corrupt {
             entity: NAME,
             id: code.to_string(),
             reason: e.to_string(),
-        })
+        })?;
+        // Only the client's latest code links, once; a client without the record has codes issued
+        // before it existed, which stay valid until they expire.
+        let (pk, sk) = latest_key(&owner);
+        let spent = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, pk)
+            .key(SK, sk)
+            .update_expression("SET #latest = :spent")
+            .condition_expression("attribute_not_exists(#latest) OR #latest = :code")
+            .expression_attribute_names("#latest", LATEST)
+            .expression_attribute_values(":spent", AttributeValue::S(SPENT.into()))
+            .expression_attribute_values(":code", AttributeValue::S(code.to_string()))
+            .send()
+            .await;
+        if unless_condition_failed(spent, NAME, code.as_str())?.is_none() {
+            tracing::warn!(client = %owner, "a revoked link code was tried");
+            return Ok(None);
+        }
+        Ok(Some((owner, expires_at)))
     }
 }
