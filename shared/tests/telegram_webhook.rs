@@ -10,9 +10,11 @@ use axum::http::{Request, StatusCode};
 use shared::app::{AppError, Outgoing};
 use shared::domain::ids::ChatId;
 use shared::domain::ids::ProcessId;
+use shared::domain::staff::Role;
 use shared::domain::tracker::Tracker;
 use shared::ports::store::{
-    ClientStore, IdempotencyStore, MessageLogStore, PageRequest, ProcessStore, StockStore, TrackerStore,
+    ClientStore, IdempotencyStore, JournalStore, MessageLogStore, PageRequest, ProcessStore, StaffStore, StockStore,
+    TrackerStore,
 };
 use shared::telegram::error::TelegramError;
 use std::time::Duration;
@@ -246,23 +248,53 @@ async fn membership_updates_keep_the_binding_right() {
 async fn staff_commands_answer_in_the_staff_group_only() {
     let bed = bed(FakeConfig::default(), no_pacing()).await;
     bed.store.create_client(&client("saebyeok", "(가상)새벽자산운용")).await.unwrap();
+    // Anyone can be added to the staff group: a person on no staff record gets no answer but why.
     bed.deliver(event("staff_help")).await;
-    assert!(bed.texts(STAFF)[0].starts_with("<b>운영팀 명령어</b>"));
+    assert_eq!(bed.texts(STAFF)[0], shared::domain::templates::staff_only(Role::Viewer));
+    let registered = |id: &str, user: i64, role: Role, active: bool| shared::domain::staff::Staff {
+        id: id.parse().unwrap(),
+        name: shared::domain::text::Label::new(format!("직원 {id}")).unwrap(),
+        role,
+        telegram_user_id: Some(shared::domain::ids::TelegramUserId(user)),
+        active,
+    };
+    // The help's sender is a viewer; the other sender an operator; one more left the firm.
+    bed.store.create_staff(&registered("lee", 6_345_678_901, Role::Viewer, true)).await.unwrap();
+    bed.store.create_staff(&registered("kim", 6_123_456_789, Role::Operator, true)).await.unwrap();
+    bed.app.memo.forget_staff();
+    let mut again = event("staff_help");
+    again["update_id"] = serde_json::json!(9_299);
+    bed.deliver(again).await;
+    assert!(bed.texts(STAFF)[1].starts_with("<b>운영팀 명령어</b>"));
     bed.deliver(group_text(9_300, STAFF, "/code 새벽")).await;
     assert!(
-        bed.texts(STAFF)[1].starts_with("🔗 <b>(가상)새벽자산운용</b> 연결 코드: <code>"),
+        bed.texts(STAFF)[2].starts_with("🔗 <b>(가상)새벽자산운용</b> 연결 코드: <code>"),
         "{}",
-        bed.texts(STAFF)[1]
+        bed.texts(STAFF)[2]
     );
     bed.deliver(group_text(9_301, STAFF, "/status 없는종목")).await;
-    assert_eq!(bed.texts(STAFF)[2], "종목을 찾을 수 없습니다: 없는종목");
+    assert_eq!(bed.texts(STAFF)[3], "종목을 찾을 수 없습니다: 없는종목");
     let (process, trackers) = demo_process(&bed).await;
     bed.store.save_draft_trackers(&process, 1, &trackers).await.unwrap();
     bed.deliver(group_text(9_303, STAFF, "/status 한빛")).await;
     assert_eq!(
-        bed.texts(STAFF)[3],
+        bed.texts(STAFF)[4],
         "📊 <b>(가상)한빛로보틱스</b>\n• 수요예측 참여 (첫날) (2026-03-16 09:00 KST) — 대기 2"
     );
+    // Each command is in the audit log, by the person who gave it.
+    let (from, until) =
+        (chrono::Utc::now() - chrono::TimeDelta::hours(1), chrono::Utc::now() + chrono::TimeDelta::hours(1));
+    let audit = bed.store.audit(from, until, &PageRequest::default()).await.unwrap().items;
+    let by: Vec<(&str, &str)> = audit.iter().map(|a| (a.actor.as_str(), a.action.as_str())).collect();
+    assert!(by.contains(&("직원 kim", "telegram/code")), "{by:?}");
+    assert!(by.contains(&("직원 lee", "telegram/help")), "{by:?}");
+    // A link code needs an operator, as in the API; a deactivated operator is no one.
+    let mut kim = bed.store.get_staff(&"kim".parse().unwrap()).await.unwrap();
+    kim.value.active = false;
+    bed.store.update_staff(&kim.value, kim.version).await.unwrap();
+    bed.app.memo.forget_staff();
+    bed.deliver(group_text(9_304, STAFF, "/code 새벽")).await;
+    assert_eq!(bed.texts(STAFF)[5], shared::domain::templates::staff_only(Role::Operator));
     // The same command in a client group is not a staff command.
     bed.linked_client("gaon", GROUP).await;
     bed.deliver(group_text(9_302, GROUP, "/code 새벽")).await;

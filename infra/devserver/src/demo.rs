@@ -2,7 +2,7 @@
 
 use shared::app::App;
 use shared::domain::client::ChatBinding;
-use shared::domain::ids::{ChatId, ProcessId};
+use shared::domain::ids::{ChatId, ProcessId, TelegramUserId};
 use shared::domain::process::{Process, ProcessKind, ReminderPolicy, Round};
 use shared::domain::staff::{Role, Staff};
 use shared::domain::text::Label;
@@ -24,9 +24,13 @@ fn created<T>(result: Result<T, StoreError>) -> Result<(), StoreError> {
 
 pub async fn load(app: &App, link_fake_groups: bool) -> Result<(), Error> {
     let store = &app.store;
-    // The admin, and the representative the demo clients name.
-    for (id, name, role) in [("admin", "관리자", Role::Admin), ("rep-kim", "김대리", Role::Operator)] {
-        let staff = Staff { id: id.parse()?, name: Label::new(name)?, role, telegram_user_id: None, active: true };
+    // The admin, and the representative the demo clients name; on the fake Telegram, the latter is
+    // the person who writes in the staff group at /dev/telegram (staff commands need a staff record).
+    let rep_account = link_fake_groups.then_some(TelegramUserId(crate::fake_chats::STAFF_USER));
+    for (id, name, role, account) in
+        [("admin", "관리자", Role::Admin, None), ("rep-kim", "김대리", Role::Operator, rep_account)]
+    {
+        let staff = Staff { id: id.parse()?, name: Label::new(name)?, role, telegram_user_id: account, active: true };
         created(store.create_staff(&staff).await)?;
     }
     for stock in [shared::demo::hanbit(), shared::demo::nuri_energy(), shared::demo::hangyeol_spac()] {

@@ -215,9 +215,13 @@ async fn press(State(chats): State<Chats>, Form(form): Form<PressForm>) -> impl 
     Redirect::to(&format!("/dev/telegram?chat={}", form.chat))
 }
 
+/// The Telegram account that writes in the staff group on this page (the demo registers it on a
+/// staff record).
+pub const STAFF_USER: i64 = 7_100_000_001;
+
 fn person(chats: &Chats, chat: i64) -> Value {
     if chat == chats.staff.0 {
-        json!({ "id": 7_100_000_001i64, "is_bot": false, "first_name": "운영", "last_name": "김" })
+        json!({ "id": STAFF_USER, "is_bot": false, "first_name": "운영", "last_name": "김" })
     } else {
         json!({ "id": 6_100_000_000i64 + chat.rem_euclid(1_000), "is_bot": false, "first_name": "매니저", "last_name": format!("{}", chat.rem_euclid(1_000)) })
     }

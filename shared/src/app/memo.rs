@@ -4,9 +4,10 @@
 //! already arranged (each card's next feed run).
 
 use crate::domain::ids::{ProcessId, StockId, TelegramUserId};
+use crate::domain::staff::Role;
 use crate::domain::time::Timestamp;
 use chrono::TimeDelta;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -19,11 +20,21 @@ pub struct Memo(Arc<Mutex<Inner>>);
 
 #[derive(Debug, Default)]
 struct Inner {
-    staff: Option<(Instant, HashSet<TelegramUserId>)>,
+    staff: Option<(Instant, Staffers)>,
     /// A process's stock is fixed when it is created.
     stocks: HashMap<ProcessId, Option<StockId>>,
     feed: HashMap<ProcessId, FeedPlan>,
 }
+
+/// One of the firm's active staff, as their Telegram account shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffMember {
+    pub name: String,
+    pub role: Role,
+}
+
+/// The active staff by Telegram account.
+pub type Staffers = HashMap<TelegramUserId, StaffMember>;
 
 #[derive(Debug, Default, Clone, Copy)]
 struct FeedPlan {
@@ -47,8 +58,8 @@ impl Memo {
         self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The staff's Telegram users, if read within [`STAFF_MEMORY`].
-    pub fn staff(&self) -> Option<HashSet<TelegramUserId>> {
+    /// The active staff's Telegram users, if read within [`STAFF_MEMORY`].
+    pub fn staff(&self) -> Option<Staffers> {
         let inner = self.lock();
         inner.staff.as_ref().filter(|(at, _)| at.elapsed() < STAFF_MEMORY).map(|(_, users)| users.clone())
     }
@@ -59,7 +70,7 @@ impl Memo {
         self.lock().staff = None;
     }
 
-    pub fn remember_staff(&self, users: HashSet<TelegramUserId>) {
+    pub fn remember_staff(&self, users: Staffers) {
         self.lock().staff = Some((Instant::now(), users));
     }
 
@@ -117,11 +128,12 @@ mod tests {
     fn staff_are_remembered_for_a_while_only() {
         let memo = Memo::default();
         assert_eq!(memo.staff(), None);
-        memo.remember_staff(HashSet::from([TelegramUserId(7)]));
-        assert_eq!(memo.staff(), Some(HashSet::from([TelegramUserId(7)])));
+        let kim = || Staffers::from([(TelegramUserId(7), StaffMember { name: "김운영".into(), role: Role::Operator })]);
+        memo.remember_staff(kim());
+        assert_eq!(memo.staff(), Some(kim()));
         memo.lock().staff.as_mut().unwrap().0 = Instant::now() - STAFF_MEMORY;
         assert_eq!(memo.staff(), None);
-        memo.remember_staff(HashSet::from([TelegramUserId(7)]));
+        memo.remember_staff(kim());
         memo.forget_staff();
         assert_eq!(memo.staff(), None, "a change made here is read afresh");
     }

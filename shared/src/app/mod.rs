@@ -20,7 +20,7 @@ mod updates;
 pub use advice::ApplyOutcome;
 pub use audience::{Audience, AudienceOutcome, AudiencePlan, Recipient};
 pub use delivery::{AppError, Delivered, Outgoing, Refusal, SendGate};
-pub use memo::Memo;
+pub use memo::{Memo, StaffMember};
 pub use processes::Progress;
 pub use staff_feed::FeedReport;
 pub use tracking::KickoffReport;

@@ -45,9 +45,9 @@ impl App {
         Ok(saved)
     }
 
-    /// How many of the process's clients are in each state: its kept counts, one read (counted
-    /// from its trackers for a process saved before counts were kept).
-    pub async fn progress(&self, process_id: &ProcessId) -> Result<Progress, StoreError> {
+    /// How many of the process's clients are in each state, every state named: its kept counts,
+    /// one read (counted from its trackers for a process saved before counts were kept).
+    pub async fn state_counts(&self, process_id: &ProcessId) -> Result<Vec<(TrackerState, usize)>, StoreError> {
         let counts = match self.store.get_card(process_id).await?.and_then(|card| card.counts) {
             Some(counts) => counts,
             None => {
@@ -60,7 +60,13 @@ impl App {
         };
         let count =
             |state: &TrackerState| usize::try_from(counts.get(state).copied().unwrap_or(0)).unwrap_or(usize::MAX);
-        let by_state = TrackerState::ALL.iter().map(|s| (s.as_str(), count(s))).collect();
-        Ok(Progress { total: TrackerState::ALL.iter().map(count).sum(), by_state })
+        Ok(TrackerState::ALL.iter().map(|s| (*s, count(s))).collect())
+    }
+
+    /// [`App::state_counts`] as the API shows it.
+    pub async fn progress(&self, process_id: &ProcessId) -> Result<Progress, StoreError> {
+        let counts = self.state_counts(process_id).await?;
+        let by_state = counts.iter().map(|(s, n)| (s.as_str(), *n)).collect();
+        Ok(Progress { total: counts.iter().map(|(_, n)| n).sum(), by_state })
     }
 }

@@ -3,25 +3,41 @@
 use super::{App, AppError, all_pages};
 use crate::domain::client::Client;
 use crate::domain::link_code::LinkCode;
+use crate::domain::staff::Role;
 use crate::domain::stock::Stock;
 use crate::domain::templates;
-use crate::domain::tracker::TrackerState;
 use crate::ports::store::{StoreError, Versioned};
 use crate::telegram::types::Message;
 
 impl App {
+    /// A command in the staff group, answered only for a person on an active staff record whose
+    /// role the same action needs in the API (anyone can be added to a Telegram group), and
+    /// written to the audit log.
     pub(super) async fn on_staff_message(&self, message: &Message) -> Result<(), AppError> {
         let Some((command, args)) = message.command() else {
             return Ok(());
         };
+        let needed = match command.as_str() {
+            "/help" | "/start" | "/status" => Role::Viewer,
+            "/code" => Role::Operator,
+            _ => return Ok(()),
+        };
+        let member = match &message.from {
+            Some(from) => self.staff_member(from.id).await?,
+            None => None,
+        };
+        let Some(member) = member.filter(|m| m.role.allows(needed)) else {
+            tracing::warn!(%command, user = message.from.as_ref().map(|u| u.id), "staff command from someone without the role");
+            return self.reply(message, templates::staff_only(needed)).await;
+        };
         let text = match command.as_str() {
-            "/help" | "/start" => templates::help(),
             "/status" if args.is_empty() => templates::status_usage(),
             "/status" => self.stock_status(args).await?,
             "/code" if args.is_empty() => templates::link_code_usage(),
             "/code" => self.issue_code_by_name(args).await?,
-            _ => return Ok(()),
+            _ => templates::help(),
         };
+        self.record_audit(&member.name, &format!("telegram{command}"), args, None, None).await;
         self.reply(message, text).await
     }
 
@@ -37,15 +53,10 @@ impl App {
         .await?;
         let mut lines = Vec::new();
         for process in processes {
-            let trackers = self.store.trackers_of_process(&process.value.id).await?;
-            let counts = TrackerState::ALL
-                .iter()
-                .map(|state| (*state, trackers.iter().filter(|t| t.value.state() == *state).count()))
-                .collect();
             lines.push(templates::ProcessStatus {
                 name: process.value.kind.korean().to_owned(),
                 kickoff: process.value.kickoff_at,
-                counts,
+                counts: self.state_counts(&process.value.id).await?,
             });
         }
         Ok(templates::status(stock.value.name.as_str(), &lines))

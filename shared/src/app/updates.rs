@@ -350,19 +350,30 @@ impl App {
         self.deliver(&out).await.map(|_| ())
     }
 
-    /// Whether a Telegram user is one of the firm's staff (as the staff list read within the last
-    /// minute says).
+    /// Whether a Telegram user is one of the firm's active staff (as the staff list read within the
+    /// last minute says).
     pub(super) async fn is_staff_user(&self, user_id: i64) -> Result<bool, StoreError> {
+        Ok(self.staff_member(user_id).await?.is_some())
+    }
+
+    /// The active staff record a Telegram user is registered on, if any.
+    pub(super) async fn staff_member(&self, user_id: i64) -> Result<Option<super::StaffMember>, StoreError> {
         let id = TelegramUserId(user_id);
         if let Some(staff) = self.memo.staff() {
-            return Ok(staff.contains(&id));
+            return Ok(staff.get(&id).cloned());
         }
         let staff = super::all_pages(|page| async move { self.store.list_staff(&page).await }).await?;
-        let users: std::collections::HashSet<TelegramUserId> =
-            staff.iter().filter_map(|s| s.value.telegram_user_id).collect();
-        let is_staff = users.contains(&id);
+        let users: super::memo::Staffers = staff
+            .into_iter()
+            .filter(|s| s.value.active)
+            .filter_map(|s| {
+                let member = super::StaffMember { name: s.value.name.to_string(), role: s.value.role };
+                s.value.telegram_user_id.map(|user| (user, member))
+            })
+            .collect();
+        let member = users.get(&id).cloned();
         self.memo.remember_staff(users);
-        Ok(is_staff)
+        Ok(member)
     }
 }
 

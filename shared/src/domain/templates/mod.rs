@@ -146,6 +146,20 @@ pub fn evidence_full(max: usize) -> String {
     )
 }
 
+/// A staff command from someone not on an active staff record with the role it needs.
+pub fn staff_only(needed: crate::domain::staff::Role) -> String {
+    use crate::domain::staff::Role;
+    let role = match needed {
+        Role::Viewer => "조회",
+        Role::Operator => "운영",
+        Role::Advisor => "자문",
+        Role::Admin => "관리",
+    };
+    format!(
+        "이 명령은 {role} 권한 이상의 직원으로 등록된 텔레그램 계정만 쓸 수 있습니다. 관리자에게 계정 등록을 요청해 주세요."
+    )
+}
+
 pub fn already_acknowledged() -> String {
     "이미 확인되었습니다.".to_owned()
 }
@@ -404,6 +418,10 @@ mod tests {
         );
         assert!(link_code_issued("새벽", "ABCDEFGH", t()).contains("2026-03-16 09:00 KST 까지 유효"));
         assert_eq!(
+            staff_only(crate::domain::staff::Role::Operator),
+            "이 명령은 운영 권한 이상의 직원으로 등록된 텔레그램 계정만 쓸 수 있습니다. 관리자에게 계정 등록을 요청해 주세요."
+        );
+        assert_eq!(
             evidence_full(20),
             "📎 이 건에는 파일을 20개까지만 받을 수 있어 이번 파일은 반영되지 않았습니다. 더 보내실 자료는 담당자에게 직접 전달해 주세요."
         );
@@ -432,6 +450,7 @@ mod tests {
             link_code_usage(),
             evidence_full(20),
             edit_not_applied(),
+            staff_only(crate::domain::staff::Role::Operator),
         ] {
             assert!(visible_len(&text) < MESSAGE_LIMIT);
             assert!(!text.is_empty());
