@@ -483,6 +483,11 @@ async fn a_flood_of_screenshots_cannot_make_an_answer_unwritable() {
     }
     let gaon = w.bed.store.get_tracker(&w.process, &"gaon".parse().unwrap()).await.unwrap().value;
     assert_eq!(gaon.evidence().len(), shared::domain::tracker::MAX_EVIDENCE, "the first files are kept, no more");
+    assert_eq!(
+        gaon.message_ids().len(),
+        shared::domain::tracker::MAX_MESSAGE_IDS,
+        "the bot's replies, the latest only"
+    );
     let texts = w.bed.texts(GAON);
     let full = shared::domain::templates::evidence_full(shared::domain::tracker::MAX_EVIDENCE);
     assert_eq!(texts.iter().filter(|t| t.starts_with("📎 자료를 받았습니다")).count(), 20);

@@ -184,6 +184,11 @@ impl TrackerEvent {
 /// another way.
 pub const MAX_EVIDENCE: usize = 20;
 
+/// The bot's messages a tracker remembers, so that replies to them find it.
+pub const MAX_MESSAGE_IDS: usize = 64;
+/// The first messages (the advice, in parts if long, and the prompt) are never forgotten.
+const ALWAYS_KEPT_IDS: usize = 4;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TrackerError {
     #[error("this tracker holds {MAX_EVIDENCE} files already")]
@@ -414,10 +419,17 @@ impl Tracker {
     }
 
     /// Remembers a message the bot sent about this tracker.
+    /// Remembers a message of the bot's about this tracker. A client who keeps writing must not
+    /// grow the item without bound: past [`MAX_MESSAGE_IDS`] the oldest replies are forgotten, but
+    /// never the first messages (the advice, the prompt), which replies most often quote.
     pub fn note_message(&mut self, message_id: i64) {
-        if !self.message_ids.contains(&message_id) {
-            self.message_ids.push(message_id);
+        if self.message_ids.contains(&message_id) {
+            return;
         }
+        if self.message_ids.len() >= MAX_MESSAGE_IDS {
+            self.message_ids.remove(ALWAYS_KEPT_IDS);
+        }
+        self.message_ids.push(message_id);
     }
 
     /// How the answer deviates from the advice (empty before an answer); the checks that need the
@@ -931,5 +943,20 @@ mod tests {
         old["actual"] = serde_json::json!([]);
         let sent = serde_json::from_value::<Tracker>(old).unwrap();
         assert_eq!((sent.phase(), sent.answer()), (Phase::Bid, None));
+    }
+
+    #[test]
+    fn a_tracker_remembers_its_first_and_latest_messages_only() {
+        let mut tr = tracker();
+        for id in 1..=1_000 {
+            tr.note_message(id);
+        }
+        let ids = tr.message_ids();
+        assert_eq!(ids.len(), MAX_MESSAGE_IDS);
+        assert_eq!(&ids[..4], &[1, 2, 3, 4], "the advice and the prompt stay");
+        assert_eq!(ids[4], 1_000 - (MAX_MESSAGE_IDS as i64 - 4) + 1);
+        assert_eq!(*ids.last().unwrap(), 1_000);
+        tr.note_message(1_000);
+        assert_eq!(tr.message_ids().len(), MAX_MESSAGE_IDS, "a message is remembered once");
     }
 }
