@@ -262,6 +262,9 @@ async fn clients_are_created_read_updated_and_linked((_bed, router): (Bed, Api))
         call(&router, Method::POST, "/api/v1/clients/saebyeok/link-code", Some("operator-token"), None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(code["send_in_group"].as_str().unwrap().starts_with("/link "));
+    let (status, _) =
+        call(&router, Method::DELETE, "/api/v1/clients/saebyeok/link-code", Some("operator-token"), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "every code of the client revoked");
     let (status, log) =
         call(&router, Method::GET, "/api/v1/clients/saebyeok/messages", Some("viewer-token"), None).await;
     assert_eq!((status, log["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)));

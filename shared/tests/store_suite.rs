@@ -963,5 +963,12 @@ async fn only_a_clients_latest_link_code_links_and_only_once(fx: &Fixture) {
     let again = code("DDDD5555");
     store.create_link_code(&again, &saebyeok, t(62)).await.unwrap();
     assert_eq!(store.redeem_link_code(&again, t(70)).await.unwrap(), None, "[{e}] expired");
-    assert_eq!(store.redeem_link_code(&again, t(3)).await.unwrap(), Some((saebyeok, t(62))), "[{e}]");
+    assert_eq!(store.redeem_link_code(&again, t(3)).await.unwrap(), Some((saebyeok.clone(), t(62))), "[{e}]");
+    // Staff can revoke every code at once: the next one issued links again.
+    let (leaked, fresh) = (code("EEEE6666"), code("FFFF7777"));
+    store.create_link_code(&leaked, &saebyeok, t(63)).await.unwrap();
+    store.revoke_link_codes(&saebyeok, t(63)).await.unwrap();
+    assert_eq!(store.redeem_link_code(&leaked, t(4)).await.unwrap(), None, "[{e}] revoked");
+    store.create_link_code(&fresh, &saebyeok, t(64)).await.unwrap();
+    assert_eq!(store.redeem_link_code(&fresh, t(4)).await.unwrap(), Some((saebyeok, t(64))), "[{e}]");
 }

@@ -340,6 +340,8 @@ pub trait LinkCodeStore: Send + Sync {
         code: &LinkCode,
         now: Timestamp,
     ) -> Result<Option<(ClientId, Timestamp)>, StoreError>;
+    /// Revokes every code issued to the client so far (`until`: when the last of them expires).
+    async fn revoke_link_codes(&self, client: &ClientId, until: Timestamp) -> Result<(), StoreError>;
 }
 
 /// The staff group's queue of notices and its progress cards.

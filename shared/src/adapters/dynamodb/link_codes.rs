@@ -33,6 +33,29 @@ fn seconds(t: Timestamp) -> u64 {
     u64::try_from(t.timestamp()).unwrap_or(0)
 }
 
+impl DynamoStore {
+    /// Names the client's only code that may link ([`SPENT`]: none), until `expires_at`, after
+    /// which every earlier code has expired too and the record is not needed.
+    async fn set_latest(&self, client: &ClientId, code: &str, expires_at: Timestamp) -> Result<(), StoreError> {
+        let (pk, sk) = latest_key(client);
+        let latest = HashMap::from([
+            (PK.to_owned(), pk),
+            (SK.to_owned(), sk),
+            ("Entity".to_owned(), AttributeValue::S("latest link code".into())),
+            (LATEST.to_owned(), AttributeValue::S(code.to_owned())),
+            (TTL_ATTRIBUTE.to_owned(), number(seconds(expires_at))),
+        ]);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(latest))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify(e).into_store_error(NAME, client.as_str()))
+    }
+}
+
 #[async_trait]
 impl LinkCodeStore for DynamoStore {
     async fn create_link_code(
@@ -43,22 +66,7 @@ impl LinkCodeStore for DynamoStore {
     ) -> Result<(), StoreError> {
         // The latest code first: a failure between the two writes leaves every code revoked (staff
         // issue another), never an earlier one valid.
-        let (pk, sk) = latest_key(client);
-        let latest = HashMap::from([
-            (PK.to_owned(), pk),
-            (SK.to_owned(), sk),
-            ("Entity".to_owned(), AttributeValue::S("latest link code".into())),
-            (LATEST.to_owned(), AttributeValue::S(code.to_string())),
-            // Earlier codes expire before this one, so the record is not needed after it.
-            (TTL_ATTRIBUTE.to_owned(), number(seconds(expires_at))),
-        ]);
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(latest))
-            .send()
-            .await
-            .map_err(|e| classify(e).into_store_error(NAME, client.as_str()))?;
+        self.set_latest(client, code.as_str(), expires_at).await?;
         let (pk, sk) = key(code);
         let item = HashMap::from([
             (PK.to_owned(), pk),
@@ -130,5 +138,9 @@ impl LinkCodeStore for DynamoStore {
             return Ok(None);
         }
         Ok(Some((owner, expires_at)))
+    }
+
+    async fn revoke_link_codes(&self, client: &ClientId, until: Timestamp) -> Result<(), StoreError> {
+        self.set_latest(client, SPENT, until).await
     }
 }

@@ -25,7 +25,7 @@ pub(super) fn routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(read, update))
-        .routes(routes!(link_code))
+        .routes(routes!(link_code, revoke_link_codes))
         .routes(routes!(messages))
 }
 
@@ -162,6 +162,22 @@ async fn link_code(
     let (code, expires_at) = s.app.issue_link_code(&client.value).await.map_err(AppError::from)?;
     super::audit(&s, &caller, "client.link_code", client.value.id.as_str(), None, None).await;
     Ok(Json(IssuedCode { send_in_group: format!("/link {code}"), code: code.to_string(), expires_at }))
+}
+
+/// Revokes every link code issued to the client (a code shared with the wrong person, say):
+/// none of them links any more. A linked group stays linked.
+#[utoipa::path(delete, path = "/api/v1/clients/{id}/link-code", tag = "clients", params(("id" = ClientId, Path)),
+    security(("staff" = ["operator"])), responses((status = 204, description = "every code of the client revoked")))]
+async fn revoke_link_codes(
+    State(s): State<ApiState>,
+    Authorized(caller, _): Authorized<Operator>,
+    Id(client_id): Id<ClientId>,
+) -> Result<axum::http::StatusCode, Problem> {
+    let client = s.app.store.get_client(&client_id).await.map_err(AppError::from)?;
+    let until = s.app.clock.now() + s.app.config.link_code_lifetime;
+    s.app.store.revoke_link_codes(&client.value.id, until).await.map_err(AppError::from)?;
+    super::audit(&s, &caller, "client.link_codes_revoked", client.value.id.as_str(), None, None).await;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 /// The messages sent to and received from the client's group, by time.
