@@ -59,6 +59,25 @@ async fn linking_a_group_confirms_in_korean_and_tells_staff() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linking_another_group_tells_the_former_group_and_staff() {
+    let bed = bed(FakeConfig::default(), no_pacing()).await;
+    let client = bed.store.create_client(&client("saebyeok", "(가상)새벽자산운용")).await.unwrap();
+    let (first, _) = bed.app.issue_link_code(&client.value).await.unwrap();
+    bed.deliver(group_text(9_010, GROUP, &format!("/link {first}"))).await;
+    let (second, _) = bed.app.issue_link_code(&client.value).await.unwrap();
+    let elsewhere = ChatId(-1_001_000_000_888);
+    bed.deliver(group_text(9_011, elsewhere, &format!("/link {second}"))).await;
+
+    assert_eq!(bed.store.client_by_chat(elsewhere).await.unwrap().map(|c| c.value.id), Some(client.value.id));
+    assert_eq!(bed.store.client_by_chat(GROUP).await.unwrap(), None);
+    assert_eq!(bed.texts(GROUP).last().unwrap(), &shared::domain::templates::group_moved("(가상)새벽자산운용"));
+    assert_eq!(
+        bed.texts(STAFF).last().unwrap(),
+        &format!("↪️ (가상)새벽자산운용: 이전 그룹 새벽 x 자문 ({}) 은(는) 더 이상 알림을 받지 않습니다.", GROUP.0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redelivered_update_has_no_second_effect() {
     let bed = bed(FakeConfig::default(), no_pacing()).await;
     let client = bed.store.create_client(&client("saebyeok", "(가상)새벽자산운용")).await.unwrap();

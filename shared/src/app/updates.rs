@@ -318,11 +318,12 @@ impl App {
         let title = clean(message.chat.title.as_deref().unwrap_or_default(), false);
         let binding = ChatBinding { chat_id: chat, title: Some(title.clone()), active: true };
         let mut attempt = 0;
-        let linked = loop {
+        let (linked, previous) = loop {
             attempt += 1;
             let client = self.store.get_client(client_id).await?;
+            let previous = client.value.chat.clone().filter(|p| p.active && p.chat_id != chat);
             match self.store.link_chat(client_id, &binding, client.version).await {
-                Ok(linked) => break linked,
+                Ok(linked) => break (linked, previous),
                 Err(StoreError::Conflict { .. }) if attempt < 3 => continue,
                 Err(StoreError::ChatTaken { client_id: owner, .. }) => {
                     let owner_name = self.store.get_client(&owner).await.map(|c| c.value.name.to_string());
@@ -337,6 +338,15 @@ impl App {
         let name = linked.value.name.to_string();
         tracing::info!(client = %client_id, %chat, "group linked");
         self.notify_staff(templates::staff_group_linked(&name, &title, chat.0)).await;
+        if let Some(old) = previous {
+            // Someone with the code moved the client's advice elsewhere: the old group and staff
+            // hear of it, so a move nobody meant is caught.
+            let old_title = old.title.unwrap_or_default();
+            self.notify_staff(templates::staff_group_moved(&name, &old_title, old.chat_id.0)).await;
+            if let Err(e) = self.deliver(&Outgoing::text(old.chat_id, templates::group_moved(&name))).await {
+                tracing::warn!(error = %e, "the former group was not told of the move");
+            }
+        }
         let confirmation =
             Outgoing { client: Some(client_id.clone()), ..Outgoing::text(chat, templates::link_confirmed(&name)) };
         if let Err(e) = self.deliver(&confirmation).await {

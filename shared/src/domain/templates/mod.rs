@@ -253,6 +253,24 @@ pub fn staff_group_linked(client_name: &str, chat_title: &str, chat_id: i64) -> 
     format!("🔗 {} 그룹 연결: {} ({chat_id})", escape(client_name), escape(chat_title))
 }
 
+/// A client linked a new group while another was linked: the old one gets nothing more.
+pub fn staff_group_moved(client_name: &str, old_title: &str, old_id: i64) -> String {
+    format!(
+        "↪️ {}: 이전 그룹 {} ({old_id}) 은(는) 더 이상 알림을 받지 않습니다.",
+        escape(client_name),
+        escape(old_title)
+    )
+}
+
+/// Sent to a client's former group when another group was linked in its place.
+pub fn group_moved(client_name: &str) -> String {
+    format!(
+        "ℹ️ <b>{}</b>의 공모주 자문 안내는 이제 다른 그룹으로 보내드립니다. 이 그룹에는 더 이상 보내지 않습니다.\n\
+         직접 옮기지 않으셨다면 담당자에게 바로 알려 주세요.",
+        escape(client_name)
+    )
+}
+
 pub fn staff_chat_taken(chat_title: &str, chat_id: i64, owner: &str) -> String {
     format!("⚠️ 연결 거부: 그룹 {} ({chat_id}) 은(는) 이미 {} 에 연결되어 있습니다.", escape(chat_title), escape(owner))
 }
@@ -395,6 +413,8 @@ mod tests {
             link_confirmed(hostile),
             link_code_issued(hostile, "ABCDEFGH", t()),
             staff_group_linked(hostile, hostile, -1),
+            staff_group_moved(hostile, hostile, -1),
+            group_moved(hostile),
             staff_chat_taken(hostile, -1, hostile),
             staff_bot_added_unknown(hostile, -1),
             staff_bot_returned(hostile),
