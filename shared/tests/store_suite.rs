@@ -523,10 +523,10 @@ async fn message_log_reads_by_time(fx: &Fixture) {
         at: t(n),
     };
     for n in 0..12 {
-        s.append_message(&entry("saebyeok", n)).await.unwrap();
+        s.append_messages(&[entry("saebyeok", n)]).await.unwrap();
     }
-    s.append_message(&entry("nuri", 3)).await.unwrap();
-    s.append_message(&entry("saebyeok", 3)).await.unwrap(); // a retried write: kept once
+    s.append_messages(&[entry("nuri", 3)]).await.unwrap();
+    s.append_messages(&[entry("saebyeok", 3)]).await.unwrap(); // a retried write: kept once
 
     let client: ClientId = id("saebyeok");
     let (window, _) = all_pages(|p| {
@@ -740,7 +740,7 @@ async fn inbound_messages_name_the_process_they_answered(fx: &Fixture) {
         telegram_message_id: Some(11),
         at: t(3),
     };
-    s.append_message(&entry).await.unwrap();
+    s.append_messages(std::slice::from_ref(&entry)).await.unwrap();
     s.note_answered_process(&entry, &id("p1")).await.unwrap();
     let log = s.client_messages(&id("nuri"), t(0), t(10), &PageRequest::default()).await.unwrap().items;
     assert_eq!(log, vec![MessageLogEntry { process_id: Some(id("p1")), ..entry.clone() }], "[{e}]");

@@ -223,7 +223,6 @@ pub trait TrackerStore: Send + Sync {
 #[async_trait]
 pub trait MessageLogStore: Send + Sync {
     /// Appends one entry; appending the same entry again is harmless.
-    async fn append_message(&self, entry: &MessageLogEntry) -> Result<(), StoreError>;
     /// Records on a logged inbound message which process it answered (known only once handled).
     async fn note_answered_process(&self, entry: &MessageLogEntry, process: &ProcessId) -> Result<(), StoreError>;
     /// Appends many entries in batches, retrying what DynamoDB leaves unprocessed under throttling.

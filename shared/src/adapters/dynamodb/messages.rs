@@ -39,12 +39,6 @@ pub(super) fn entry_put(table: &str, entry: &MessageLogEntry) -> Result<Transact
 
 #[async_trait]
 impl MessageLogStore for DynamoStore {
-    async fn append_message(&self, entry: &MessageLogEntry) -> Result<(), StoreError> {
-        let partition = partition(entry);
-        let log = Log { entity: NAME, partition: &partition, prefix: PREFIX };
-        self.append_entry(&log, entry.at, &entry.id, entry).await
-    }
-
     async fn note_answered_process(&self, entry: &MessageLogEntry, process: &ProcessId) -> Result<(), StoreError> {
         let key = Log { entity: NAME, partition: &partition(entry), prefix: PREFIX }.key(entry.at, &entry.id);
         let result = self

@@ -221,10 +221,9 @@ impl App {
         if tracker.advice().asks() != Asks::Answer {
             return Ok(());
         }
-        if tracker.evidence().len() >= MAX_EVIDENCE {
-            return self.reply_for(message, templates::evidence_full(MAX_EVIDENCE), client, &loaded).await;
-        }
         let now = self.clock.now();
+        // Set when the tracker holds all the files it may: known from the tracker as routed, so
+        // a full one costs no write.
         let full = AtomicBool::new(false);
         let saved = self
             .update_tracker_from(
