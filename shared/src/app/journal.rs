@@ -2,7 +2,7 @@
 //! allowed to undo or block the action it describes.
 
 use super::App;
-use crate::domain::journal::{AuditEntry, ErrorEntry};
+use crate::domain::journal::{AuditEntry, BACKGROUND_FAILURE_LOG, ErrorEntry};
 
 impl App {
     pub async fn record_audit(
@@ -35,6 +35,8 @@ impl App {
             context: context.to_owned(),
             message: message.to_owned(),
         };
+        // Counted by a metric filter in AWS, which raises an alarm (`BACKGROUND_FAILURE_LOG`).
+        tracing::error!(source, context, "{BACKGROUND_FAILURE_LOG}");
         if let Err(e) = self.store.append_error(&entry).await {
             tracing::error!(error = %e, source, context, "error entry not written");
         }

@@ -17,6 +17,11 @@ pub struct AuditEntry {
     pub after: Option<serde_json::Value>,
 }
 
+/// The message of the log line each error-log entry also writes (at error level, with its source
+/// and context, never its text, which may quote a client): `template.yaml`'s metric filters count
+/// it, and an alarm watches the count.
+pub const BACKGROUND_FAILURE_LOG: &str = "background failure";
+
 /// A failure nobody was there to see: an update accepted but not handled, a job that failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorEntry {

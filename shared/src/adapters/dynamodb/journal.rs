@@ -87,8 +87,14 @@ impl DynamoStore {
     }
 }
 
-const AUDIT: Log<'static> = Log { entity: "audit", partition: "AUDIT", prefix: "" };
-const ERRORS: Log<'static> = Log { entity: "error", partition: "ERRORS", prefix: "" };
+/// The audit log's partition key. `template.yaml` denies every function any update or delete of an
+/// item under it (a test checks the two agree): entries are only ever added, with a conditional put.
+pub const AUDIT_PARTITION: &str = "AUDIT";
+/// The error log's partition key, append-only in the same way.
+pub const ERROR_PARTITION: &str = "ERRORS";
+
+const AUDIT: Log<'static> = Log { entity: "audit", partition: AUDIT_PARTITION, prefix: "" };
+const ERRORS: Log<'static> = Log { entity: "error", partition: ERROR_PARTITION, prefix: "" };
 
 #[async_trait]
 impl JournalStore for DynamoStore {

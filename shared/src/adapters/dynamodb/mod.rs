@@ -25,6 +25,7 @@ use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use table::{GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK};
 
+pub use journal::{AUDIT_PARTITION, ERROR_PARTITION};
 pub use table::{TABLE, TableDefinition};
 
 type Item = HashMap<String, AttributeValue>;
