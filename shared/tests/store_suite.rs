@@ -89,7 +89,7 @@ store_suite!(
     inbound_messages_name_the_process_they_answered,
     pace_records_are_shared_and_written_without_reading_first,
     progress_counts_move_with_every_tracker,
-    an_update_is_accepted_and_logged_once,
+    an_update_is_taken_retried_and_logged_once,
     a_chats_client_is_one_read_and_follows_its_changes,
     a_process_its_stock_and_a_tracker_read_together,
     only_a_clients_latest_link_code_links_and_only_once,
@@ -867,7 +867,7 @@ async fn progress_counts_move_with_every_tracker(fx: &Fixture) {
     );
 }
 
-async fn an_update_is_accepted_and_logged_once(fx: &Fixture) {
+async fn an_update_is_taken_retried_and_logged_once(fx: &Fixture) {
     let s = &fx.store;
     let e = fx.engine;
     let request = |hash: &str| IdempotencyRequest {
@@ -888,14 +888,26 @@ async fn an_update_is_accepted_and_logged_once(fx: &Fixture) {
         telegram_message_id: Some(5),
         at: t(0),
     };
-    let first = s.accept(&request("h"), "accepted", std::slice::from_ref(&entry)).await.unwrap();
-    assert!(matches!(first, IdempotencyClaim::Acquired { .. }), "[{e}] {first:?}");
-    assert_eq!(
-        s.accept(&request("h"), "accepted", std::slice::from_ref(&entry)).await.unwrap(),
-        IdempotencyClaim::Completed { result: Some("accepted".into()) },
-        "[{e}] a redelivery"
+    let first = s.begin_update(&request("h"), std::slice::from_ref(&entry)).await.unwrap();
+    let UpdateClaim::Taken { token, attempt: 1 } = first else { panic!("[{e}] a first delivery: {first:?}") };
+    assert!(
+        matches!(
+            s.begin_update(&request("h"), std::slice::from_ref(&entry)).await.unwrap(),
+            UpdateClaim::InProgress { .. }
+        ),
+        "[{e}] a redelivery while the first attempt runs"
     );
-    assert_eq!(s.accept(&request("other"), "accepted", &[]).await.unwrap(), IdempotencyClaim::PayloadMismatch, "[{e}]");
+    // The attempt fails and gives the update back: the redelivery takes it as the second attempt.
+    s.fail_update("telegram-update:77", &token, "the store failed").await.unwrap();
+    let second = s.begin_update(&request("h"), std::slice::from_ref(&entry)).await.unwrap();
+    let UpdateClaim::Taken { token: _, attempt: 2 } = second else { panic!("[{e}] after a failure: {second:?}") };
+    // The second attempt dies without a word; once its deadline passed, a third takes over.
+    let after_deadline = IdempotencyRequest { now: t(2), in_progress_until: t(3), ..request("h") };
+    let third = s.begin_update(&after_deadline, &[]).await.unwrap();
+    let UpdateClaim::Taken { token, attempt: 3 } = third else { panic!("[{e}] after a dead attempt: {third:?}") };
+    s.complete("telegram-update:77", &token, Some("handled"), t(60 * 26)).await.unwrap();
+    assert_eq!(s.begin_update(&after_deadline, &[]).await.unwrap(), UpdateClaim::Done, "[{e}] once handled");
+    assert_eq!(s.begin_update(&request("other"), &[]).await.unwrap(), UpdateClaim::PayloadMismatch, "[{e}]");
     let logged = s.client_messages(&id("a"), t(-1), t(1), &PageRequest::first(10)).await.unwrap();
     assert_eq!(logged.items, vec![entry], "[{e}]");
 }

@@ -353,17 +353,24 @@ async fn an_update_held_by_a_live_attempt_asks_for_a_retry() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failure_after_the_update_is_accepted_answers_200_and_is_not_redone() {
+async fn a_failure_part_way_asks_for_the_update_again_and_the_redelivery_applies_it_once() {
     let bed = bed(FakeConfig::default(), no_pacing()).await;
     bed.linked_client("saebyeok", GROUP).await;
-    // Telegram fails every send: handling the update fails after it was recorded.
-    bed.fake.fail_next(100, 500);
-    let update = serde_json::to_vec(&group_text(9_500, ChatId(-1_001_000_000_555), "/start")).unwrap();
+    // Telegram fails the reply and each of its retries: handling fails after the update was taken.
+    bed.fake.fail_next(6, 500);
+    let stranger = ChatId(-1_001_000_000_555);
+    let update = serde_json::to_vec(&group_text(9_500, stranger, "/start")).unwrap();
+    assert_eq!(post(&bed, Some(SECRET), update.clone()).await, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(bed.texts(stranger).is_empty());
+    let from = chrono::Utc::now() - chrono::TimeDelta::hours(1);
+    let errors = bed.store.errors(from, chrono::Utc::now(), &PageRequest::default()).await.unwrap().items;
+    assert!(errors.iter().any(|e| e.context == "telegram-update:9500"), "the failure is in the error log: {errors:?}");
+    // Telegram is back: the redelivery replies, once.
     assert_eq!(post(&bed, Some(SECRET), update.clone()).await, StatusCode::OK);
+    assert_eq!(bed.texts(stranger).len(), 1);
     let calls = bed.fake.calls().len();
-    // A redelivery does nothing: the reply would go out twice if the first attempt had reached Telegram.
     assert_eq!(post(&bed, Some(SECRET), update).await, StatusCode::OK);
-    assert_eq!(bed.fake.calls().len(), calls);
+    assert_eq!(bed.fake.calls().len(), calls, "a redelivery of a handled update does nothing");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,6 +3,7 @@
 //! endpoint; the embedded engine starts in-process per test.
 
 pub mod fake_telegram;
+pub mod store_faults;
 pub mod store_requests;
 
 use embedded_store::EmbeddedDynamo;

@@ -45,8 +45,11 @@ pub struct AppConfig {
     /// How long an update id is remembered; Telegram retries for up to 24 hours.
     pub update_memory: TimeDelta,
     pub link_code_lifetime: TimeDelta,
-    /// How long the webhook works on one update after accepting it (below the function's timeout).
+    /// How long the webhook works on one update after taking it (below the function's timeout).
     pub handling_budget: std::time::Duration,
+    /// Attempts at one update before it is set aside (told to staff) instead of given back to
+    /// Telegram, which would hold the chat's next updates behind it.
+    pub update_attempts: u32,
     /// How long a handler waits for the staff group's next slot before leaving its notices to the
     /// feed's next run: a client's reply never waits behind staff notices.
     pub staff_wait: std::time::Duration,
@@ -67,6 +70,7 @@ impl Default for AppConfig {
             update_memory: TimeDelta::hours(26),
             link_code_lifetime: TimeDelta::hours(24),
             handling_budget: std::time::Duration::from_secs(20),
+            update_attempts: 3,
             staff_wait: std::time::Duration::from_secs(2),
             card_interval: TimeDelta::seconds(5),
             notice_budget: TimeDelta::seconds(60),

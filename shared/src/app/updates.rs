@@ -1,7 +1,10 @@
-//! The webhook's use case: one Telegram update, handled at most once. The update id is taken and
-//! the inbound message logged in one write (the update is then durably accepted; a redelivery
-//! finds it done), and only then does anything happen. Business failures are logged and answered as
-//! handled: a 5xx would make Telegram retry, and a handler that keeps failing blocks the chat.
+//! The webhook's use case: one Telegram update, applied once however often it is delivered. The
+//! update is taken (an in-progress record with a deadline, and the inbound message logged, in one
+//! write), handled, and completed; when handling fails the record is given back and Telegram is
+//! answered with a 5xx, so Telegram delivers it again and the next attempt carries on where this one
+//! stopped (the trackers note which input they acted on and whether it was answered). An update
+//! that fails every attempt is set aside (recorded, told to staff) and answered 2xx, so the chat's
+//! next messages are not held behind it.
 
 use super::{App, Outgoing};
 use crate::domain::client::{ChatBinding, Client};
@@ -10,9 +13,12 @@ use crate::domain::link_code::LinkCode;
 use crate::domain::message_log::{Direction, FileRef, MessageLogEntry};
 use crate::domain::templates;
 use crate::domain::text::clean;
-use crate::ports::store::{IdempotencyClaim, IdempotencyRequest, StoreError, Versioned};
+use crate::ports::store::{IdempotencyRequest, StoreError, UpdateClaim, Versioned};
 use crate::telegram::types::{CallbackQuery, ChatMemberUpdated, Message, Update, UpdateKind};
 use tracing::Instrument;
+
+/// How long past its handling budget a dead attempt still holds an update.
+const HOLD_MARGIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What the webhook answers Telegram.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,44 +69,81 @@ impl App {
             // serde_json's map is ordered, so the same update hashes the same however it was spaced.
             payload_hash: Some(fnv1a(raw.to_string().as_bytes())),
             now,
-            // Accepted as done at once: no attempt holds it in progress.
-            in_progress_until: now,
+            // An attempt that dies (a crash, the function's timeout) holds the update this long.
+            in_progress_until: now + self.config.handling_budget + HOLD_MARGIN,
             expires_at: now + self.config.update_memory,
         };
-        // The update id taken and the message logged in one write: from here a redelivery is a
-        // duplicate, even if handling below fails or runs out of time, because it may already
-        // have sent messages that must not go twice.
-        match self.store.accept(&request, "accepted", logged.as_slice()).await {
-            Ok(IdempotencyClaim::Acquired { .. }) => {}
-            Ok(IdempotencyClaim::Completed { .. }) => {
+        let (token, attempt) = match self.store.begin_update(&request, logged.as_slice()).await {
+            Ok(UpdateClaim::Taken { token, attempt }) => (token, attempt),
+            Ok(UpdateClaim::Done) => {
                 tracing::info!("duplicate update ignored");
                 return WebhookOutcome::Duplicate;
             }
-            Ok(IdempotencyClaim::InProgress { .. }) => {
+            Ok(UpdateClaim::InProgress { .. }) => {
                 return WebhookOutcome::RetryLater("in progress elsewhere".into());
             }
-            Ok(IdempotencyClaim::PayloadMismatch) => {
+            Ok(UpdateClaim::PayloadMismatch) => {
                 tracing::error!("update id reused with different content");
                 return WebhookOutcome::Ignored("update id reused".into());
             }
             Err(e) => {
-                tracing::error!(error = %e, "could not accept the update");
+                tracing::error!(error = %e, "could not take the update");
                 return WebhookOutcome::RetryLater(e.to_string());
             }
+        };
+        if attempt > 1 {
+            tracing::warn!(attempt, "update delivered again after a failed attempt; carrying on");
         }
+        let who = client.as_ref().map(|c| c.value.name.to_string());
         let handled = tokio::time::timeout(self.config.handling_budget, self.process(&update, client, logged)).await;
-        match handled {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "update accepted but its handling failed");
-                self.record_error("webhook", &key, &e.to_string()).await;
+        let failure = match handled {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some(format!("handling ran out of time ({:?})", self.config.handling_budget)),
+        };
+        let Some(reason) = failure else {
+            if let Err(e) = self.store.complete(&key, &token, Some("handled"), request.expires_at).await {
+                // Applied, but a redelivery may run it again: the trackers' marks keep that harmless.
+                tracing::warn!(error = %e, "update handled but not marked done");
             }
-            Err(_) => {
-                tracing::error!(budget = ?self.config.handling_budget, "update accepted but its handling ran out of time");
-                self.record_error("webhook", &key, "handling ran out of time").await;
+            return WebhookOutcome::Processed;
+        };
+        tracing::error!(error = %reason, attempt, "handling the update failed");
+        self.record_error("webhook", &key, &format!("attempt {attempt}: {reason}")).await;
+        if attempt < self.config.update_attempts {
+            if let Err(e) = self.store.fail_update(&key, &token, &reason).await {
+                tracing::warn!(error = %e, "the failed update could not be given back; it is retried after its deadline");
             }
+            return WebhookOutcome::RetryLater(reason);
+        }
+        self.set_aside(&update, who.as_deref(), attempt, &reason).await;
+        if let Err(e) = self.store.complete(&key, &token, Some("set aside"), request.expires_at).await {
+            tracing::warn!(error = %e, "the set-aside update could not be marked done");
         }
         WebhookOutcome::Processed
+    }
+
+    /// An update that failed every attempt: recorded and told to staff with who sent what.
+    async fn set_aside(&self, update: &Update, who: Option<&str>, attempts: u32, reason: &str) {
+        let chat = update.chat();
+        let who = who.map(str::to_owned).or_else(|| chat.and_then(|c| c.title.clone())).unwrap_or_else(|| "?".into());
+        let text = update
+            .message
+            .as_ref()
+            .or(update.edited_message.as_ref())
+            .and_then(|m| m.text_or_caption().map(str::to_owned))
+            .or_else(|| update.callback_query.as_ref().map(|q| format!("[버튼] {}", q.data.as_deref().unwrap_or(""))))
+            .unwrap_or_default();
+        tracing::error!(attempts, "update set aside after failing every attempt");
+        self.record_error(
+            "webhook",
+            &format!("telegram-update:{}", update.update_id),
+            &format!("set aside after {attempts} attempts ({}): {reason}", clean(&who, false)),
+        )
+        .await;
+        let html =
+            templates::staff_update_set_aside(&clean(&who, false), chat.map_or(0, |c| c.id), &text, attempts, reason);
+        self.notify_staff(html).await;
     }
 
     /// The chat's client, if linked, and the log entry of an incoming message or button press.

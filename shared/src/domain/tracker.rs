@@ -184,6 +184,57 @@ impl TrackerEvent {
 /// another way.
 pub const MAX_EVIDENCE: usize = 20;
 
+/// A client's message or button press, as Telegram identifies it in every delivery of its update:
+/// `m:<chat>:<message id>` or `q:<callback query id>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(transparent)]
+pub struct InputId(String);
+
+impl InputId {
+    /// A message, or one edit of it (an edit is an input of its own).
+    pub fn message(chat_id: i64, message_id: i64, edit_date: Option<i64>) -> InputId {
+        match edit_date {
+            Some(edited) => InputId(format!("m:{chat_id}:{message_id}.{edited}")),
+            None => InputId(format!("m:{chat_id}:{message_id}")),
+        }
+    }
+    pub fn press(callback_query_id: &str) -> InputId {
+        InputId(format!("q:{callback_query_id}"))
+    }
+}
+
+impl fmt::Display for InputId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The input a tracker last acted on. Telegram delivers an update again when handling it failed
+/// part way; the mark, written with each change and each reply, tells the next attempt what the
+/// first already did, so a client's answer is taken once and confirmed once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct InputMark {
+    pub input: InputId,
+    /// It changed the tracker (an acknowledgement, an answer, a file).
+    #[serde(default)]
+    pub changed: bool,
+    /// The bot's reply to it went out.
+    pub answered: bool,
+}
+
+/// How far a tracker got with an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputProgress {
+    /// Not acted on (or not the latest input it acted on).
+    New,
+    /// Its change is saved; the reply is not known to have gone.
+    Applied,
+    /// Changed and replied to.
+    Answered,
+    /// Replied to without a change (an answer refused, a closed request).
+    Replied,
+}
+
 /// The bot's messages a tracker remembers, so that replies to them find it.
 pub const MAX_MESSAGE_IDS: usize = 64;
 /// The first messages (the advice, in parts if long, and the prompt) are never forgotten.
@@ -227,6 +278,8 @@ pub struct Tracker {
     send_started_at: Option<Timestamp>,
     /// The bot's messages about this tracker (advice, prompts), so replies to them find it.
     message_ids: Vec<i64>,
+    /// The client's message or press that this tracker last acted on, and how far.
+    last_input: Option<InputMark>,
 }
 
 /// A stored tracker before its invariants are checked again. Trackers stored before phases had
@@ -255,6 +308,8 @@ struct TrackerFields {
     send_started_at: Option<Timestamp>,
     #[serde(default)]
     message_ids: Vec<i64>,
+    #[serde(default)]
+    last_input: Option<InputMark>,
 }
 
 #[derive(Deserialize)]
@@ -309,6 +364,7 @@ impl TryFrom<TrackerFields> for Tracker {
             escalated_at: f.escalated_at,
             send_started_at: f.send_started_at,
             message_ids: f.message_ids,
+            last_input: f.last_input,
         })
     }
 }
@@ -340,6 +396,7 @@ impl Tracker {
             escalated_at: None,
             send_started_at: None,
             message_ids: Vec::new(),
+            last_input: None,
         }
     }
 
@@ -384,6 +441,28 @@ impl Tracker {
     }
     pub fn message_ids(&self) -> &[i64] {
         &self.message_ids
+    }
+
+    /// How far this tracker got with `input`.
+    pub fn progress(&self, input: &InputId) -> InputProgress {
+        match &self.last_input {
+            Some(mark) if mark.input != *input => InputProgress::New,
+            Some(InputMark { changed: true, answered: true, .. }) => InputProgress::Answered,
+            Some(InputMark { changed: true, answered: false, .. }) => InputProgress::Applied,
+            Some(InputMark { changed: false, answered: true, .. }) => InputProgress::Replied,
+            _ => InputProgress::New,
+        }
+    }
+
+    /// Notes that a change made now comes from `input` (saved with the change).
+    pub fn acted_on(&mut self, input: &InputId) {
+        self.last_input = Some(InputMark { input: input.clone(), changed: true, answered: false });
+    }
+
+    /// Notes that the bot replied to `input` (saved with the reply's message id).
+    pub fn replied_to(&mut self, input: &InputId) {
+        let changed = self.last_input.as_ref().is_some_and(|mark| mark.input == *input && mark.changed);
+        self.last_input = Some(InputMark { input: input.clone(), changed, answered: true });
     }
 
     pub fn phase(&self) -> Phase {
@@ -907,6 +986,25 @@ mod tests {
         tr.apply(TrackerEvent::Reopened { at: t(5) }).unwrap();
         assert_eq!((tr.state(), tr.answer()), (TrackerState::Acknowledged, None));
         assert_eq!(tr.deviations(), vec![]);
+    }
+
+    #[test]
+    fn a_tracker_knows_how_far_it_got_with_an_input() {
+        let mut tr = tracker();
+        let press = InputId::press("cb-1");
+        let answer = InputId::message(-100, 7, None);
+        assert_eq!(tr.progress(&press), InputProgress::New);
+        tr.acted_on(&press);
+        assert_eq!(tr.progress(&press), InputProgress::Applied);
+        tr.replied_to(&press);
+        assert_eq!(tr.progress(&press), InputProgress::Answered);
+        assert_eq!(tr.progress(&answer), InputProgress::New);
+        // A reply with no change (an answer refused) is done, not applied.
+        tr.replied_to(&answer);
+        assert_eq!((tr.progress(&answer), tr.progress(&press)), (InputProgress::Replied, InputProgress::New));
+        assert_ne!(InputId::message(-100, 7, Some(1)), answer, "an edit is an input of its own");
+        let stored = serde_json::to_value(&tr).unwrap();
+        assert_eq!(serde_json::from_value::<Tracker>(stored).unwrap(), tr);
     }
 
     #[test]

@@ -252,6 +252,19 @@ pub enum IdempotencyClaim {
     PayloadMismatch,
 }
 
+/// What [`IdempotencyStore::begin_update`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpdateClaim {
+    /// This attempt handles the update: the first (`attempt` 1), or a later one after a failure.
+    Taken { token: String, attempt: u32 },
+    /// Handled already.
+    Done,
+    /// Another attempt is handling it and has not run out of time.
+    InProgress { until: Timestamp },
+    /// The update id was used before with different content.
+    PayloadMismatch,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyRequest {
     pub key: String,
@@ -267,16 +280,18 @@ pub struct IdempotencyRequest {
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
     async fn claim(&self, request: &IdempotencyRequest) -> Result<IdempotencyClaim, StoreError>;
-    /// Takes the key as done at once, with the log entries of what was accepted, in one atomic
-    /// write: for work that is guarded from here on by the records it changes. Answers as
-    /// [`IdempotencyStore::claim`] does when the key is taken; `Acquired` (with no token: there is
-    /// no lock to give back) when it was done.
-    async fn accept(
+    /// Takes a Telegram update for handling, with the log entries of what arrived, in one atomic
+    /// write. A first delivery takes a fresh record; a redelivery after a failed or abandoned
+    /// attempt takes the record over and learns which attempt it is. Complete it with
+    /// [`IdempotencyStore::complete`] or give it back with [`IdempotencyStore::fail_update`].
+    async fn begin_update(
         &self,
         request: &IdempotencyRequest,
-        result: &str,
         log: &[MessageLogEntry],
-    ) -> Result<IdempotencyClaim, StoreError>;
+    ) -> Result<UpdateClaim, StoreError>;
+    /// Gives an update back after a failed attempt, keeping its count of attempts, so Telegram's
+    /// redelivery can take it; `reason` is kept for the error log.
+    async fn fail_update(&self, key: &str, token: &str, reason: &str) -> Result<(), StoreError>;
     /// Records the result. Fails with a conflict when the lock is no longer `token`'s (the attempt
     /// overran its deadline and another took over).
     async fn complete(

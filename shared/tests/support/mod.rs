@@ -51,9 +51,20 @@ pub async fn bed_on(
     limits: TelegramLimits,
     clock: Arc<dyn shared::ports::clock::Clock>,
 ) -> Option<Bed> {
+    bed_faulty(engine, fake, limits, clock, &testkit::store_faults::StoreFaults::new()).await
+}
+
+/// [`bed_on`] with a store whose requests fail when `faults` says so.
+pub async fn bed_faulty(
+    engine: testkit::Engine,
+    fake: FakeConfig,
+    limits: TelegramLimits,
+    clock: Arc<dyn shared::ports::clock::Clock>,
+    faults: &testkit::store_faults::StoreFaults,
+) -> Option<Bed> {
     let engine = testkit::engine(engine).await?;
     TABLE.create(&engine.client, &engine.table).await.unwrap();
-    let store = Arc::new(DynamoStore::new(engine.client.clone(), engine.table.clone()));
+    let store = Arc::new(DynamoStore::new(faults.attach(&engine.client), engine.table.clone()));
     let fake = FakeTelegram::start(fake).await;
     let bot = TelegramBot::new(fake.api_base(), fake.token()).unwrap();
     let app = Arc::new(App {

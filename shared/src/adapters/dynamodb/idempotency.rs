@@ -1,14 +1,16 @@
 //! Idempotency records, after Powertools' design: a conditional put takes the key when it is absent,
 //! expired, or held by an attempt whose deadline passed; completion stores the result; a failed
-//! attempt deletes the record so a retry can run. TTL deletion is lazy, so an expired record is
-//! treated as absent here rather than trusted to be gone.
+//! attempt deletes the record so a retry can run. A Telegram update's record is kept when its
+//! attempt fails (marked failed, with its count of attempts), so the redelivery that takes it over
+//! knows how many came before. TTL deletion is lazy, so an expired record is treated as absent
+//! here rather than trusted to be gone.
 
 use super::errors::{ErrorKind, classify};
 use super::messages::entry_put;
 use super::{DynamoStore, Item, number, read_number, table};
 use crate::domain::message_log::MessageLogEntry;
 use crate::domain::time::Timestamp;
-use crate::ports::store::{IdempotencyClaim, IdempotencyRequest, IdempotencyStore, StoreError};
+use crate::ports::store::{IdempotencyClaim, IdempotencyRequest, IdempotencyStore, StoreError, UpdateClaim};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -26,6 +28,11 @@ const IN_PROGRESS_UNTIL: &str = "InProgressUntil";
 const PAYLOAD_HASH: &str = "PayloadHash";
 const RESULT: &str = "Result";
 const OWNER: &str = "Owner";
+const FAILED: &str = "FAILED";
+const ATTEMPTS: &str = "Attempts";
+const LAST_ERROR: &str = "LastError";
+/// A first delivery takes a key nobody has, or whose record expired.
+const FRESH: &str = "attribute_not_exists(#pk) OR #expires < :now_s";
 /// A key may be taken when nobody has it, its record expired, or the attempt holding it overran.
 const CLAIMABLE: &str =
     "attribute_not_exists(#pk) OR #expires < :now_s OR (#status = :in_progress AND #until < :now_ms)";
@@ -114,31 +121,55 @@ impl IdempotencyStore for DynamoStore {
         Ok(taken(&old, request))
     }
 
-    async fn accept(
+    async fn begin_update(
         &self,
         request: &IdempotencyRequest,
-        result: &str,
         log: &[MessageLogEntry],
-    ) -> Result<IdempotencyClaim, StoreError> {
-        let write = claim_write(
-            request,
-            vec![(STATUS, AttributeValue::S(COMPLETED.into())), (RESULT, AttributeValue::S(result.to_owned()))],
-        );
+    ) -> Result<UpdateClaim, StoreError> {
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let (pk, sk) = key(&request.key);
+        let mut item = Item::from([
+            (PK.to_owned(), pk),
+            (SK.to_owned(), sk),
+            ("Entity".to_owned(), AttributeValue::S("idempotency".into())),
+            (TTL_ATTRIBUTE.to_owned(), number(epoch_seconds(request.expires_at))),
+            (STATUS.to_owned(), AttributeValue::S(IN_PROGRESS.into())),
+            (OWNER.to_owned(), AttributeValue::S(token.clone())),
+            (IN_PROGRESS_UNTIL.to_owned(), number(epoch_millis(request.in_progress_until))),
+            (ATTEMPTS.to_owned(), number(1)),
+        ]);
+        if let Some(hash) = &request.payload_hash {
+            item.insert(PAYLOAD_HASH.to_owned(), AttributeValue::S(hash.clone()));
+        }
         let put = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(write.item))
-            .condition_expression(CLAIMABLE)
-            .set_expression_attribute_names(Some(write.names))
-            .set_expression_attribute_values(Some(write.values))
+            .set_item(Some(item))
+            .condition_expression(FRESH)
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#expires", TTL_ATTRIBUTE)
+            .expression_attribute_values(":now_s", number(epoch_seconds(request.now)))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         let record = put.build().map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let mut items = vec![TransactWriteItem::builder().put(record).build()];
         for entry in log {
             items.push(entry_put(&self.table, entry)?);
         }
-        let err = match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
-            Ok(_) => return Ok(IdempotencyClaim::Acquired { token: String::new() }),
-            Err(e) => e,
+        // Sent twice at most: a write whose answer was lost may have landed, and the second try
+        // then finds the record it wrote (its own token) instead of holding the update until its
+        // deadline.
+        let mut tries = 0;
+        let err = loop {
+            tries += 1;
+            let err = match self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await {
+                Ok(_) => return Ok(UpdateClaim::Taken { token, attempt: 1 }),
+                Err(e) => e,
+            };
+            let cancelled =
+                matches!(err.as_service_error(), Some(TransactWriteItemsError::TransactionCanceledException(_)));
+            if cancelled || tries == 2 {
+                break err;
+            }
+            tracing::warn!(error = %DisplayErrorContext(&err), "taking the update failed; trying once more");
         };
         let refused = match err.as_service_error() {
             Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
@@ -153,10 +184,45 @@ impl IdempotencyStore for DynamoStore {
             Some(None) => self
                 .read_record(&request.key)
                 .await?
-                .ok_or_else(|| StoreError::Unavailable(format!("{NAME} {} vanished during its accept", request.key)))?,
+                .ok_or_else(|| StoreError::Unavailable(format!("{NAME} {} vanished during its begin", request.key)))?,
             None => return Err(StoreError::Unavailable(DisplayErrorContext(err).to_string())),
         };
-        Ok(taken(&old, request))
+        if string(&old, OWNER).as_deref() == Some(token.as_str()) {
+            let attempt = read_number(&old, ATTEMPTS).and_then(|n| u32::try_from(n).ok()).unwrap_or(1);
+            return Ok(UpdateClaim::Taken { token, attempt });
+        }
+        match taken(&old, request) {
+            IdempotencyClaim::Completed { .. } => Ok(UpdateClaim::Done),
+            IdempotencyClaim::PayloadMismatch => Ok(UpdateClaim::PayloadMismatch),
+            IdempotencyClaim::InProgress { until } if until >= request.now && !is_failed(&old) => {
+                Ok(UpdateClaim::InProgress { until })
+            }
+            // An earlier attempt failed, or was abandoned (a crash, a timeout) and overran.
+            _ => self.take_over(request, &old, token).await,
+        }
+    }
+
+    async fn fail_update(&self, key_str: &str, token: &str, reason: &str) -> Result<(), StoreError> {
+        let (pk, sk) = key(key_str);
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, pk)
+            .key(SK, sk)
+            .condition_expression("#status = :in_progress AND #owner = :token")
+            .update_expression("SET #status = :failed, #error = :reason")
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_names("#owner", OWNER)
+            .expression_attribute_names("#error", LAST_ERROR)
+            .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.into()))
+            .expression_attribute_values(":failed", AttributeValue::S(FAILED.into()))
+            .expression_attribute_values(":token", AttributeValue::S(token.to_owned()))
+            .expression_attribute_values(":reason", AttributeValue::S(reason.chars().take(1000).collect()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| lost_lock(classify(e), key_str))
     }
 
     async fn complete(
@@ -242,7 +308,59 @@ fn taken(old: &Item, request: &IdempotencyRequest) -> IdempotencyClaim {
     IdempotencyClaim::InProgress { until }
 }
 
+fn is_failed(record: &Item) -> bool {
+    string(record, STATUS).as_deref() == Some(FAILED)
+}
+
 impl DynamoStore {
+    /// Takes over an update's record from the attempt that failed or overran, if no other
+    /// attempt took it first (then that one is in progress).
+    async fn take_over(
+        &self,
+        request: &IdempotencyRequest,
+        old: &Item,
+        token: String,
+    ) -> Result<UpdateClaim, StoreError> {
+        let (pk, sk) = key(&request.key);
+        let old_status = string(old, STATUS).unwrap_or_default();
+        let old_owner = string(old, OWNER).unwrap_or_default();
+        let updated = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, pk)
+            .key(SK, sk)
+            .condition_expression("#status = :old_status AND #owner = :old_owner")
+            .update_expression("SET #status = :in_progress, #owner = :token, #until = :until ADD #attempts :one")
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_names("#owner", OWNER)
+            .expression_attribute_names("#until", IN_PROGRESS_UNTIL)
+            .expression_attribute_names("#attempts", ATTEMPTS)
+            .expression_attribute_values(":old_status", AttributeValue::S(old_status))
+            .expression_attribute_values(":old_owner", AttributeValue::S(old_owner))
+            .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.into()))
+            .expression_attribute_values(":token", AttributeValue::S(token.clone()))
+            .expression_attribute_values(":until", number(epoch_millis(request.in_progress_until)))
+            .expression_attribute_values(":one", number(1))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await;
+        match updated {
+            Ok(out) => {
+                let attempt = out
+                    .attributes()
+                    .and_then(|a| read_number(a, ATTEMPTS))
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(2);
+                Ok(UpdateClaim::Taken { token, attempt })
+            }
+            Err(e) => match classify(e) {
+                ErrorKind::ConditionFailed(_) => Ok(UpdateClaim::InProgress { until: request.in_progress_until }),
+                other => Err(other.into_store_error(NAME, &request.key)),
+            },
+        }
+    }
+
     async fn read_record(&self, key_str: &str) -> Result<Option<Item>, StoreError> {
         self.read_item(key(key_str), NAME, key_str).await
     }

@@ -15,7 +15,8 @@ use crate::domain::process::ProcessState;
 use crate::domain::templates::{self, staff};
 use crate::domain::time::Timestamp;
 use crate::domain::tracker::{
-    ChatActor, Evidence, EvidenceKind, MAX_EVIDENCE, Tracker, TrackerError, TrackerEvent, TrackerState,
+    ChatActor, Evidence, EvidenceKind, InputId, InputProgress, MAX_EVIDENCE, Tracker, TrackerError, TrackerEvent,
+    TrackerState,
 };
 use crate::ports::store::{StoreError, Versioned};
 use crate::telegram::types::{CallbackQuery, Message, ReplyMarkup};
@@ -64,6 +65,18 @@ impl App {
         };
         let now = self.clock.now();
         let by = ChatActor { user_id: TelegramUserId(query.from.id), name: query.from.display_name() };
+        let input = InputId::press(&query.id);
+        let progress = tracker.value.progress(&input);
+        if progress != InputProgress::New {
+            // Delivered again after an attempt that saved the press: carry on from there.
+            if progress == InputProgress::Applied {
+                self.prompt(&loaded, &client.value, tracker, Some(&input)).await?;
+            } else {
+                self.schedule_chase(&loaded.process, &tracker.value, &client.value).await?;
+            }
+            self.tracker_moved(&process_id).await;
+            return Ok(());
+        }
         let saved = self
             .update_tracker_from(
                 Some(tracker),
@@ -81,6 +94,7 @@ impl App {
                         }
                         _ => return Ok(false),
                     };
+                    tracker.acted_on(&input);
                     Ok(true)
                 },
                 &[],
@@ -104,7 +118,7 @@ impl App {
         {
             tracing::warn!(error = %e, "could not remove the pressed button");
         }
-        self.prompt(&loaded, &client.value, saved).await?;
+        self.prompt(&loaded, &client.value, saved, Some(&input)).await?;
         self.tracker_moved(&process_id).await;
         Ok(())
     }
@@ -117,9 +131,15 @@ impl App {
         }
     }
 
-    /// Asks for the phase's answer with a ForceReply prompt, remembered on the tracker; nothing
-    /// when the phase asks for none.
-    async fn prompt(&self, loaded: &Loaded, client: &Client, stored: Versioned<Tracker>) -> Result<(), AppError> {
+    /// Asks for the phase's answer with a ForceReply prompt, remembered on the tracker (as the
+    /// reply to `input`); nothing when the phase asks for none.
+    async fn prompt(
+        &self,
+        loaded: &Loaded,
+        client: &Client,
+        stored: Versioned<Tracker>,
+        input: Option<&InputId>,
+    ) -> Result<(), AppError> {
         let Some(chat) = client.reachable_chat() else { return Ok(()) };
         let tracker = &stored.value;
         let Some((html, placeholder)) = templates::prompt(&loaded.subject(tracker.advice()), client, tracker.advice())
@@ -134,35 +154,45 @@ impl App {
             client: Some(client.id.clone()),
             process: Some(loaded.process.id.clone()),
         };
-        self.send_remembered(loaded, client, Some(stored), &out).await
+        self.send_remembered(loaded, client, Some(stored), &out, input).await
     }
 
-    /// Sends a message about a tracker, then notes it on the tracker (so replies to it find it)
-    /// with its log entry in the same write, and plans the next chase. `known`: the tracker as
-    /// last read, if it was.
+    /// Sends a message about a tracker, then notes it on the tracker (so replies to it find it,
+    /// and a redelivery of `input` knows it went) with its log entry in the same write, and plans
+    /// the next chase. `known`: the tracker as last read, if it was.
     async fn send_remembered(
         &self,
         loaded: &Loaded,
         client: &Client,
         known: Option<Versioned<Tracker>>,
         out: &Outgoing,
+        input: Option<&InputId>,
     ) -> Result<(), AppError> {
         let delivered = self.deliver_unlogged(out, None).await?;
         let log = outbound_entries(out, &delivered, self.clock.now());
-        let saved = self
-            .update_tracker_from(
-                known,
-                &loaded.process.id,
-                &client.id,
-                |tracker| {
-                    for d in &delivered {
-                        tracker.note_message(d.sent.message_id);
-                    }
-                    Ok(true)
-                },
-                &log,
-            )
-            .await?;
+        let note = |tracker: &mut Tracker| {
+            for d in &delivered {
+                tracker.note_message(d.sent.message_id);
+            }
+            if let Some(input) = input {
+                tracker.replied_to(input);
+            }
+            Ok(true)
+        };
+        // The message is out: a note that fails now would have the next attempt send it again,
+        // so a passing store failure is retried here first.
+        let mut tries = 0;
+        let saved = loop {
+            tries += 1;
+            let known = if tries == 1 { known.clone() } else { None };
+            match self.update_tracker_from(known, &loaded.process.id, &client.id, note, &log).await {
+                Err(AppError::Store(StoreError::Unavailable(e))) if tries < NOTE_TRIES => {
+                    tracing::warn!(error = %e, tries, "noting a sent message failed; trying again");
+                    tokio::time::sleep(std::time::Duration::from_millis(100 * u64::from(tries))).await;
+                }
+                saved => break saved?,
+            }
+        };
         match saved {
             Some(saved) => self.schedule_chase(&loaded.process, &saved.value, client).await,
             None => Ok(()),
@@ -176,6 +206,9 @@ impl App {
         let client = &client.value;
         let Some(text) = message.text.as_deref() else { return Ok(()) };
         let Some(route) = self.route(message, client, Some(text), false).await? else { return Ok(()) };
+        if matches!(route.tracker.progress(&input_of(message)), InputProgress::Answered | InputProgress::Replied) {
+            return Ok(());
+        }
         let Ok(edited) = route.tracker.advice().parse_reply(text, client) else { return Ok(()) };
         match route.tracker.answer() {
             Some(answer) if *answer != edited => {
@@ -201,6 +234,9 @@ impl App {
         }
         let Some(route) = self.route(message, client, text, evidence.is_some()).await? else { return Ok(None) };
         let process_id = route.loaded.process.id.clone();
+        if route.tracker.progress(&input_of(message)) == InputProgress::Replied {
+            return Ok(Some(process_id)); // an earlier attempt did all there was to do
+        }
         match evidence {
             Some(evidence) => self.take_evidence(message, client, route, evidence).await?,
             None => self.take_text(message, client, route, text.unwrap_or_default()).await?,
@@ -222,6 +258,17 @@ impl App {
             return Ok(());
         }
         let now = self.clock.now();
+        let input = input_of(message);
+        let progress = tracker.progress(&input);
+        if progress != InputProgress::New {
+            if progress == InputProgress::Applied {
+                self.reply_for(message, templates::evidence_received(), client, &loaded).await?;
+            }
+            let subject = loaded.subject(tracker.advice());
+            self.notify_staff_about(Some(&process.id), staff::evidence(&subject, client)).await;
+            self.tracker_moved(&process.id).await;
+            return Ok(());
+        }
         // Set when the tracker holds all the files it may: known from the tracker as routed, so
         // a full one costs no write.
         let full = AtomicBool::new(false);
@@ -245,6 +292,7 @@ impl App {
                         }
                         applied => {
                             applied?;
+                            tracker.acted_on(&input);
                             Ok(true)
                         }
                     }
@@ -278,7 +326,13 @@ impl App {
         let Route { loaded, tracker, replied, .. } = route;
         let process = &loaded.process;
         let now = self.clock.now();
+        let input = input_of(message);
+        let progress = tracker.progress(&input);
         match tracker.advice().parse_reply(text, client) {
+            Ok(answer) if progress != InputProgress::New => {
+                // Delivered again after an attempt that took the answer: finish what it left.
+                self.after_answer(&loaded, client, known, &answer, message, progress).await
+            }
             Ok(answer) => {
                 if tracker.answer().is_some() {
                     return self
@@ -305,6 +359,7 @@ impl App {
                                 return Ok(false);
                             }
                             tracker.apply(TrackerEvent::Submitted { answer: answer.clone(), at: now })?;
+                            tracker.acted_on(&input);
                             Ok(true)
                         },
                         &[],
@@ -315,34 +370,14 @@ impl App {
                         .reply_for(message, templates::already_submitted(tracker.phase()), client, &loaded)
                         .await;
                 };
-                let subject = loaded.subject(saved.value.advice());
-                let receipt = Outgoing {
-                    reply_to: Some(message.message_id),
-                    markup: Some(edit_button(&process.id)),
-                    client: Some(client.id.clone()),
-                    process: Some(process.id.clone()),
-                    ..Outgoing::text(ChatId(message.chat.id), templates::received(&subject, client, &answer))
-                };
-                self.send_remembered(&loaded, client, Some(saved.clone()), &receipt).await?;
-                let findings = match saved.value.advice().check(&answer, &self.context(client, loaded.stock.as_ref())) {
-                    Ok(findings) => findings,
-                    Err(e) => {
-                        // Never an all-clear that was not checked: the comparison alone, and why.
-                        tracing::error!(error = %e, "answer not fully checked");
-                        saved.value.advice().compare(&answer)
-                    }
-                };
-                if findings.iter().any(|f| f.severity() >= Severity::Warning) {
-                    let html = staff::answer(&subject, client, saved.value.phase(), &findings);
-                    self.notify_staff_about(Some(&process.id), html).await;
-                }
-                self.tracker_moved(&process.id).await;
-                Ok(())
+                self.after_answer(&loaded, client, saved, &answer, message, InputProgress::Applied).await
             }
             Err(e) if e.holds_no_answer() => {
-                let acknowledges = replied
-                    && tracker.advice().asks() != Asks::Nothing
-                    && matches!(tracker.state(), TrackerState::Sent | TrackerState::Pending | TrackerState::Failed);
+                // An earlier attempt took it as an acknowledgement: carry on from there.
+                let acknowledges = progress != InputProgress::New
+                    || replied
+                        && tracker.advice().asks() != Asks::Nothing
+                        && matches!(tracker.state(), TrackerState::Sent | TrackerState::Pending | TrackerState::Failed);
                 if acknowledges {
                     return self.acknowledge_by_reply(message, client, &loaded, known).await;
                 }
@@ -356,6 +391,48 @@ impl App {
             }
             Err(_) => Ok(()),
         }
+    }
+
+    /// What follows a taken answer: the receipt with its 수정 button (unless an earlier attempt
+    /// sent it), the staff notice of what deviates, the progress card.
+    async fn after_answer(
+        &self,
+        loaded: &Loaded,
+        client: &Client,
+        saved: Versioned<Tracker>,
+        answer: &crate::domain::phase::Answer,
+        message: &Message,
+        progress: InputProgress,
+    ) -> Result<(), AppError> {
+        let process = &loaded.process;
+        let subject = loaded.subject(saved.value.advice());
+        if progress == InputProgress::Answered {
+            self.schedule_chase(process, &saved.value, client).await?;
+        } else {
+            let receipt = Outgoing {
+                reply_to: Some(message.message_id),
+                markup: Some(edit_button(&process.id)),
+                client: Some(client.id.clone()),
+                process: Some(process.id.clone()),
+                ..Outgoing::text(ChatId(message.chat.id), templates::received(&subject, client, answer))
+            };
+            let input = input_of(message);
+            self.send_remembered(loaded, client, Some(saved.clone()), &receipt, Some(&input)).await?;
+        }
+        let findings = match saved.value.advice().check(answer, &self.context(client, loaded.stock.as_ref())) {
+            Ok(findings) => findings,
+            Err(e) => {
+                // Never an all-clear that was not checked: the comparison alone, and why.
+                tracing::error!(error = %e, "answer not fully checked");
+                saved.value.advice().compare(answer)
+            }
+        };
+        if findings.iter().any(|f| f.severity() >= Severity::Warning) {
+            let html = staff::answer(&subject, client, saved.value.phase(), &findings);
+            self.notify_staff_about(Some(&process.id), html).await;
+        }
+        self.tracker_moved(&process.id).await;
+        Ok(())
     }
 
     /// A reply to the message itself that holds no answer ("확인했습니다") acknowledges it; the
@@ -372,27 +449,42 @@ impl App {
             || ChatActor { user_id: TelegramUserId(0), name: "익명".into() },
             |u| ChatActor { user_id: TelegramUserId(u.id), name: u.display_name() },
         );
-        let saved = self
-            .update_tracker_from(
-                Some(known),
-                &loaded.process.id,
-                &client.id,
-                |tracker| {
-                    mark_delivered(tracker, now)?;
-                    if tracker.state() != TrackerState::Sent {
-                        return Ok(false);
-                    }
-                    tracker.apply(TrackerEvent::Acknowledged { by: by.clone(), at: now })?;
-                    Ok(true)
-                },
-                &[],
-            )
-            .await?;
+        let input = input_of(message);
+        let saved = match known.value.progress(&input) {
+            InputProgress::New => None,
+            InputProgress::Applied => Some(known.clone()),
+            InputProgress::Answered | InputProgress::Replied => {
+                self.schedule_chase(&loaded.process, &known.value, client).await?;
+                self.tracker_moved(&loaded.process.id).await;
+                return Ok(());
+            }
+        };
+        let saved = match saved {
+            Some(saved) => Some(saved),
+            None => {
+                self.update_tracker_from(
+                    Some(known),
+                    &loaded.process.id,
+                    &client.id,
+                    |tracker| {
+                        mark_delivered(tracker, now)?;
+                        if tracker.state() != TrackerState::Sent {
+                            return Ok(false);
+                        }
+                        tracker.apply(TrackerEvent::Acknowledged { by: by.clone(), at: now })?;
+                        tracker.acted_on(&input);
+                        Ok(true)
+                    },
+                    &[],
+                )
+                .await?
+            }
+        };
         let Some(saved) = saved else { return Ok(()) };
         if saved.value.advice().asks() == Asks::Acknowledgement {
             self.reply_for(message, templates::acknowledged_toast(), client, loaded).await?;
         } else {
-            self.prompt(loaded, client, saved).await?;
+            self.prompt(loaded, client, saved, Some(&input)).await?;
         }
         self.tracker_moved(&loaded.process.id).await;
         Ok(())
@@ -411,7 +503,14 @@ impl App {
         has_file: bool,
     ) -> Result<Option<Route>, AppError> {
         let replied_to = message.reply_to_message.as_ref().map(|m| m.message_id);
+        let input = input_of(message);
         let trackers = all_pages(|page| async move { self.store.trackers_of_client(&client.id, &page).await }).await?;
+        // Delivered again after an attempt that acted on it: the same tracker, whatever came since.
+        if let Some(t) = trackers.iter().find(|t| t.value.progress(&input) != InputProgress::New) {
+            let loaded = self.load_process(&t.value.process_id).await?;
+            let replied = replied_to.is_some_and(|id| t.value.message_ids().contains(&id));
+            return Ok(Some(Route { loaded, tracker: t.value.clone(), version: t.version, replied }));
+        }
         let mut candidates: Vec<Route> = Vec::new();
         let mut target: Option<(Route, bool)> = None;
         for t in trackers {
@@ -494,8 +593,16 @@ impl App {
             process: Some(loaded.process.id.clone()),
             ..Outgoing::text(ChatId(message.chat.id), html)
         };
-        self.send_remembered(loaded, client, None, &out).await
+        self.send_remembered(loaded, client, None, &out, Some(&input_of(message))).await
     }
+}
+
+/// Tries at noting a sent message on its tracker before the attempt fails.
+const NOTE_TRIES: u32 = 3;
+
+/// The input a client's message is: an edit is an input of its own.
+fn input_of(message: &Message) -> InputId {
+    InputId::message(message.chat.id, message.message_id, message.edit_date)
 }
 
 /// The file a message carries (the largest size of a photo), as evidence.

@@ -262,6 +262,21 @@ pub fn staff_group_moved(client_name: &str, old_title: &str, old_id: i64) -> Str
     )
 }
 
+/// Told to staff when one of a chat's updates failed every attempt: it is set aside so the chat's
+/// next messages are not held behind it, and a person has to read it.
+pub fn staff_update_set_aside(who: &str, chat_id: i64, text: &str, attempts: u32, error: &str) -> String {
+    let text: String = text.chars().take(300).collect();
+    format!(
+        "🚫 처리하지 못한 메시지 ({attempts}회 시도 실패) — {} ({chat_id})\n\
+         «{}»\n\
+         오류: {}\n\
+         직접 확인하고 필요하면 대신 입력해 주세요.",
+        escape(who),
+        escape(&text),
+        escape(error)
+    )
+}
+
 /// Sent to a client's former group when another group was linked in its place.
 pub fn group_moved(client_name: &str) -> String {
     format!(
@@ -414,6 +429,7 @@ mod tests {
             link_code_issued(hostile, "ABCDEFGH", t()),
             staff_group_linked(hostile, hostile, -1),
             staff_group_moved(hostile, hostile, -1),
+            staff_update_set_aside(hostile, -1, hostile, 3, hostile),
             group_moved(hostile),
             staff_chat_taken(hostile, -1, hostile),
             staff_bot_added_unknown(hostile, -1),
