@@ -75,6 +75,14 @@ async fn linking_another_group_tells_the_former_group_and_staff() {
         bed.texts(STAFF).last().unwrap(),
         &format!("↪️ (가상)새벽자산운용: 이전 그룹 새벽 x 자문 ({}) 은(는) 더 이상 알림을 받지 않습니다.", GROUP.0)
     );
+    // The former group is free for another client.
+    let other = bed.store.create_client(&support::client("nuri", "(가상)누리자산운용")).await.unwrap();
+    let (code, _) = bed.app.issue_link_code(&other.value).await.unwrap();
+    bed.deliver(group_text(9_012, GROUP, &format!("/link {code}"))).await;
+    assert_eq!(bed.store.client_by_chat(GROUP).await.unwrap().map(|c| c.value.id), Some(other.value.id));
+    // Codes taken, groups freed, staff notices sent: the webhook's IAM grants no DeleteItem or Scan.
+    let sent = bed.requests.by_operation();
+    assert!(!sent.contains_key("DeleteItem") && !sent.contains_key("Scan"), "{sent:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

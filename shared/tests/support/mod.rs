@@ -32,6 +32,8 @@ pub struct Bed {
     pub router: axum::Router,
     pub webhook_url: String,
     pub engine: testkit::EngineHandle,
+    /// What the store was sent, by operation.
+    pub requests: testkit::store_requests::StoreRequests,
 }
 
 /// Limits with no waiting, for tests about behaviour rather than pacing.
@@ -64,7 +66,9 @@ pub async fn bed_faulty(
 ) -> Option<Bed> {
     let engine = testkit::engine(engine).await?;
     TABLE.create(&engine.client, &engine.table).await.unwrap();
-    let store = Arc::new(DynamoStore::new(faults.attach(&engine.client), engine.table.clone()));
+    let requests = testkit::store_requests::StoreRequests::new();
+    let client = requests.attach(&faults.attach(&engine.client));
+    let store = Arc::new(DynamoStore::new(client, engine.table.clone()));
     let fake = FakeTelegram::start(fake).await;
     let bot = TelegramBot::new(fake.api_base(), fake.token()).unwrap();
     let app = Arc::new(App {
@@ -85,7 +89,7 @@ pub async fn bed_faulty(
     bot.set_webhook(&webhook_url, SECRET, &["message", "edited_message", "callback_query", "my_chat_member"])
         .await
         .unwrap();
-    Some(Bed { fake, app, store, router, webhook_url, engine })
+    Some(Bed { fake, app, store, router, webhook_url, engine, requests })
 }
 
 pub fn client(id: &str, name: &str) -> Client {

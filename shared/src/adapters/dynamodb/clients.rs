@@ -12,7 +12,7 @@ use crate::ports::store::{ClientStore, Page, PageRequest, StaffStore, StockStore
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use table::{PK, SK};
 
 /// The attribute of a chat uniqueness record naming its client.
@@ -238,8 +238,8 @@ fn claim_chat(table: &str, chat: ChatId, client: &Client, version: u64) -> Resul
         .item(CHAT_OWNER, AttributeValue::S(client.id.to_string()))
         .item(CHAT_CLIENT, AttributeValue::M(to_item(client, version)?))
         .item("Entity", AttributeValue::S("chat".into()))
-        .condition_expression("attribute_not_exists(#pk) OR #owner = :client")
-        .expression_attribute_names("#pk", PK)
+        // A freed record (no owner) is taken like an absent one.
+        .condition_expression("attribute_not_exists(#owner) OR #owner = :client")
         .expression_attribute_names("#owner", CHAT_OWNER)
         .expression_attribute_values(":client", AttributeValue::S(client.id.to_string()))
         .build()
@@ -247,19 +247,24 @@ fn claim_chat(table: &str, chat: ChatId, client: &Client, version: u64) -> Resul
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
+/// Frees a chat's record by removing its owner (the webhook may not delete); TTL removes the rest.
 fn free_chat(table: &str, chat: ChatId, client: &ClientId) -> Result<TransactWriteItem, StoreError> {
     let (pk, sk) = chat_key(chat);
-    let delete = Delete::builder()
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let update = Update::builder()
         .table_name(table)
         .key(PK, AttributeValue::S(pk))
         .key(SK, AttributeValue::S(sk))
-        .condition_expression("attribute_not_exists(#pk) OR #owner = :client")
-        .expression_attribute_names("#pk", PK)
+        .update_expression("REMOVE #owner, #client SET #expires = :now")
+        .condition_expression("attribute_not_exists(#owner) OR #owner = :client")
         .expression_attribute_names("#owner", CHAT_OWNER)
+        .expression_attribute_names("#client", CHAT_CLIENT)
+        .expression_attribute_names("#expires", super::table::TTL_ATTRIBUTE)
         .expression_attribute_values(":client", AttributeValue::S(client.to_string()))
+        .expression_attribute_values(":now", super::number(now))
         .build()
         .map_err(build_error)?;
-    Ok(TransactWriteItem::builder().delete(delete).build())
+    Ok(TransactWriteItem::builder().update(update).build())
 }
 
 fn set_chat(

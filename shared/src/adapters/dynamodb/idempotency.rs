@@ -1,6 +1,6 @@
 //! Idempotency records, after Powertools' design: a conditional put takes the key when it is absent,
-//! expired, or held by an attempt whose deadline passed; completion stores the result; a failed
-//! attempt deletes the record so a retry can run. A Telegram update's record is kept when its
+//! expired, released, or held by an attempt whose deadline passed; completion stores the result; a
+//! failed attempt releases the record (an update: the webhook may not delete) so a retry can run. A Telegram update's record is kept when its
 //! attempt fails (marked failed, with its count of attempts), so the redelivery that takes it over
 //! knows how many came before. TTL deletion is lazy, so an expired record is treated as absent
 //! here rather than trusted to be gone.
@@ -34,8 +34,9 @@ const LAST_ERROR: &str = "LastError";
 /// A first delivery takes a key nobody has, or whose record expired.
 const FRESH: &str = "attribute_not_exists(#pk) OR #expires < :now_s";
 /// A key may be taken when nobody has it, its record expired, or the attempt holding it overran.
-const CLAIMABLE: &str =
-    "attribute_not_exists(#pk) OR #expires < :now_s OR (#status = :in_progress AND #until < :now_ms)";
+const CLAIMABLE: &str = "attribute_not_exists(#pk) OR #expires < :now_s OR #status = :released \
+     OR (#status = :in_progress AND #until < :now_ms)";
+const RELEASED: &str = "RELEASED";
 
 fn key(k: &str) -> (AttributeValue, AttributeValue) {
     (AttributeValue::S(format!("IDEMPOTENCY#{k}")), AttributeValue::S("#IDEMPOTENCY".into()))
@@ -74,6 +75,7 @@ fn claim_write(request: &IdempotencyRequest, fields: Vec<(&str, AttributeValue)>
         (":now_s", number(epoch_seconds(request.now))),
         (":now_ms", number(epoch_millis(request.now))),
         (":in_progress", AttributeValue::S(IN_PROGRESS.into())),
+        (":released", AttributeValue::S(RELEASED.into())),
     ];
     ClaimWrite {
         item,
@@ -261,14 +263,16 @@ impl IdempotencyStore for DynamoStore {
     async fn release(&self, key_str: &str, token: &str) -> Result<(), StoreError> {
         let (pk, sk) = key(key_str);
         self.client
-            .delete_item()
+            .update_item()
             .table_name(&self.table)
             .key(PK, pk)
             .key(SK, sk)
             .condition_expression("#status = :in_progress AND #owner = :token")
+            .update_expression("SET #status = :released REMOVE #owner")
             .expression_attribute_names("#status", STATUS)
             .expression_attribute_names("#owner", OWNER)
             .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.into()))
+            .expression_attribute_values(":released", AttributeValue::S(RELEASED.into()))
             .expression_attribute_values(":token", AttributeValue::S(token.to_owned()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()

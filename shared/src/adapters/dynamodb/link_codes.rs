@@ -1,5 +1,6 @@
-//! One-time link codes: `LINKCODE#<code>`, taken by a conditional delete so that a code links at
-//! most one group, and never after it expired (TTL deletion is lazy). Each client's latest code is
+//! One-time link codes: `LINKCODE#<code>`, taken by a conditional update (`Taken`; the webhook
+//! may not delete) so that a code links at most one group, and never after it expired (TTL
+//! deletion is lazy). Each client's latest code is
 //! named on `LINKCODE#CLIENT#<client>`: issuing a code revokes the client's earlier ones (a leaked
 //! code stops working once a new one is issued), and a code that links revokes the rest.
 
@@ -16,6 +17,8 @@ use table::{PK, SK, TTL_ATTRIBUTE};
 
 const NAME: &str = "link code";
 const CLIENT: &str = "ClientId";
+/// Set when the code linked a group: it links no other.
+const TAKEN: &str = "Taken";
 /// On a client's latest-code record: the code that may still link, or [`SPENT`].
 const LATEST: &str = "Code";
 /// No code of the client may link: the latest one did.
@@ -75,10 +78,20 @@ impl LinkCodeStore for DynamoStore {
             (CLIENT.to_owned(), AttributeValue::S(client.to_string())),
             (TTL_ATTRIBUTE.to_owned(), number(seconds(expires_at))),
         ]);
-        if self.put_new(item, NAME, code.as_str()).await? {
-            Ok(())
-        } else {
-            Err(StoreError::AlreadyExists { entity: NAME, id: code.to_string() })
+        // A taken code's record waits for TTL: the same code may be issued (or given back) over it.
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk) OR attribute_exists(#taken)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#taken", TAKEN)
+            .send()
+            .await;
+        match unless_condition_failed(result, NAME, code.as_str())? {
+            Some(_) => Ok(()),
+            None => Err(StoreError::AlreadyExists { entity: NAME, id: code.to_string() }),
         }
     }
 
@@ -90,12 +103,14 @@ impl LinkCodeStore for DynamoStore {
         let (pk, sk) = key(code);
         let result = self
             .client
-            .delete_item()
+            .update_item()
             .table_name(&self.table)
             .key(PK, pk)
             .key(SK, sk)
-            .condition_expression("#expires >= :now")
+            .update_expression("SET #taken = :now")
+            .condition_expression("#expires >= :now AND attribute_not_exists(#taken)")
             .expression_attribute_names("#expires", TTL_ATTRIBUTE)
+            .expression_attribute_names("#taken", TAKEN)
             .expression_attribute_values(":now", number(seconds(now)))
             .return_values(ReturnValue::AllOld)
             .send()

@@ -19,6 +19,10 @@ use table::{GSI1_PK, GSI1_SK, PK, SK};
 
 const NOTICE: &str = "staff notice";
 const NOTICES: &str = "STAFFNOTICE";
+/// On a notice that went out.
+const SENT: &str = "Sent";
+/// Pages of the queue read past sent notices before giving up for this run.
+const QUEUE_PAGES: usize = 10;
 const CARD: &str = "progress card";
 const STALE_CARDS: &str = "CARDS#STALE";
 /// Set once the counts hold every tracker of the process (a draft's trackers were saved).
@@ -164,13 +168,57 @@ impl StaffFeedStore for DynamoStore {
     }
 
     async fn queued_staff_notices(&self, limit: u32) -> Result<Vec<StaffNotice>, StoreError> {
-        let q = Query { index: None, partition: NOTICES.into(), sort: SortCondition::Any, filter: None };
-        let (items, _) = self.query_items(&q, limit, None).await?;
-        items.iter().map(read_notice).collect()
+        // Sent notices stay until TTL removes them: read past them, a few pages at most.
+        let mut found = Vec::new();
+        let mut start = None;
+        for _ in 0..QUEUE_PAGES {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk")
+                .filter_expression("attribute_not_exists(#sent)")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sent", SENT)
+                .expression_attribute_values(":pk", AttributeValue::S(NOTICES.into()))
+                .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| classify(e).into_store_error("query", NOTICES))?;
+            for item in output.items() {
+                found.push(read_notice(item)?);
+            }
+            start = output.last_evaluated_key;
+            if start.is_none() || found.len() >= limit as usize {
+                break;
+            }
+        }
+        found.truncate(limit as usize);
+        Ok(found)
     }
 
     async fn remove_staff_notice(&self, notice: &StaffNotice) -> Result<(), StoreError> {
-        self.remove_item(notice_key(notice), NOTICE, &notice.id).await
+        // Marked sent rather than deleted (the webhook may not delete); TTL removes it a day on.
+        let (pk, sk) = notice_key(notice);
+        let expires = u64::try_from((notice.created_at + chrono::TimeDelta::days(1)).timestamp()).unwrap_or(0);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, pk)
+            .key(SK, sk)
+            .update_expression("SET #sent = :true, #expires = :expires")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sent", SENT)
+            .expression_attribute_names("#expires", table::TTL_ATTRIBUTE)
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":expires", number(expires))
+            .send()
+            .await;
+        unless_condition_failed(result, NOTICE, &notice.id).map(|_| ())
     }
 
     async fn count_staff_notice_attempt(&self, notice: &StaffNotice) -> Result<(), StoreError> {
