@@ -62,8 +62,11 @@ fn every_api_path_reaches_the_function_of_its_family_with_only_what_it_needs() {
         }
         let variables = &function["Properties"]["Environment"]["Variables"];
         let policies = serde_yaml::to_string(&function["Properties"]["Policies"]).unwrap();
-        let reaches = variables["TELEGRAM_BOT_TOKEN"].is_string() && policies.contains("ManageSchedulesPolicy");
-        let neither = variables["TELEGRAM_BOT_TOKEN"].is_null() && !policies.contains("ManageSchedulesPolicy");
+        let token = &variables["TELEGRAM_BOT_TOKEN_PARAMETER"];
+        let reaches =
+            token.is_string() && policies.contains("ManageSchedulesPolicy") && policies.contains("ReadBotTokenPolicy");
+        let neither =
+            token.is_null() && !policies.contains("ManageSchedulesPolicy") && !policies.contains("ReadBotTokenPolicy");
         assert!(if family.reaches_out() { reaches } else { neither }, "{family}: {policies}");
     }
     assert_eq!(functions.len(), shared::http::api::Family::ALL.len());

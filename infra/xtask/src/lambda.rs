@@ -3,10 +3,12 @@
 //! per function its size, its time from process start to ready and to the first answer, and its
 //! peak memory. Nothing leaves the machine: AWS and Telegram endpoints point at a closed loopback
 //! port, and every payload is answered without the table (GET /healthz, a webhook call with a wrong
-//! secret, a scheduler input that is dropped before any job runs).
+//! secret, a scheduler input that is dropped before any job runs). The functions that send read
+//! their secrets from SSM Parameter Store at cold start, as in AWS: here from moto's server on
+//! 127.0.0.1 (the parameters put there first), and the bench prints what that read took.
 
 use crate::server::Server;
-use crate::{cache, python};
+use crate::{cache, moto, python};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream};
@@ -29,6 +31,12 @@ const NOWHERE: &str = "http://127.0.0.1:9";
 /// As in template.yaml.
 const MEMORY_SIZE_MB: &str = "256";
 const WEBHOOK_SECRET: &str = "bench-webhook-secret-0123456789";
+/// The parameters the functions are told to read, as `template.yaml` names them for stack `bench`.
+const BOT_TOKEN_PARAMETER: &str = "/bench/telegram/bot-token";
+const WEBHOOK_SECRET_PARAMETER: &str = "/bench/telegram/webhook-secret";
+const WEBHOOK_SECRET_PREVIOUS_PARAMETER: &str = "/bench/telegram/webhook-secret-previous";
+/// The line a function logs after reading Parameter Store (lambda_support::secrets), with `elapsed_ms`.
+const SSM_READ_LOG: &str = "secrets read from Parameter Store";
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub const USAGE: &str = "cargo xtask bench lambda [--arch arm64|x86_64] [--runs N]";
@@ -147,13 +155,23 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         return Ok(());
     }
 
+    // Parameter Store for the cold starts: moto on a free loopback port, stopped by its drop guard.
+    let moto = moto::start(&moto::install()?)?;
+    for (name, value) in [
+        (BOT_TOKEN_PARAMETER, "123:bench-token"),
+        (WEBHOOK_SECRET_PARAMETER, WEBHOOK_SECRET),
+        (WEBHOOK_SECRET_PREVIOUS_PARAMETER, "bench-previous-secret-0123456789"),
+    ] {
+        moto::put_secure_parameter(moto.port, name, value)?;
+    }
     for case in cases() {
         let Some((_, bootstrap, bytes)) = built.iter().find(|(name, _, _)| *name == case.function) else {
             return Err(format!("no bootstrap for {}", case.function));
         };
-        let figures = measure(&case, bootstrap, &cargo_lambda, options.runs)?;
+        let figures = measure(&case, bootstrap, &cargo_lambda, &moto.endpoint(), options.runs)?;
+        let ssm = figures.ssm_read.map_or("-".to_owned(), |d| format!("{:.1}", millis(d)));
         println!(
-            "lambda {} arch={} {} ready_ms={:.1} first_invoke_ms={:.1} peak_rss_kib={} runs={} reply={}",
+            "lambda {} arch={} {} ready_ms={:.1} first_invoke_ms={:.1} ssm_read_ms={ssm} peak_rss_kib={} runs={} reply={}",
             case.label,
             arch.name(),
             size_figures(*bytes),
@@ -335,7 +353,10 @@ fn cases() -> Vec<Case> {
         Case {
             label: "telegram-webhook".into(),
             function: "telegram-webhook",
-            env: vec![("TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET.into())],
+            env: vec![
+                ("TELEGRAM_WEBHOOK_SECRET_PARAMETER", WEBHOOK_SECRET_PARAMETER.into()),
+                ("TELEGRAM_WEBHOOK_SECRET_PREVIOUS_PARAMETER", WEBHOOK_SECRET_PREVIOUS_PARAMETER.into()),
+            ],
             payload: http_event(
                 "POST",
                 "/telegram/webhook",
@@ -382,8 +403,9 @@ fn http_event(method: &str, path: &str, extra_headers: &str, body: &str) -> Stri
 }
 
 /// What the function is given at start, besides the case's own variables: Lambda's, and every
-/// setting `lambda_support::app_from_env` reads, with AWS and Telegram pointed at a closed port.
-fn environment(function: &str, port: u16) -> Vec<(&'static str, String)> {
+/// setting `lambda_support::app_from_env` reads, with AWS and Telegram pointed at a closed port but
+/// Parameter Store at moto (`ssm`).
+fn environment(function: &str, port: u16, ssm: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt/{function}")),
         ("AWS_LAMBDA_FUNCTION_NAME", function.to_owned()),
@@ -395,9 +417,10 @@ fn environment(function: &str, port: u16) -> Vec<(&'static str, String)> {
         ("AWS_ACCESS_KEY_ID", "bench".into()),
         ("AWS_SECRET_ACCESS_KEY", "bench".into()),
         ("AWS_ENDPOINT_URL", NOWHERE.into()),
+        ("AWS_ENDPOINT_URL_SSM", ssm.to_owned()),
         ("AWS_EC2_METADATA_DISABLED", "true".into()),
         ("TABLE_NAME", "ipo-advisory-bench".into()),
-        ("TELEGRAM_BOT_TOKEN", "123:abc".into()),
+        ("TELEGRAM_BOT_TOKEN_PARAMETER", BOT_TOKEN_PARAMETER.into()),
         ("TELEGRAM_API_BASE", NOWHERE.into()),
         ("SCHEDULE_GROUP", "ipo-advisory-bench".into()),
         ("SCHEDULER_FUNCTION_ARN", "arn:aws:lambda:us-east-1:000000000000:function:scheduler".into()),
@@ -408,30 +431,46 @@ fn environment(function: &str, port: u16) -> Vec<(&'static str, String)> {
 struct Figures {
     ready: Duration,
     first_invoke: Duration,
+    /// How long the cold start's read of Parameter Store took, as the function logged it.
+    ssm_read: Option<Duration>,
     peak_rss_kib: u64,
     reply: String,
 }
 
 /// Runs the bootstrap `runs` times; the medians of the times, the highest peak memory.
-fn measure(case: &Case, bootstrap: &Path, cargo_lambda: &Path, runs: usize) -> Result<Figures, String> {
+fn measure(case: &Case, bootstrap: &Path, cargo_lambda: &Path, ssm: &str, runs: usize) -> Result<Figures, String> {
     let log_path = cache::dir()?.join(format!("lambda-bench-{}.log", case.label.replace(['(', ')'], "-")));
     let log = File::create(&log_path).map_err(|e| format!("creating {}: {e}", log_path.display()))?;
     let mut ready = Vec::new();
     let mut first_invoke = Vec::new();
+    let mut ssm_read = Vec::new();
     let mut peak_rss_kib = 0;
     let mut reply = String::new();
     for _ in 0..runs {
         // An emulator per run: a killed bootstrap's pending `GET /next` can linger in it and take
         // the next run's event. Stopped by its drop guard whatever happens.
         let emulator = start_emulator(cargo_lambda)?;
-        let run = run_once(case, bootstrap, emulator.port, &log)
+        let logged_before = std::fs::metadata(&log_path).map(|m| m.len()).unwrap_or(0);
+        let run = run_once(case, bootstrap, emulator.port, ssm, &log)
             .map_err(|e| format!("{}: {e} (its log: {})", case.label, log_path.display()))?;
+        ssm_read.extend(logged_ssm_read(&log_path, logged_before));
         ready.push(run.ready);
         first_invoke.push(run.first_invoke);
         peak_rss_kib = peak_rss_kib.max(run.peak_rss_kib);
         reply = run.reply;
     }
-    Ok(Figures { ready: median(ready), first_invoke: median(first_invoke), peak_rss_kib, reply })
+    let ssm_read = (!ssm_read.is_empty()).then(|| median(ssm_read));
+    Ok(Figures { ready: median(ready), first_invoke: median(first_invoke), ssm_read, peak_rss_kib, reply })
+}
+
+/// The `elapsed_ms` of the Parameter Store read a run logged (its JSON line), after `from` bytes.
+fn logged_ssm_read(log: &Path, from: u64) -> Option<Duration> {
+    let text = std::fs::read(log).ok()?;
+    let text = String::from_utf8_lossy(text.get(usize::try_from(from).ok()?..)?);
+    let line = text.lines().find(|l| l.contains(SSM_READ_LOG))?;
+    let value = line.split("\"elapsed_ms\":").nth(1)?;
+    let number: String = value.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    number.parse::<f64>().ok().map(|ms| Duration::from_secs_f64(ms / 1000.0))
 }
 
 fn median(mut values: Vec<Duration>) -> Duration {
@@ -443,7 +482,7 @@ fn median(mut values: Vec<Duration>) -> Duration {
 /// clock starts at spawn). Ready is when it first connects to the Runtime API (its first
 /// `GET /next`, accepted by a relay in front of the emulator); first invoke is when the emulator
 /// hands back its answer; peak memory is VmHWM just after, before the process is killed by its id.
-fn run_once(case: &Case, bootstrap: &Path, port: u16, log: &File) -> Result<Figures, String> {
+fn run_once(case: &Case, bootstrap: &Path, port: u16, ssm: &str, log: &File) -> Result<Figures, String> {
     let path = format!("/2015-03-31/functions/{}/invocations", case.function);
     let payload = case.payload.clone();
     let invocation = std::thread::spawn(move || {
@@ -460,7 +499,7 @@ fn run_once(case: &Case, bootstrap: &Path, port: u16, log: &File) -> Result<Figu
     let relay = Relay::start(port)?;
     let mut cmd = Command::new(bootstrap);
     cmd.env_clear()
-        .envs(environment(case.function, relay.port))
+        .envs(environment(case.function, relay.port, ssm))
         .envs(case.env.iter().cloned())
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(|e| e.to_string())?)
@@ -488,6 +527,7 @@ fn run_once(case: &Case, bootstrap: &Path, port: u16, log: &File) -> Result<Figu
     Ok(Figures {
         ready: ready.duration_since(start),
         first_invoke: answered_at.duration_since(start),
+        ssm_read: None,
         peak_rss_kib,
         reply: describe_reply(case, status, &body)?,
     })

@@ -18,10 +18,10 @@ const USAGE: &str = "usage: cargo xtask test [-- <cargo test args>]
        cargo xtask bench fanout --clients N [--lambda-memory MB]
        cargo xtask bench burst --clients N [--stocks K] [--window S] [--seed S] [--lambda-memory MB]
        cargo xtask bench lambda [--arch arm64|x86_64] [--runs N]
-       cargo xtask set-webhook --url URL [--secret SECRET]
+       cargo xtask set-webhook --url URL [--secret SECRET] [--stack NAME] [--region R] [--no-grace]
 
   test    check formatting, run clippy, lint template.yaml (cfn-lint), run every test of
-          the workspace with DynamoDB Local and moto's server (EventBridge Scheduler)
+          the workspace with DynamoDB Local and moto's server (EventBridge Scheduler, SSM)
           started, run schemathesis against a devserver's OpenAPI document, and a small
           fanout bench (tools installed into the cache on first use)
   bench   run a benchmark (infra/bench) and print its figures:
@@ -40,8 +40,12 @@ const USAGE: &str = "usage: cargo xtask test [-- <cargo test args>]
                                target cannot be installed), then each bootstrap under cargo
                                lambda's emulator: size, ms to ready and to the first answer,
                                peak RSS (median of --runs, default 5)
-  set-webhook   point the bot (TELEGRAM_BOT_TOKEN) at the deployed webhook, with a secret
-                (generated and printed when not given) and the update kinds the bot handles
+  set-webhook   write the bot token (TELEGRAM_BOT_TOKEN) and a webhook secret (generated when
+                not given) to the stack's SecureString parameters in SSM Parameter Store
+                (/STACK/telegram/…; the stack and region from samconfig.toml unless given; the
+                current secret becomes the previous one, accepted for the stack's grace period,
+                or is deleted with --no-grace), then point the bot at the deployed webhook with
+                that secret and the update kinds the bot handles
 
 environment:
   IPO_ADVISORY_CACHE   where tools are installed (default: $XDG_CACHE_HOME/ipo-advisory

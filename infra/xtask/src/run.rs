@@ -7,7 +7,8 @@ use std::process::{Command, Stdio};
 /// The environment variable the store suite reads: `testkit::DYNAMODB_LOCAL_ENDPOINT_ENV` (not
 /// imported, to keep the emulator crates out of this small binary).
 const DYNAMODB_LOCAL_ENDPOINT_ENV: &str = "DYNAMODB_LOCAL_ENDPOINT";
-/// The environment variable the EventBridge Scheduler tests read (`shared/tests/eventbridge_scheduler.rs`).
+/// The environment variable the moto tests read: EventBridge Scheduler
+/// (`shared/tests/eventbridge_scheduler.rs`) and SSM Parameter Store (`functions/lambda-support/tests/ssm.rs`).
 const MOTO_ENDPOINT_ENV: &str = "MOTO_ENDPOINT";
 
 /// cfn-lint, pinned; it lints the SAM template offline.
@@ -61,6 +62,7 @@ pub fn test(extra: &[String]) -> Result<(), String> {
 
     println!("store suite: dynoxide {} passed, DynamoDB Local {} passed", counts.dynoxide, counts.dynamodb_local);
     println!("EventBridge Scheduler on moto: {} passed", counts.eventbridge);
+    println!("SSM Parameter Store on moto: {} passed", counts.ssm);
     if counts.dynamodb_local == 0 {
         return Err("the store suite ran no test on DynamoDB Local".into());
     }
@@ -69,6 +71,9 @@ pub fn test(extra: &[String]) -> Result<(), String> {
     }
     if counts.eventbridge == 0 {
         return Err("the EventBridge Scheduler tests ran no test on moto".into());
+    }
+    if counts.ssm == 0 {
+        return Err("the SSM Parameter Store tests ran no test on moto".into());
     }
     Ok(())
 }
@@ -82,6 +87,7 @@ struct Counts {
     dynoxide: usize,
     dynamodb_local: usize,
     eventbridge: usize,
+    ssm: usize,
 }
 
 /// Runs the tests, echoing their output and counting the passes of the suites that need a server.
@@ -105,6 +111,8 @@ fn run_tests(dynamodb_endpoint: &str, moto_endpoint: &str, extra: &[&String]) ->
                     counts.dynoxide += 1;
                 } else if name.starts_with("eventbridge::") {
                     counts.eventbridge += 1;
+                } else if name.starts_with("ssm::") {
+                    counts.ssm += 1;
                 }
             }
         }

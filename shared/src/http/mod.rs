@@ -10,12 +10,13 @@ use axum::Router;
 use axum::routing::get;
 use std::sync::Arc;
 
-pub use webhook::{MAX_UPDATE_BYTES, WebhookConfig};
+pub use webhook::{MAX_UPDATE_BYTES, WebhookAuth, WebhookConfig};
 
 pub const WEBHOOK_PATH: &str = "/telegram/webhook";
 
-/// The webhook (and the health check).
-pub fn router(app: Arc<App>, webhook: WebhookConfig) -> Router {
+/// The webhook (and the health check), checking Telegram's secret with `webhook`: a
+/// [`WebhookConfig`] for one fixed secret.
+pub fn router(app: Arc<App>, webhook: impl WebhookAuth) -> Router {
     health().merge(webhook::routes(app, webhook))
 }
 
@@ -25,6 +26,6 @@ pub fn health() -> Router {
 }
 
 /// Compares without stopping at the first difference, so response times do not reveal a secret.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -28,20 +28,36 @@ impl std::fmt::Debug for WebhookConfig {
     }
 }
 
+/// Whether a call carries Telegram's secret: one fixed secret ([`WebhookConfig`], the devserver and
+/// tests), or the secrets a Lambda reads from Parameter Store, which change by rotation.
+#[async_trait::async_trait]
+pub trait WebhookAuth: Send + Sync + 'static {
+    /// `given`: the `X-Telegram-Bot-Api-Secret-Token` header, empty when absent. Compare in
+    /// constant time ([`super::constant_time_eq`]).
+    async fn accepts(&self, given: &[u8]) -> bool;
+}
+
+#[async_trait::async_trait]
+impl WebhookAuth for WebhookConfig {
+    async fn accepts(&self, given: &[u8]) -> bool {
+        constant_time_eq(given, self.secret.as_bytes())
+    }
+}
+
 #[derive(Clone)]
 struct WebhookState {
     app: Arc<App>,
-    secret: Arc<[u8]>,
+    auth: Arc<dyn WebhookAuth>,
 }
 
-pub(super) fn routes(app: Arc<App>, config: WebhookConfig) -> Router {
-    let state = WebhookState { app, secret: config.secret.into_bytes().into() };
+pub(super) fn routes(app: Arc<App>, auth: impl WebhookAuth) -> Router {
+    let state = WebhookState { app, auth: Arc::new(auth) };
     Router::new().route(WEBHOOK_PATH, post(receive)).with_state(state)
 }
 
 async fn receive(State(state): State<WebhookState>, headers: HeaderMap, body: Body) -> (StatusCode, &'static str) {
     let given = headers.get(SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
-    if !constant_time_eq(given, &state.secret) {
+    if !state.auth.accepts(given).await {
         tracing::warn!("webhook call with a wrong or missing secret");
         return (StatusCode::UNAUTHORIZED, "unauthorized");
     }
