@@ -735,3 +735,53 @@ async fn every_operation_succeeds_in_a_scenario() {
     }
     assert!(missing.is_empty(), "no scenario succeeds at {missing:#?}");
 }
+
+/// Tokens issued elsewhere (Cognito in AWS), checked against the staff records as `JwtClaims` is.
+struct IssuedElsewhere(StaticTokens);
+
+impl shared::http::api::auth::Authenticator for IssuedElsewhere {
+    fn authenticate(&self, parts: &axum::http::request::Parts) -> Option<Principal> {
+        self.0.authenticate(parts)
+    }
+    fn checks_staff_records(&self) -> bool {
+        true
+    }
+}
+
+/// A valid token is not enough where tokens are issued elsewhere: its staff record must be active,
+/// and the record's role caps the token's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_counts_only_with_an_active_staff_record_and_its_role() {
+    let (bed, _) = api().await;
+    let staff = |id: &str, role: Role, active: bool| Staff {
+        id: id.parse().unwrap(),
+        name: Label::try_from(format!("{id} 님")).unwrap(),
+        role,
+        telegram_user_id: None,
+        active,
+    };
+    bed.app.store.create_staff(&staff("lee", Role::Viewer, true)).await.unwrap();
+    bed.app.store.create_staff(&staff("choi", Role::Admin, false)).await.unwrap();
+    bed.app.store.create_staff(&staff("park", Role::Admin, true)).await.unwrap();
+    let admin =
+        |id: &str| Principal { name: format!("{id}@example.com"), role: Role::Admin, staff_id: id.parse().ok() };
+    let tokens = StaticTokens::default()
+        .with("lee", admin("lee"))
+        .with("choi", admin("choi"))
+        .with("park", admin("park"))
+        .with("nobody", Principal { name: "x@example.com".into(), role: Role::Admin, staff_id: None })
+        .with("stranger", admin("stranger"));
+    let router = shared::http::api::serve(&Family::ALL, bed.app.clone(), Arc::new(IssuedElsewhere(tokens)));
+    let api = Api { router, succeeded: Arc::default(), clock: Arc::new(ManualClock::new(early_march())) };
+    for token in ["choi", "nobody", "stranger"] {
+        let (status, body) = call(&api, Method::GET, "/api/v1/clients", Some(token), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{token}: {body}");
+        assert!(body["detail"].as_str().unwrap().contains("active staff record"), "{token}: {body}");
+    }
+    // An admin token on a viewer's record reads, and writes nothing.
+    assert_eq!(call(&api, Method::GET, "/api/v1/clients", Some("lee"), None).await.0, StatusCode::OK);
+    let new_staff = json!({ "id": "jung", "name": "정사원", "role": "viewer" });
+    let (status, body) = call(&api, Method::POST, "/api/v1/staff", Some("lee"), Some(new_staff.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(call(&api, Method::POST, "/api/v1/staff", Some("park"), Some(new_staff)).await.0, StatusCode::CREATED);
+}

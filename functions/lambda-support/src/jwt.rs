@@ -1,5 +1,6 @@
 //! Who called the staff API in AWS: API Gateway's JWT authorizer has verified the Cognito token and
-//! passes its claims in the request context; the role is the highest of the user's Cognito groups.
+//! passes its claims in the request context; the role is the highest of the user's Cognito groups,
+//! capped by the staff record `custom:staff_id` names (looked up by the API's extractor).
 
 use lambda_http::http::request::Parts;
 use lambda_http::request::RequestContext;
@@ -13,6 +14,10 @@ use std::collections::HashMap;
 pub struct JwtClaims;
 
 impl Authenticator for JwtClaims {
+    fn checks_staff_records(&self) -> bool {
+        true
+    }
+
     fn authenticate(&self, parts: &Parts) -> Option<Principal> {
         #[allow(unreachable_patterns)] // other request kinds exist only with other lambda_http features
         let context = match parts.extensions.get::<RequestContext>()? {
@@ -38,8 +43,9 @@ pub fn principal_from_claims(claims: &HashMap<String, String>) -> Option<Princip
         })
         .max()?;
     let name = ["email", "cognito:username", "username", "sub"].iter().find_map(|k| claims.get(*k))?.clone();
-    let staff_id =
-        claims.get("custom:staff_id").or_else(|| claims.get("cognito:username")).and_then(|id| id.parse().ok());
+    // The pool's `custom:staff_id` (set by admins only; the app client cannot write it) names the
+    // staff record; a token without it is refused when the record is looked up.
+    let staff_id = claims.get("custom:staff_id").and_then(|id| id.parse().ok());
     Some(Principal { name, role, staff_id })
 }
 
@@ -56,7 +62,8 @@ mod tests {
         let p = principal_from_claims(&claims(&[
             ("cognito:groups", "[viewer advisor]"),
             ("email", "kim@example.com"),
-            ("cognito:username", "ops-kim"),
+            ("cognito:username", "0b5e-uuid"),
+            ("custom:staff_id", "ops-kim"),
         ]))
         .unwrap();
         assert_eq!(
@@ -65,6 +72,8 @@ mod tests {
         );
         let p = principal_from_claims(&claims(&[("cognito:groups", "operator,admin"), ("sub", "u-1")])).unwrap();
         assert_eq!(p.role, Role::Admin);
+        assert_eq!(p.staff_id, None, "only the pool's attribute names a staff record");
+        assert!(JwtClaims.checks_staff_records(), "Cognito's tokens are checked against the records");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! process's stock), facts allowed to be a little late (who is staff, for a minute), and what it
 //! already arranged (each card's next feed run).
 
-use crate::domain::ids::{ProcessId, StockId, TelegramUserId};
+use crate::domain::ids::{ProcessId, StaffId, StockId, TelegramUserId};
 use crate::domain::staff::Role;
 use crate::domain::time::Timestamp;
 use chrono::TimeDelta;
@@ -33,8 +33,12 @@ pub struct StaffMember {
     pub role: Role,
 }
 
-/// The active staff by Telegram account.
-pub type Staffers = HashMap<TelegramUserId, StaffMember>;
+/// The active staff, by Telegram account and by staff record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Staffers {
+    pub by_telegram: HashMap<TelegramUserId, StaffMember>,
+    pub by_id: HashMap<StaffId, StaffMember>,
+}
 
 #[derive(Debug, Default, Clone, Copy)]
 struct FeedPlan {
@@ -58,7 +62,7 @@ impl Memo {
         self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The active staff's Telegram users, if read within [`STAFF_MEMORY`].
+    /// The active staff, if read within [`STAFF_MEMORY`].
     pub fn staff(&self) -> Option<Staffers> {
         let inner = self.lock();
         inner.staff.as_ref().filter(|(at, _)| at.elapsed() < STAFF_MEMORY).map(|(_, users)| users.clone())
@@ -128,7 +132,13 @@ mod tests {
     fn staff_are_remembered_for_a_while_only() {
         let memo = Memo::default();
         assert_eq!(memo.staff(), None);
-        let kim = || Staffers::from([(TelegramUserId(7), StaffMember { name: "김운영".into(), role: Role::Operator })]);
+        let kim = || Staffers {
+            by_telegram: HashMap::from([(
+                TelegramUserId(7),
+                StaffMember { name: "김운영".into(), role: Role::Operator },
+            )]),
+            by_id: HashMap::new(),
+        };
         memo.remember_staff(kim());
         assert_eq!(memo.staff(), Some(kim()));
         memo.lock().staff.as_mut().unwrap().0 = Instant::now() - STAFF_MEMORY;

@@ -411,22 +411,25 @@ impl App {
 
     /// The active staff record a Telegram user is registered on, if any.
     pub(super) async fn staff_member(&self, user_id: i64) -> Result<Option<super::StaffMember>, StoreError> {
-        let id = TelegramUserId(user_id);
+        Ok(self.active_staff().await?.by_telegram.get(&TelegramUserId(user_id)).cloned())
+    }
+
+    /// The firm's active staff, as read within the last minute.
+    pub async fn active_staff(&self) -> Result<super::memo::Staffers, StoreError> {
         if let Some(staff) = self.memo.staff() {
-            return Ok(staff.get(&id).cloned());
+            return Ok(staff);
         }
         let staff = super::all_pages(|page| async move { self.store.list_staff(&page).await }).await?;
-        let users: super::memo::Staffers = staff
-            .into_iter()
-            .filter(|s| s.value.active)
-            .filter_map(|s| {
-                let member = super::StaffMember { name: s.value.name.to_string(), role: s.value.role };
-                s.value.telegram_user_id.map(|user| (user, member))
-            })
-            .collect();
-        let member = users.get(&id).cloned();
-        self.memo.remember_staff(users);
-        Ok(member)
+        let mut active = super::memo::Staffers::default();
+        for s in staff.into_iter().map(|s| s.value).filter(|s| s.active) {
+            let member = super::StaffMember { name: s.name.to_string(), role: s.role };
+            if let Some(user) = s.telegram_user_id {
+                active.by_telegram.insert(user, member.clone());
+            }
+            active.by_id.insert(s.id, member);
+        }
+        self.memo.remember_staff(active.clone());
+        Ok(active)
     }
 }
 

@@ -63,6 +63,18 @@ impl Problem {
     pub fn forbidden(needed: &str) -> Problem {
         Problem::new(StatusCode::FORBIDDEN, "Forbidden", format!("this needs the {needed} role"))
     }
+
+    pub fn no_staff_record() -> Problem {
+        Problem::new(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "this sign-in is not on an active staff record: ask an admin to add or reactivate it",
+        )
+    }
+
+    pub fn unavailable() -> Problem {
+        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", "the store failed; try again")
+    }
 }
 
 impl IntoResponse for Problem {

@@ -27,6 +27,13 @@ impl Principal {
 pub trait Authenticator: Send + Sync {
     /// The caller, or `None` when the request carries no valid credentials.
     fn authenticate(&self, parts: &Parts) -> Option<Principal>;
+
+    /// Whether a caller must also be on an active staff record, whose role caps the token's: true
+    /// where tokens are issued by another system (Cognito), which does not see a record
+    /// deactivated or a role lowered here.
+    fn checks_staff_records(&self) -> bool {
+        false
+    }
 }
 
 /// Bearer tokens, each for one principal.
@@ -100,8 +107,26 @@ impl<R: Needs + Send + Sync> FromRequestParts<ApiState> for Authorized<R> {
         if !parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
             return Err(Problem::missing_token());
         }
-        let caller = state.auth.authenticate(parts).ok_or_else(Problem::invalid_token)?;
+        let mut caller = state.auth.authenticate(parts).ok_or_else(Problem::invalid_token)?;
+        if state.auth.checks_staff_records() {
+            caller = on_record(caller, state).await?;
+        }
         caller.require(R::ROLE)?;
         Ok(Authorized(caller, PhantomData))
     }
+}
+
+/// The caller as their staff record stands (the staff list is read at most once a minute): 403 for
+/// a token whose staff record is unknown or inactive, and the lower of the token's role and the
+/// record's.
+async fn on_record(caller: Principal, state: &ApiState) -> Result<Principal, Problem> {
+    let staff = state.app.active_staff().await.map_err(|e| {
+        tracing::error!(error = %e, "the staff list could not be read");
+        Problem::unavailable()
+    })?;
+    let Some(member) = caller.staff_id.as_ref().and_then(|id| staff.by_id.get(id)) else {
+        tracing::warn!(staff_id = ?caller.staff_id.as_ref().map(|s| s.as_str()), "a valid token without an active staff record");
+        return Err(Problem::no_staff_record());
+    };
+    Ok(Principal { role: caller.role.min(member.role), name: member.name.clone(), ..caller })
 }
