@@ -184,6 +184,10 @@ impl TrackerEvent {
 /// another way.
 pub const MAX_EVIDENCE: usize = 20;
 
+/// How often a client who keeps sending files past [`MAX_EVIDENCE`] is told so: a reply to each
+/// would spend the group's 20 messages a minute on the same sentence.
+pub const EVIDENCE_FULL_REPEAT: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
 /// A client's message or button press, as Telegram identifies it in every delivery of its update:
 /// `m:<chat>:<message id>` or `q:<callback query id>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -280,6 +284,9 @@ pub struct Tracker {
     message_ids: Vec<i64>,
     /// The client's message or press that this tracker last acted on, and how far.
     last_input: Option<InputMark>,
+    /// When the client was last told the tracker holds all the files it may.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    told_full_at: Option<Timestamp>,
 }
 
 /// A stored tracker before its invariants are checked again. Trackers stored before phases had
@@ -310,6 +317,8 @@ struct TrackerFields {
     message_ids: Vec<i64>,
     #[serde(default)]
     last_input: Option<InputMark>,
+    #[serde(default)]
+    told_full_at: Option<Timestamp>,
 }
 
 #[derive(Deserialize)]
@@ -365,6 +374,7 @@ impl TryFrom<TrackerFields> for Tracker {
             send_started_at: f.send_started_at,
             message_ids: f.message_ids,
             last_input: f.last_input,
+            told_full_at: f.told_full_at,
         })
     }
 }
@@ -397,6 +407,7 @@ impl Tracker {
             send_started_at: None,
             message_ids: Vec::new(),
             last_input: None,
+            told_full_at: None,
         }
     }
 
@@ -452,6 +463,16 @@ impl Tracker {
             Some(InputMark { changed: false, answered: true, .. }) => InputProgress::Replied,
             _ => InputProgress::New,
         }
+    }
+
+    /// A file came past [`MAX_EVIDENCE`]: whether to tell the client (not within
+    /// [`EVIDENCE_FULL_REPEAT`] of the last time), noted when so.
+    pub fn tell_full(&mut self, at: Timestamp) -> bool {
+        if self.told_full_at.is_some_and(|told| at - told < EVIDENCE_FULL_REPEAT) {
+            return false;
+        }
+        self.told_full_at = Some(at);
+        true
     }
 
     /// Notes that a change made now comes from `input` (saved with the change).

@@ -261,16 +261,21 @@ impl App {
         let input = input_of(message);
         let progress = tracker.progress(&input);
         if progress != InputProgress::New {
+            // An earlier attempt kept the file, or told the client there is no room for it.
+            let kept = tracker.evidence().iter().any(|e| e.file_id == evidence.file_id);
             if progress == InputProgress::Applied {
-                self.reply_for(message, templates::evidence_received(), client, &loaded).await?;
+                let html = if kept { templates::evidence_received() } else { templates::evidence_full(MAX_EVIDENCE) };
+                self.reply_for(message, html, client, &loaded).await?;
             }
-            let subject = loaded.subject(tracker.advice());
-            self.notify_staff_about(Some(&process.id), staff::evidence(&subject, client)).await;
-            self.tracker_moved(&process.id).await;
+            if kept {
+                let subject = loaded.subject(tracker.advice());
+                self.notify_staff_about(Some(&process.id), staff::evidence(&subject, client)).await;
+                self.tracker_moved(&process.id).await;
+            }
             return Ok(());
         }
-        // Set when the tracker holds all the files it may: known from the tracker as routed, so
-        // a full one costs no write.
+        // Set when the tracker holds all the files it may and the client is to be told (not more
+        // than once in a while: a full tracker told recently costs no write).
         let full = AtomicBool::new(false);
         let saved = self
             .update_tracker_from(
@@ -287,8 +292,12 @@ impl App {
                     }
                     match tracker.apply(TrackerEvent::EvidenceReceived { evidence: evidence.clone(), at: now }) {
                         Err(TrackerError::EvidenceFull) => {
-                            full.store(true, Ordering::Relaxed);
-                            Ok(false)
+                            let tell = tracker.tell_full(now);
+                            full.store(tell, Ordering::Relaxed);
+                            if tell {
+                                tracker.acted_on(&input);
+                            }
+                            Ok(tell)
                         }
                         applied => {
                             applied?;
