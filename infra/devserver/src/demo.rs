@@ -1,4 +1,5 @@
-//! `--demo`: the demo data of the domain brief, loaded once (a restart finds it there).
+//! `--demo`: the demo data of the domain brief, loaded once (a restart finds it there and keeps
+//! it: nothing is overwritten and the advice is not sent again).
 
 use shared::app::App;
 use shared::domain::client::ChatBinding;
@@ -15,14 +16,53 @@ type Error = Box<dyn std::error::Error>;
 pub const DEMO_CHATS: [i64; 5] =
     [-1_001_500_000_001, -1_001_500_000_002, -1_001_500_000_003, -1_001_500_000_004, -1_001_500_000_005];
 
-fn created<T>(result: Result<T, StoreError>) -> Result<(), StoreError> {
-    match result {
-        Ok(_) | Err(StoreError::AlreadyExists { .. }) => Ok(()),
-        Err(e) => Err(e),
+/// What `--demo` did with the data directory it found.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Loaded {
+    /// Records written now (staff, stocks, clients, the process).
+    pub created: usize,
+    /// Records found already there and left as they were.
+    pub kept: usize,
+    /// Whether the demo process was created and its advice sent now.
+    pub sent: bool,
+}
+
+impl Loaded {
+    fn count<T>(&mut self, result: Result<T, StoreError>) -> Result<(), StoreError> {
+        match result {
+            Ok(_) => self.created += 1,
+            Err(StoreError::AlreadyExists { .. }) => self.kept += 1,
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// The `demo` line of the startup banner (and of the `/dev/telegram` page).
+    pub fn banner(&self, data_dir: &std::path::Path) -> String {
+        let dir = data_dir.display();
+        match (self.created, self.kept) {
+            (_, 0) => {
+                "loaded now: five clients, three IPOs, and (가상)한빛로보틱스's first-day advice, sent on start".into()
+            }
+            (0, kept) => format!(
+                "existing data kept, nothing loaded or sent: the {kept} demo records are already in {dir} \
+                 (with whatever was done since); remove {dir} for a fresh demo"
+            ),
+            (created, kept) => format!(
+                "existing data kept ({kept} demo records already in {dir}); added the {created} missing{}",
+                if self.sent { ", and sent (가상)한빛로보틱스's first-day advice" } else { "" }
+            ),
+        }
     }
 }
 
-pub async fn load(app: &App, link_fake_groups: bool) -> Result<(), Error> {
+/// The title the fake Telegram gives a demo client's group.
+pub fn group_title(client_name: &str) -> String {
+    format!("{client_name} x 자문")
+}
+
+pub async fn load(app: &App, link_fake_groups: bool) -> Result<Loaded, Error> {
+    let mut loaded = Loaded::default();
     let store = &app.store;
     // The admin, and the representative the demo clients name; on the fake Telegram, the latter is
     // the person who writes in the staff group at /dev/telegram (staff commands need a staff record).
@@ -31,24 +71,25 @@ pub async fn load(app: &App, link_fake_groups: bool) -> Result<(), Error> {
         [("admin", "관리자", Role::Admin, None), ("rep-kim", "김대리", Role::Operator, rep_account)]
     {
         let staff = Staff { id: id.parse()?, name: Label::new(name)?, role, telegram_user_id: account, active: true };
-        created(store.create_staff(&staff).await)?;
+        loaded.count(store.create_staff(&staff).await)?;
     }
     for stock in [shared::demo::hanbit(), shared::demo::nuri_energy(), shared::demo::hangyeol_spac()] {
-        created(store.create_stock(&stock).await)?;
+        loaded.count(store.create_stock(&stock).await)?;
     }
     for (client, chat) in shared::demo::clients().into_iter().zip(DEMO_CHATS) {
-        created(store.create_client(&client).await)?;
+        loaded.count(store.create_client(&client).await)?;
         let stored = store.get_client(&client.id).await?;
         if link_fake_groups && stored.value.chat.is_none() {
             let binding =
-                ChatBinding { chat_id: ChatId(chat), title: Some(format!("{} x 자문", client.name)), active: true };
+                ChatBinding { chat_id: ChatId(chat), title: Some(group_title(client.name.as_str())), active: true };
             store.link_chat(&client.id, &binding, stored.version).await?;
         }
     }
     // One first-day participation process for 한빛로보틱스, in draft, with the demo advice.
     let id: ProcessId = "demo-hanbit-first-day".parse()?;
     if store.get_process(&id).await.is_ok() {
-        return Ok(());
+        loaded.kept += 1;
+        return Ok(loaded);
     }
     let stock = shared::demo::hanbit();
     let kind = ProcessKind::Participation { round: Round::FirstDay };
@@ -64,5 +105,7 @@ pub async fn load(app: &App, link_fake_groups: bool) -> Result<(), Error> {
     store.save_draft_trackers(&id, saved.version, &trackers).await?;
     // Its kickoff day is in the past: sent now, as staff would start it, so the groups fill up.
     app.start_now(&id).await?;
-    Ok(())
+    loaded.created += 1;
+    loaded.sent = true;
+    Ok(loaded)
 }

@@ -615,6 +615,47 @@ impl FakeTelegram {
         );
     }
 
+    // ---- restoring what an earlier run saw ----
+
+    /// Makes a chat known with its Bot API `Chat` JSON (its title, its type): the bot's messages
+    /// to it carry that chat, as Telegram's do.
+    pub fn remember_chat(&self, chat: Value) {
+        if let Some(id) = chat["id"].as_i64() {
+            self.shared.lock().chats.insert(id, chat);
+        }
+    }
+
+    /// Makes a message known as if this fake had sent it (`from_bot`) or seen it in an update,
+    /// edits applied: replies to it, edits of it and presses under it then work as with Telegram,
+    /// and the chat's next messages get higher ids. For a process that keeps its chats across
+    /// restarts (the devserver). A message without `chat.id` and `message_id` is ignored.
+    pub fn remember_message(&self, message: &Value, from_bot: bool) {
+        let (Some(chat_id), Some(message_id)) = (message["chat"]["id"].as_i64(), message["message_id"].as_i64()) else {
+            return;
+        };
+        let mut st = self.shared.lock();
+        st.chats.entry(chat_id).or_insert_with(|| message["chat"].clone());
+        let next = st.next_message_id.entry(chat_id).or_insert(1);
+        *next = (*next).max(message_id + 1);
+        st.messages.insert((chat_id, message_id), StoredMessage { from_bot, json: message.clone(), deleted: false });
+    }
+
+    /// Takes the next message id of `chat_id` for a message a person writes there: Telegram numbers
+    /// a group's messages in one sequence, whoever sends them.
+    pub fn take_message_id(&self, chat_id: i64) -> i64 {
+        let mut st = self.shared.lock();
+        let next = st.next_message_id.entry(chat_id).or_insert(1);
+        let id = *next;
+        *next += 1;
+        id
+    }
+
+    /// A receiver that sees a new value whenever the fake's state changes (a call, a delivery, a
+    /// pushed update): for watchers that keep a copy of what the chats show.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.shared.changes.subscribe()
+    }
+
     // ---- updates ----
 
     /// Queues an update for the bot and returns its `update_id` (assigned, increasing, when the
