@@ -334,6 +334,10 @@ struct State {
     chat_faults: HashMap<i64, ChatFault>,
     chats: HashMap<i64, Value>,
     fail_next: VecDeque<u16>,
+    /// Methods whose next call is held without an answer.
+    stall: Vec<String>,
+    /// Calls held so far.
+    stalled: usize,
     storm: VecDeque<u64>,
     files: HashMap<String, FileEntry>,
     file_paths: HashMap<String, String>,
@@ -573,6 +577,17 @@ impl FakeTelegram {
     pub fn fail_next(&self, n: usize, status: u16) {
         let mut st = self.shared.lock();
         st.fail_next.extend(std::iter::repeat_n(status, n));
+    }
+
+    /// The next call of `method` (`sendMessage` …) is held: never done and never answered, as when
+    /// the caller is killed while its request is on the way. It is dropped when the caller goes.
+    pub fn stall_next(&self, method: &str) {
+        self.shared.lock().stall.push(method.to_owned());
+    }
+
+    /// Calls held by [`FakeTelegram::stall_next`] so far.
+    pub fn stalled(&self) -> usize {
+        self.shared.lock().stalled
     }
 
     /// The next `n` send calls get 429 with `retry_after = seconds`, whatever the bot's pace: how

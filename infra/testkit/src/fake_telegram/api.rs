@@ -115,6 +115,19 @@ pub(super) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
     let outcome = match Params::from_request(req, shared.config.max_upload_bytes).await {
         Err(e) => Err(e),
         Ok(params) => {
+            let held = {
+                let mut st = shared.lock();
+                let at = st.stall.iter().position(|m| *m == name);
+                if let Some(at) = at {
+                    st.stall.remove(at);
+                    st.stalled += 1;
+                }
+                at.is_some()
+            };
+            if held {
+                shared.bump();
+                std::future::pending::<()>().await;
+            }
             let injected = shared.lock().fail_next.pop_front();
             let outcome = match (injected, known) {
                 (Some(status), _) => Err(ApiError::new(status, reason(status))),
