@@ -585,6 +585,11 @@ impl FakeTelegram {
         self.shared.lock().stall.push(method.to_owned());
     }
 
+    /// `getUpdates` calls that began so far.
+    pub fn polls_started(&self) -> u64 {
+        self.shared.lock().updates.poll_generation
+    }
+
     /// Calls held by [`FakeTelegram::stall_next`] so far.
     pub fn stalled(&self) -> usize {
         self.shared.lock().stalled

@@ -734,7 +734,8 @@ async fn shutdown_ends_long_polls_and_stops_serving() {
         let url = url.clone();
         async move { client().post(url).json(&json!({"timeout": 30})).send().await.map(|r| r.status().as_u16()) }
     });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Shut down once the poll is waiting (a loaded machine may take a while to send it).
+    assert!(fake.wait_for(Duration::from_secs(30), |f| f.polls_started() > 0).await);
     let started = Instant::now();
     fake.shutdown().await;
     assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());

@@ -69,7 +69,7 @@ pub(super) struct Updates {
     in_flight: HashSet<QueueKey>,
     pub(super) deliveries: Vec<Delivery>,
     last_error: Option<(i64, String)>,
-    poll_generation: u64,
+    pub(super) poll_generation: u64,
 }
 
 impl Default for Updates {
