@@ -34,9 +34,11 @@ pub(super) fn routes() -> OpenApiRouter<ApiState> {
 struct AdviceQuery {
     /// Only review the rows; nothing is written.
     #[serde(default)]
+    #[param(example = false)]
     dry_run: bool,
     /// Apply the accepted rows even when others are rejected.
     #[serde(default)]
+    #[param(example = false)]
     partial: bool,
 }
 
@@ -87,8 +89,10 @@ impl IntoResponses for AdviceResponses {
 
 /// Loads a process's advice from JSON rows, CSV or the firm's workbook (xlsx).
 #[utoipa::path(post, path = "/api/v1/processes/{id}/advice", tag = "processes",
-    params(("id" = ProcessId, Path), AdviceQuery),
-    request_body(content((AdviceRows = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    params(("id" = ProcessId, Path, example = "example-first-day"), AdviceQuery),
+    request_body(content((AdviceRows = "application/json", example = json!([{"client": "(가상)누리자산운용",
+        "fund": "공모 코벤", "price": 45000, "quantity": 100000, "lockup": "미확약", "comment": "밴드 상단"}])),
+        (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     security(("staff" = ["advisor"])), responses(AdviceResponses))]
 async fn load_advice(
     State(state): State<ApiState>,

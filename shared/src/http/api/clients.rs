@@ -58,7 +58,9 @@ struct ClientInput {
 #[into_params(parameter_in = Query)]
 struct ListQuery {
     /// Only the clients of this representative.
+    #[param(example = "rep-kim")]
     representative: Option<StaffId>,
+    #[param(example = 10)]
     limit: Option<Limit>,
     cursor: Option<String>,
 }
@@ -105,7 +107,9 @@ async fn list(
 }
 
 /// Adds a client with its fund accounts.
-#[utoipa::path(post, path = "/api/v1/clients", tag = "clients", request_body = ClientInput,
+#[utoipa::path(post, path = "/api/v1/clients", tag = "clients",
+    request_body(content = ClientInput, example = json!({"id": "example-client", "name": "(가상)예시자산운용",
+        "representative": "rep-kim", "funds": [{"id": "ipo", "name": "공모주", "kind": "ipo_fund", "aum": 10_000_000_000_i64}]})),
     security(("staff" = ["admin"])), responses((status = 201, body = Stored)))]
 async fn create(
     State(s): State<ApiState>,
@@ -121,7 +125,7 @@ async fn create(
 }
 
 /// One client.
-#[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = ClientId, Path)),
+#[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = ClientId, Path, example = "saebyeok")),
     security(("staff" = ["viewer"])), responses((status = 200, body = Stored)))]
 async fn read(
     State(s): State<ApiState>,
@@ -133,8 +137,10 @@ async fn read(
 }
 
 /// Replaces a client's record; `version` must be the one read.
-#[utoipa::path(put, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = ClientId, Path)),
-    request_body = ClientInput, security(("staff" = ["admin"])), responses((status = 200, body = Stored)))]
+#[utoipa::path(put, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = ClientId, Path, example = "gaon")),
+    request_body(content = ClientInput, example = json!({"name": "(가상)가온자산운용", "representative": "rep-kim",
+        "funds": [{"id": "ipo", "name": "공모주 채권혼합", "kind": "ipo_fund", "aum": 230_000_000_000_i64},
+                  {"id": "pv", "name": "사모", "kind": "private", "aum": 30_000_000_000_i64}], "version": 1})), security(("staff" = ["admin"])), responses((status = 200, body = Stored)))]
 async fn update(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Admin>,
@@ -151,7 +157,7 @@ async fn update(
 }
 
 /// Issues a one-time code that links the client's Telegram group when sent there.
-#[utoipa::path(post, path = "/api/v1/clients/{id}/link-code", tag = "clients", params(("id" = ClientId, Path)),
+#[utoipa::path(post, path = "/api/v1/clients/{id}/link-code", tag = "clients", params(("id" = ClientId, Path, example = "saebyeok")),
     security(("staff" = ["operator"])), responses((status = 200, body = IssuedCode)))]
 async fn link_code(
     State(s): State<ApiState>,
@@ -166,7 +172,7 @@ async fn link_code(
 
 /// Revokes every link code issued to the client (a code shared with the wrong person, say):
 /// none of them links any more. A linked group stays linked.
-#[utoipa::path(delete, path = "/api/v1/clients/{id}/link-code", tag = "clients", params(("id" = ClientId, Path)),
+#[utoipa::path(delete, path = "/api/v1/clients/{id}/link-code", tag = "clients", params(("id" = ClientId, Path, example = "nuri")),
     security(("staff" = ["operator"])), responses((status = 204, description = "every code of the client revoked")))]
 async fn revoke_link_codes(
     State(s): State<ApiState>,
@@ -181,7 +187,7 @@ async fn revoke_link_codes(
 }
 
 /// The messages sent to and received from the client's group, by time.
-#[utoipa::path(get, path = "/api/v1/clients/{id}/messages", tag = "clients", params(("id" = ClientId, Path), Window),
+#[utoipa::path(get, path = "/api/v1/clients/{id}/messages", tag = "clients", params(("id" = ClientId, Path, example = "saebyeok"), Window),
     security(("staff" = ["viewer"])), responses((status = 200, body = Listing)))]
 async fn messages(
     State(s): State<ApiState>,

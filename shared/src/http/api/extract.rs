@@ -32,7 +32,17 @@ fn json_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         return Err(Problem::bad_request("the body must be a JSON object").field("body", "not an object"));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize::<_, T>(de).map_err(|e| {
+    let read = serde_path_to_error::deserialize::<_, T>(de);
+    // JSON Schema counts `2.0` as the integer 2; serde reads it only into a float. A body refused
+    // for that is read again with its whole floats written as integers.
+    let read = match read {
+        Err(e) if e.inner().is_data() => match whole_floats_as_integers(bytes) {
+            Some(value) => serde_path_to_error::deserialize::<_, T>(value).or(Err(e)),
+            None => Err(e),
+        },
+        read => read,
+    };
+    read.map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let message = inner.to_string();
@@ -47,6 +57,32 @@ fn json_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         };
         Problem::bad_request(format!("the body is not valid: {message}")).field(&field, message)
     })
+}
+
+/// The body as a JSON value with every whole float (`2.0`) an integer, when it has any.
+fn whole_floats_as_integers(bytes: &[u8]) -> Option<serde_json::Value> {
+    fn walk(value: &mut serde_json::Value) -> bool {
+        use serde_json::Value;
+        match value {
+            Value::Number(n) if n.is_f64() => {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                // Only where a float spells its integer exactly (below 2^53).
+                if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 {
+                    #[allow(clippy::cast_possible_truncation)]
+                    let whole = f as i64;
+                    *value = Value::from(whole);
+                    true
+                } else {
+                    false
+                }
+            }
+            Value::Array(items) => items.iter_mut().fold(false, |any, v| walk(v) | any),
+            Value::Object(fields) => fields.values_mut().fold(false, |any, v| walk(v) | any),
+            _ => false,
+        }
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    walk(&mut value).then_some(value)
 }
 
 /// [`Body`], where no body at all means `T::default()` (`confirm` without a body confirms what

@@ -25,9 +25,12 @@ pub(super) fn routes() -> OpenApiRouter<ApiState> {
 #[into_params(parameter_in = Query)]
 pub(super) struct Window {
     /// RFC 3339; by default 30 days ago.
+    #[param(example = "2026-01-01T00:00:00Z")]
     from: Option<DateTime<Utc>>,
     /// RFC 3339, exclusive; by default now.
+    #[param(example = "2036-01-01T00:00:00Z")]
     until: Option<DateTime<Utc>>,
+    #[param(example = 10)]
     pub limit: Option<Limit>,
     pub cursor: Option<String>,
 }

@@ -16,10 +16,12 @@ use crate::domain::tracker::TrackerState;
 use crate::http::problem::{FieldError, Problem};
 use axum::http::header;
 use axum::response::IntoResponse;
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{HttpMethod, Operation, PathItem};
 use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::Schema;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr};
 use utoipa::{Modify, OpenApi as _, ToSchema};
@@ -81,6 +83,7 @@ impl Modify for Conventions {
                     .build(),
             ),
         );
+        let schemas = components.schemas.clone();
         let mut on_items = Vec::new();
         for (path, item) in openapi.paths.paths.iter_mut() {
             for (method, operation) in operations(item) {
@@ -89,7 +92,7 @@ impl Modify for Conventions {
                 let id = format!("{tag}_{}", operation.operation_id.as_deref().unwrap_or_default());
                 operation.operation_id = Some(id.clone());
                 add_errors(operation, method, path.contains('{'));
-                on_items.push((path.clone(), id));
+                on_items.push((path.clone(), id, carried(operation, &schemas)));
             }
         }
         for (path, item) in openapi.paths.paths.iter_mut() {
@@ -98,16 +101,71 @@ impl Modify for Conventions {
             };
             let RefOr::T(created) = created else { continue };
             let item_path = format!("{path}/{{id}}");
-            for (target, id) in
-                on_items.iter().filter(|(p, _)| p == &item_path || p.starts_with(&format!("{item_path}/")))
+            for (target, id, carried) in
+                on_items.iter().filter(|(p, _, _)| p == &item_path || p.starts_with(&format!("{item_path}/")))
             {
                 if target.matches('{').count() == 1 {
-                    let link = LinkBuilder::new().operation_id(id).parameter("id", "$response.body#/value/id").build();
+                    let link = LinkBuilder::new()
+                        .operation_id(id)
+                        .parameter("id", "$response.body#/value/id")
+                        .request_body(body_from_created(carried))
+                        .build();
                     created.links.insert(id.clone(), link.into());
                 }
             }
+            // A create whose record another create names: that one can follow with its id.
+            for (field, target) in NAMED_BY.iter().filter(|(_, target)| target.0 == path.as_str()) {
+                let (_, operation_id) = target;
+                let link = LinkBuilder::new()
+                    .operation_id(*operation_id)
+                    .request_body(Some(serde_json::json!({ *field: "$response.body#/value/id" })))
+                    .build();
+                created.links.insert((*operation_id).to_owned(), link.into());
+            }
         }
     }
+}
+
+/// The creates that name another create's record: (the field, (the named record's collection,
+/// the create naming it)).
+const NAMED_BY: [(&str, (&str, &str)); 2] =
+    [("representative", ("/api/v1/staff", "clients_create")), ("stock_id", ("/api/v1/stocks", "processes_create"))];
+
+/// The fields of an operation's JSON body a link from a create fills from what it created: its
+/// `id`, the `version` a change must send, and the records it names.
+fn carried(operation: &Operation, schemas: &BTreeMap<String, RefOr<Schema>>) -> Vec<&'static str> {
+    let Some(RefOr::Ref(reference)) = operation
+        .request_body
+        .as_ref()
+        .and_then(|b| match b {
+            RefOr::T(body) => body.content.get("application/json"),
+            RefOr::Ref(_) => None,
+        })
+        .and_then(|c| match c {
+            RefOr::T(content) => content.schema.as_ref(),
+            RefOr::Ref(_) => None,
+        })
+    else {
+        return Vec::new();
+    };
+    let name = reference.ref_location.rsplit('/').next().unwrap_or_default();
+    let Some(RefOr::T(Schema::Object(object))) = schemas.get(name) else { return Vec::new() };
+    ["id", "version", "representative", "stock_id"].into_iter().filter(|f| object.properties.contains_key(*f)).collect()
+}
+
+fn body_from_created(fields: &[&str]) -> Option<serde_json::Value> {
+    let body: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .map(|f| {
+            let at = if *f == "version" {
+                "$response.body#/version".to_owned()
+            } else {
+                format!("$response.body#/value/{f}")
+            };
+            ((*f).to_owned(), at.into())
+        })
+        .collect();
+    (!body.is_empty()).then_some(body.into())
 }
 
 fn operations(item: &mut PathItem) -> impl Iterator<Item = (HttpMethod, &mut Operation)> {

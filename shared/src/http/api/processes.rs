@@ -137,12 +137,17 @@ impl From<KickoffReport> for StartReport {
 #[into_params(parameter_in = Query)]
 struct ListQuery {
     /// Only the processes of this stock.
+    #[param(example = "hanbit")]
     stock: Option<StockId>,
+    #[param(example = "running")]
     state: Option<ProcessState>,
     /// Only processes kicking off at or after this time (RFC 3339).
+    #[param(example = "2026-01-01T00:00:00Z")]
     from: Option<DateTime<Utc>>,
     /// Only processes kicking off before this time (RFC 3339).
+    #[param(example = "2036-01-01T00:00:00Z")]
     until: Option<DateTime<Utc>>,
+    #[param(example = 10)]
     limit: Option<Limit>,
     cursor: Option<String>,
 }
@@ -150,7 +155,9 @@ struct ListQuery {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct TrackersQuery {
+    #[param(example = "sent")]
     state: Option<TrackerState>,
+    #[param(example = 10)]
     limit: Option<Limit>,
     cursor: Option<String>,
 }
@@ -182,7 +189,13 @@ async fn list(
 }
 
 /// Creates a draft process; its advice (participation) or its clients (allotment, notice) come next.
-#[utoipa::path(post, path = "/api/v1/processes", tag = "processes", request_body = ProcessInput,
+#[utoipa::path(post, path = "/api/v1/processes", tag = "processes",
+    request_body(content = ProcessInput, examples(
+        ("notice" = (summary = "A notice to send later", value = json!({"id": "example-notice", "kind": "notice",
+            "kickoff_at": "2036-01-02T00:00:00Z"}))),
+        ("participation" = (summary = "A first-day participation", value = json!({"id": "example-first-day",
+            "stock_id": "nuri-energy", "kind": "participation", "round": "first_day"}))),
+    )),
     security(("staff" = ["advisor"])), responses((status = 201, body = StoredProcess)))]
 async fn create(
     State(s): State<ApiState>,
@@ -221,7 +234,8 @@ async fn create(
 }
 
 /// One process with its progress: trackers counted by state.
-#[utoipa::path(get, path = "/api/v1/processes/{id}", tag = "processes", params(("id" = ProcessId, Path)),
+#[utoipa::path(get, path = "/api/v1/processes/{id}", tag = "processes",
+    params(("id" = ProcessId, Path, example = "demo-hanbit-first-day")),
     security(("staff" = ["viewer"])), responses((status = 200, body = ProcessRead)))]
 async fn read(
     State(s): State<ApiState>,
@@ -238,6 +252,7 @@ async fn read(
 struct AudienceQuery {
     /// Only say who would get it; nothing is written.
     #[serde(default)]
+    #[param(example = false)]
     dry_run: bool,
 }
 
@@ -263,7 +278,9 @@ struct NoticeInput {
 /// check goes to the clients with a confirmed bid, or a list of them; a notice to every linked
 /// client, a representative's, a fund type's, or a list. `dry_run` previews who and what.
 #[utoipa::path(post, path = "/api/v1/processes/{id}/audience", tag = "processes",
-    params(("id" = ProcessId, Path), AudienceQuery), request_body = AudienceInput,
+    params(("id" = ProcessId, Path, example = "example-notice"), AudienceQuery),
+    request_body(content = AudienceInput, example = json!({"audience": {"by": "all_linked"},
+        "notice": {"title": "(가상)휴장 안내", "text": "내일은 휴장입니다.", "acknowledge": true}})),
     security(("staff" = ["advisor"])), responses((status = 200, body = AudienceOutcome)))]
 async fn audience(
     State(s): State<ApiState>,
@@ -296,7 +313,8 @@ async fn control(
 
 /// Schedules the kickoff at `kickoff_at`; refused when that time has passed (start it now
 /// instead) or the process could not start then (no advice, no final price for an allotment check).
-#[utoipa::path(post, path = "/api/v1/processes/{id}/schedule", tag = "processes", params(("id" = ProcessId, Path)),
+#[utoipa::path(post, path = "/api/v1/processes/{id}/schedule", tag = "processes",
+    params(("id" = ProcessId, Path, example = "example-notice")),
     security(("staff" = ["advisor"])), responses((status = 200, body = StoredProcess)))]
 async fn schedule(
     State(s): State<ApiState>,
@@ -310,7 +328,7 @@ async fn schedule(
 
 /// Takes a scheduled process back to draft; its kickoff is cancelled.
 #[utoipa::path(post, path = "/api/v1/processes/{id}/unschedule", tag = "processes",
-    params(("id" = ProcessId, Path)), security(("staff" = ["advisor"])), responses((status = 200, body = StoredProcess)))]
+    params(("id" = ProcessId, Path, example = "example-notice")), security(("staff" = ["advisor"])), responses((status = 200, body = StoredProcess)))]
 async fn unschedule(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
@@ -322,7 +340,8 @@ async fn unschedule(
 /// Sends now instead of at the kickoff; says who was sent to and who not. Refused, saying why,
 /// for a process with no advice, one cancelled or paused, or one whose stock lacks what its phase
 /// needs.
-#[utoipa::path(post, path = "/api/v1/processes/{id}/start", tag = "processes", params(("id" = ProcessId, Path)),
+#[utoipa::path(post, path = "/api/v1/processes/{id}/start", tag = "processes",
+    params(("id" = ProcessId, Path, example = "example-notice")),
     security(("staff" = ["advisor"])), responses((status = 200, body = StartReport)))]
 async fn start(
     State(s): State<ApiState>,
@@ -335,7 +354,8 @@ async fn start(
 }
 
 /// Stops reminders until resumed.
-#[utoipa::path(post, path = "/api/v1/processes/{id}/pause", tag = "processes", params(("id" = ProcessId, Path)),
+#[utoipa::path(post, path = "/api/v1/processes/{id}/pause", tag = "processes",
+    params(("id" = ProcessId, Path, example = "demo-hanbit-first-day")),
     security(("staff" = ["advisor"])), responses((status = 200, body = StoredProcess)))]
 async fn pause(
     State(s): State<ApiState>,
@@ -346,7 +366,8 @@ async fn pause(
 }
 
 /// Resumes a paused process; clients still waiting are chased again.
-#[utoipa::path(post, path = "/api/v1/processes/{id}/resume", tag = "processes", params(("id" = ProcessId, Path)),
+#[utoipa::path(post, path = "/api/v1/processes/{id}/resume", tag = "processes",
+    params(("id" = ProcessId, Path, example = "demo-hanbit-first-day")),
     security(("staff" = ["advisor"])), responses((status = 200, body = StoredProcess)))]
 async fn resume(
     State(s): State<ApiState>,
@@ -357,7 +378,8 @@ async fn resume(
 }
 
 /// Cancels the process: nothing more is sent.
-#[utoipa::path(post, path = "/api/v1/processes/{id}/cancel", tag = "processes", params(("id" = ProcessId, Path)),
+#[utoipa::path(post, path = "/api/v1/processes/{id}/cancel", tag = "processes",
+    params(("id" = ProcessId, Path, example = "example-first-day")),
     security(("staff" = ["advisor"])), responses((status = 200, body = StoredProcess)))]
 async fn cancel(
     State(s): State<ApiState>,
@@ -371,7 +393,7 @@ async fn cancel(
 /// a time by client, and the progress counts. With `state`, a page may come back short while
 /// `next` goes on.
 #[utoipa::path(get, path = "/api/v1/processes/{id}/trackers", tag = "processes",
-    params(("id" = ProcessId, Path), TrackersQuery), security(("staff" = ["viewer"])),
+    params(("id" = ProcessId, Path, example = "demo-hanbit-first-day"), TrackersQuery), security(("staff" = ["viewer"])),
     responses((status = 200, body = TrackerList)))]
 async fn trackers(
     State(s): State<ApiState>,
@@ -395,8 +417,8 @@ struct Reminded {
 /// Reminds one client now, whatever the policy's timing; refused, saying why, when the client
 /// is not the one who has to act.
 #[utoipa::path(post, path = "/api/v1/processes/{id}/trackers/{client}/remind", tag = "processes",
-    params(("id" = ProcessId, Path), ("client" = ClientId, Path)), security(("staff" = ["operator"])),
-    responses((status = 200, body = Reminded)))]
+    params(("id" = ProcessId, Path, example = "demo-hanbit-first-day"), ("client" = ClientId, Path, example = "saebyeok")),
+    security(("staff" = ["operator"])), responses((status = 200, body = Reminded)))]
 async fn remind(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Operator>,
@@ -430,7 +452,9 @@ struct LineBody {
 /// Confirms what the client sent, or records the values staff read, corrected or took by phone
 /// (then also from a tracker that was sent but not answered).
 #[utoipa::path(post, path = "/api/v1/processes/{id}/trackers/{client}/confirm", tag = "processes",
-    params(("id" = ProcessId, Path), ("client" = ClientId, Path)), request_body(content = Option<ConfirmInput>),
+    params(("id" = ProcessId, Path, example = "demo-hanbit-first-day"), ("client" = ClientId, Path, example = "nuri")),
+    request_body(content = Option<ConfirmInput>,
+        example = json!({"lines": [{"fund": "kv", "price": "17,500", "quantity": "50만주", "lockup": "3개월"}]})),
     security(("staff" = ["operator"])), responses((status = 200, body = TrackerView)))]
 async fn confirm(
     State(s): State<ApiState>,

@@ -46,6 +46,7 @@ fn yes() -> bool {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
+    #[param(example = 10)]
     limit: Option<Limit>,
     cursor: Option<String>,
 }
@@ -63,7 +64,8 @@ async fn list(
 }
 
 /// Adds a staff member.
-#[utoipa::path(post, path = "/api/v1/staff", tag = "staff", request_body = StaffInput,
+#[utoipa::path(post, path = "/api/v1/staff", tag = "staff",
+    request_body(content = StaffInput, example = json!({"id": "example-viewer", "name": "(가상)이조회", "role": "viewer"})),
     security(("staff" = ["admin"])), responses((status = 201, body = Stored)))]
 async fn create(
     State(s): State<ApiState>,
@@ -84,7 +86,7 @@ async fn create(
 }
 
 /// One staff member.
-#[utoipa::path(get, path = "/api/v1/staff/{id}", tag = "staff", params(("id" = StaffId, Path)),
+#[utoipa::path(get, path = "/api/v1/staff/{id}", tag = "staff", params(("id" = StaffId, Path, example = "rep-kim")),
     security(("staff" = ["viewer"])), responses((status = 200, body = Stored)))]
 async fn read(
     State(s): State<ApiState>,
@@ -96,8 +98,8 @@ async fn read(
 }
 
 /// Replaces a staff member's record; `version` must be the one read.
-#[utoipa::path(put, path = "/api/v1/staff/{id}", tag = "staff", params(("id" = StaffId, Path)),
-    request_body = StaffInput, security(("staff" = ["admin"])), responses((status = 200, body = Stored)))]
+#[utoipa::path(put, path = "/api/v1/staff/{id}", tag = "staff", params(("id" = StaffId, Path, example = "rep-kim")),
+    request_body(content = StaffInput, example = json!({"name": "김대리", "role": "operator", "version": 1})), security(("staff" = ["admin"])), responses((status = 200, body = Stored)))]
 async fn update(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Admin>,

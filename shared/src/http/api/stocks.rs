@@ -60,8 +60,8 @@ struct StockView {
     /// Soft rules the schedule breaks, such as a short book-building.
     #[schema(value_type = Vec<Object>)]
     warnings: (),
-    /// After an amendment: the kickoffs moved with it.
-    #[schema(value_type = Option<Vec<Object>>)]
+    /// After an amendment: how many kickoffs still to come moved with it.
+    #[schema(value_type = Option<u64>)]
     moved_kickoffs: (),
 }
 
@@ -69,9 +69,12 @@ struct StockView {
 #[into_params(parameter_in = Query)]
 struct ListQuery {
     /// Only stocks whose schedule (filing to listing) reaches this KST date or later.
+    #[param(example = "2026-03-01")]
     from: Option<NaiveDate>,
     /// Only stocks whose schedule starts on or before this KST date.
+    #[param(example = "2026-04-30")]
     until: Option<NaiveDate>,
+    #[param(example = 10)]
     limit: Option<Limit>,
     cursor: Option<String>,
 }
@@ -104,7 +107,12 @@ async fn list(
 }
 
 /// Adds a stock; a schedule out of KRX's order is refused, naming each broken rule.
-#[utoipa::path(post, path = "/api/v1/stocks", tag = "stocks", request_body = StockInput,
+#[utoipa::path(post, path = "/api/v1/stocks", tag = "stocks",
+    request_body(content = StockInput, example = json!({"id": "example-stock", "name": "(가상)예시바이오", "market": "KOSDAQ",
+        "lead_manager": "(가상)미래증권", "band": {"low": 10000, "high": 12000},
+        "schedule": {"filing": "2027-02-01", "bookbuilding_start": "2027-03-08", "bookbuilding_end": "2027-03-12",
+            "price_fixing": "2027-03-15", "subscription_start": "2027-03-17", "subscription_end": "2027-03-18",
+            "payment": "2027-03-22", "listing": "2027-03-29"}})),
     security(("staff" = ["advisor"])), responses((status = 201, body = StockView)))]
 async fn create(
     State(s): State<ApiState>,
@@ -128,7 +136,7 @@ async fn create(
 }
 
 /// One stock.
-#[utoipa::path(get, path = "/api/v1/stocks/{id}", tag = "stocks", params(("id" = StockId, Path)),
+#[utoipa::path(get, path = "/api/v1/stocks/{id}", tag = "stocks", params(("id" = StockId, Path, example = "hanbit")),
     security(("staff" = ["viewer"])), responses((status = 200, body = StockView)))]
 async fn read(
     State(s): State<ApiState>,
@@ -149,8 +157,9 @@ struct FinalPrice {
 
 /// Sets the final offer price (공모가 확정), once book-building has ended. A price off the tick grid or
 /// outside the band is kept, with a warning.
-#[utoipa::path(post, path = "/api/v1/stocks/{id}/final-price", tag = "stocks", params(("id" = StockId, Path)),
-    request_body = FinalPrice, security(("staff" = ["advisor"])), responses((status = 200, body = StockView)))]
+#[utoipa::path(post, path = "/api/v1/stocks/{id}/final-price", tag = "stocks",
+    params(("id" = StockId, Path, example = "hanbit")),
+    request_body(content = FinalPrice, example = json!({"price": 17000, "version": 1})), security(("staff" = ["advisor"])), responses((status = 200, body = StockView)))]
 async fn final_price(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
@@ -175,8 +184,12 @@ struct Amendment {
 }
 
 /// 정정신고서: a new schedule, checked like a new stock's; kickoffs still to come move with it.
-#[utoipa::path(put, path = "/api/v1/stocks/{id}/schedule", tag = "stocks", params(("id" = StockId, Path)),
-    request_body = Amendment, security(("staff" = ["advisor"])), responses((status = 200, body = StockView)))]
+#[utoipa::path(put, path = "/api/v1/stocks/{id}/schedule", tag = "stocks",
+    params(("id" = StockId, Path, example = "nuri-energy")),
+    request_body(content = Amendment, example = json!({"version": 1,
+        "schedule": {"filing": "2026-02-25", "bookbuilding_start": "2026-03-19", "bookbuilding_end": "2026-03-25",
+            "price_fixing": "2026-03-27", "subscription_start": "2026-03-31", "subscription_end": "2026-04-01",
+            "payment": "2026-04-03", "listing": "2026-04-13"}})), security(("staff" = ["advisor"])), responses((status = 200, body = StockView)))]
 async fn amend(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
@@ -200,8 +213,9 @@ struct Withdrawal {
 }
 
 /// 철회: every process of the stock is cancelled and the clients concerned are told.
-#[utoipa::path(post, path = "/api/v1/stocks/{id}/withdraw", tag = "stocks", params(("id" = StockId, Path)),
-    request_body = Withdrawal, security(("staff" = ["advisor"])), responses((status = 200, body = StockView)))]
+#[utoipa::path(post, path = "/api/v1/stocks/{id}/withdraw", tag = "stocks",
+    params(("id" = StockId, Path, example = "hangyeol-spac7")),
+    request_body(content = Withdrawal, example = json!({"version": 1})), security(("staff" = ["advisor"])), responses((status = 200, body = StockView)))]
 async fn withdraw(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
