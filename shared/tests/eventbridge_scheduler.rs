@@ -1,5 +1,6 @@
 //! The EventBridge Scheduler adapter on the wire, against moto's server (`cargo xtask test` starts
-//! it and exports `MOTO_ENDPOINT`; under a plain `cargo test` these tests skip).
+//! it and exports `MOTO_ENDPOINT`; under a plain `cargo test` these tests skip, saying so on stderr,
+//! and under the test command a missing endpoint fails them: `testkit::server_endpoint`).
 //!
 //! Moto stores and echoes what it is sent, answers ConflictException for a duplicate name and
 //! ResourceNotFoundException for a missing schedule, and validates little else: not the name's
@@ -22,7 +23,6 @@ mod eventbridge {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    const MOTO_ENDPOINT_ENV: &str = "MOTO_ENDPOINT";
     const TARGET_ARN: &str = "arn:aws:lambda:ap-northeast-2:123456789012:function:ipo-advisory-scheduler";
     const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/ipo-advisory-scheduler-invoke";
     const DLQ_ARN: &str = "arn:aws:sqs:ap-northeast-2:123456789012:ipo-advisory-scheduler-dlq";
@@ -38,10 +38,11 @@ mod eventbridge {
     }
 
     /// A client for moto, a schedule group of this test's own, and the adapter on it with the clock
-    /// at 2026-03-01T00:00:00Z. `None` when moto is not running.
+    /// at 2026-03-01T00:00:00Z. `None` when moto is not running (a skip, or a failure under the test
+    /// command).
     async fn fixture() -> Option<Fixture> {
         static NEXT: AtomicU32 = AtomicU32::new(0);
-        let endpoint = std::env::var(MOTO_ENDPOINT_ENV).ok()?;
+        let endpoint = testkit::server_endpoint(testkit::MOTO_ENDPOINT_ENV, "moto")?;
         let config = aws_sdk_scheduler::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("ap-northeast-2"))
@@ -60,10 +61,7 @@ mod eventbridge {
         () => {
             match fixture().await {
                 Some(fx) => fx,
-                None => {
-                    eprintln!("skipped: {MOTO_ENDPOINT_ENV} is not set (run `cargo xtask test`)");
-                    return;
-                }
+                None => return, // said on stderr by testkit::server_endpoint
             }
         };
     }

@@ -1,5 +1,6 @@
 //! The secrets in SSM Parameter Store on the wire, against moto's server (`cargo xtask test` starts
-//! it and exports `MOTO_ENDPOINT`; under a plain `cargo test` these tests skip): what
+//! it and exports `MOTO_ENDPOINT`; under a plain `cargo test` these tests skip, saying so on
+//! stderr, and under the test command a missing endpoint fails them: `testkit::server_endpoint`): what
 //! `cargo xtask set-webhook` writes, what a cold start reads, the webhook secret's rotation and
 //! its grace, and a missing parameter named in the error. Moto keeps SecureString values as given
 //! (it does not check the KMS key) and stamps `LastModifiedDate` with its own clock, as AWS does.
@@ -18,7 +19,6 @@ mod ssm {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    const MOTO_ENDPOINT_ENV: &str = "MOTO_ENDPOINT";
     const GRACE: TimeDelta = TimeDelta::minutes(60);
 
     struct Fixture {
@@ -30,10 +30,10 @@ mod ssm {
     }
 
     /// A store on moto, a stack name of this test's own, and a clock at the wall time (moto stamps
-    /// writes with it). `None` when moto is not running.
+    /// writes with it). `None` when moto is not running (a skip, or a failure under the test command).
     fn fixture() -> Option<Fixture> {
         static NEXT: AtomicU32 = AtomicU32::new(0);
-        let endpoint = std::env::var(MOTO_ENDPOINT_ENV).ok()?;
+        let endpoint = testkit::server_endpoint(testkit::MOTO_ENDPOINT_ENV, "moto")?;
         let config = aws_sdk_ssm::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("ap-northeast-2"))
@@ -55,10 +55,7 @@ mod ssm {
         () => {
             match fixture() {
                 Some(fx) => fx,
-                None => {
-                    eprintln!("skipped: {MOTO_ENDPOINT_ENV} is not set (run `cargo xtask test`)");
-                    return;
-                }
+                None => return, // said on stderr by testkit::server_endpoint
             }
         };
     }

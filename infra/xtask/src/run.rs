@@ -10,6 +10,9 @@ const DYNAMODB_LOCAL_ENDPOINT_ENV: &str = "DYNAMODB_LOCAL_ENDPOINT";
 /// The environment variable the moto tests read: EventBridge Scheduler
 /// (`shared/tests/eventbridge_scheduler.rs`) and SSM Parameter Store (`functions/lambda-support/tests/ssm.rs`).
 const MOTO_ENDPOINT_ENV: &str = "MOTO_ENDPOINT";
+/// `testkit::REQUIRE_SERVERS_ENV`: set while the servers are up, so that a test that finds no
+/// endpoint fails instead of skipping, and every `... ok` counted below is a test that ran.
+const REQUIRE_SERVERS_ENV: &str = "IPO_REQUIRE_SERVERS";
 
 /// cfn-lint, pinned; it lints the SAM template offline.
 const CFN_LINT: &str = "cfn-lint==1.58.0";
@@ -60,34 +63,72 @@ pub fn test(extra: &[String]) -> Result<(), String> {
         return Err(format!("the fanout bench lost messages or broke a limit: {line}"));
     }
 
-    println!("store suite: dynoxide {} passed, DynamoDB Local {} passed", counts.dynoxide, counts.dynamodb_local);
-    println!("EventBridge Scheduler on moto: {} passed", counts.eventbridge);
-    println!("SSM Parameter Store on moto: {} passed", counts.ssm);
-    if counts.dynamodb_local == 0 {
-        return Err("the store suite ran no test on DynamoDB Local".into());
-    }
-    if counts.dynoxide == 0 {
-        return Err("the store suite ran no test on the embedded engine".into());
-    }
-    if counts.eventbridge == 0 {
-        return Err("the EventBridge Scheduler tests ran no test on moto".into());
-    }
-    if counts.ssm == 0 {
-        return Err("the SSM Parameter Store tests ran no test on moto".into());
-    }
-    Ok(())
+    println!("{}", counts.summary());
+    counts.check()
 }
 
 fn step(name: &str) {
     eprintln!("\nxtask: ── {name}");
 }
 
-#[derive(Default)]
+/// The passes of the tests that run per engine or need a server, read off libtest's `test NAME ...
+/// ok` lines. With [`REQUIRE_SERVERS_ENV`] set such a test cannot pass without its server (it
+/// fails), so each count is of tests that ran.
+#[derive(Debug, Default, PartialEq, Eq)]
 struct Counts {
+    /// `dynoxide::…` (the store suite and the suites run per engine) and `…_on_the_embedded_engine`.
     dynoxide: usize,
+    /// `dynamodb_local::…` and `…_on_dynamodb_local`.
     dynamodb_local: usize,
     eventbridge: usize,
     ssm: usize,
+}
+
+impl Counts {
+    /// Counts one line of `cargo test`'s output.
+    fn read(&mut self, line: &str) {
+        let Some(name) = line.strip_prefix("test ").and_then(|l| l.strip_suffix(" ... ok")) else { return };
+        if name.starts_with("dynamodb_local::") || name.ends_with("_on_dynamodb_local") {
+            self.dynamodb_local += 1;
+        } else if name.starts_with("dynoxide::") || name.ends_with("_on_the_embedded_engine") {
+            self.dynoxide += 1;
+        } else if name.starts_with("eventbridge::") {
+            self.eventbridge += 1;
+        } else if name.starts_with("ssm::") {
+            self.ssm += 1;
+        }
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "per engine: dynoxide {} passed, DynamoDB Local {} passed\nEventBridge Scheduler on moto: {} passed\nSSM Parameter Store on moto: {} passed",
+            self.dynoxide, self.dynamodb_local, self.eventbridge, self.ssm
+        )
+    }
+
+    /// Fails when a server's suite ran no test, or when the engines ran different numbers of the
+    /// tests written for both (a test left out on one).
+    fn check(&self) -> Result<(), String> {
+        if self.dynamodb_local == 0 {
+            return Err("no test ran on DynamoDB Local".into());
+        }
+        if self.dynoxide == 0 {
+            return Err("no test ran on the embedded engine".into());
+        }
+        if self.dynoxide != self.dynamodb_local {
+            return Err(format!(
+                "the engines ran different tests: dynoxide {} passed, DynamoDB Local {} passed",
+                self.dynoxide, self.dynamodb_local
+            ));
+        }
+        if self.eventbridge == 0 {
+            return Err("the EventBridge Scheduler tests ran no test on moto".into());
+        }
+        if self.ssm == 0 {
+            return Err("the SSM Parameter Store tests ran no test on moto".into());
+        }
+        Ok(())
+    }
 }
 
 /// Runs the tests, echoing their output and counting the passes of the suites that need a server.
@@ -97,6 +138,7 @@ fn run_tests(dynamodb_endpoint: &str, moto_endpoint: &str, extra: &[&String]) ->
         .args(extra)
         .env(DYNAMODB_LOCAL_ENDPOINT_ENV, dynamodb_endpoint)
         .env(MOTO_ENDPOINT_ENV, moto_endpoint)
+        .env(REQUIRE_SERVERS_ENV, "1")
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cargo test: {e}"))?;
@@ -104,17 +146,7 @@ fn run_tests(dynamodb_endpoint: &str, moto_endpoint: &str, extra: &[&String]) ->
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             println!("{line}");
-            if let Some(name) = line.strip_prefix("test ").and_then(|l| l.strip_suffix(" ... ok")) {
-                if name.starts_with("dynamodb_local::") {
-                    counts.dynamodb_local += 1;
-                } else if name.starts_with("dynoxide::") {
-                    counts.dynoxide += 1;
-                } else if name.starts_with("eventbridge::") {
-                    counts.eventbridge += 1;
-                } else if name.starts_with("ssm::") {
-                    counts.ssm += 1;
-                }
-            }
+            counts.read(&line);
         }
     }
     let status = child.wait().map_err(|e| format!("cargo test: {e}"))?;
@@ -137,5 +169,51 @@ pub fn bench(args: &[String]) -> Result<(), String> {
             "usage: cargo xtask bench fanout --clients N [--lambda-memory MB]\n       cargo xtask bench burst --clients N [--stocks K] [--lambda-memory MB]\n       {}",
             crate::lambda::USAGE
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(output: &str) -> Counts {
+        let mut counts = Counts::default();
+        output.lines().for_each(|l| counts.read(l));
+        counts
+    }
+
+    #[test]
+    fn passes_are_counted_per_engine_and_server_and_nothing_else_is() {
+        let output = "\
+running 6 tests
+test dynoxide::crud_round_trips_every_record ... ok
+test dynamodb_local::crud_round_trips_every_record ... ok
+test dynamodb_local::lists_paginate_with_opaque_cursors ... FAILED
+test a_poison_update_is_set_aside_on_the_embedded_engine ... ok
+test a_poison_update_is_set_aside_on_dynamodb_local ... ok
+test eventbridge::schedule_creates_a_one_time_schedule_in_kst ... ok
+test ssm::what_set_webhook_writes_a_cold_start_reads ... ok
+test ssm::a_missing_parameter_is_named_and_no_value_is_shown ... ignored
+test three_hundred_acknowledgements_within_a_second_each_get_their_prompt ... ok
+test dynoxide::demo ... ok (this line is no pass)
+test result: FAILED. 7 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s
+";
+        assert_eq!(counts(output), Counts { dynoxide: 2, dynamodb_local: 2, eventbridge: 1, ssm: 1 });
+        assert_eq!(counts(output).check(), Ok(()));
+    }
+
+    #[test]
+    fn a_server_suite_that_ran_nothing_or_an_engine_that_ran_less_fails_the_run() {
+        let all = Counts { dynoxide: 3, dynamodb_local: 3, eventbridge: 1, ssm: 1 };
+        assert_eq!(all.check(), Ok(()));
+        for short in [
+            Counts { dynamodb_local: 0, ..all },
+            Counts { dynoxide: 0, ..all },
+            Counts { dynamodb_local: 2, ..all },
+            Counts { eventbridge: 0, ..all },
+            Counts { ssm: 0, ..all },
+        ] {
+            assert!(short.check().is_err(), "{short:?}");
+        }
     }
 }
