@@ -1,5 +1,6 @@
 //! Loading advice through the staff API: review first (nothing written), then apply to the draft
-//! process; roles and errors as problem+json.
+//! process; roles and errors as problem+json. On both store engines (`dynoxide::…`,
+//! `dynamodb_local::…`).
 
 #![allow(clippy::unwrap_used)] // fixtures built from literals
 
@@ -12,9 +13,11 @@ use shared::domain::ids::ProcessId;
 use shared::domain::process::{Process, ProcessAction, ProcessKind, ReminderPolicy, Round};
 use shared::domain::staff::Role;
 use shared::http::api::auth::{Principal, StaticTokens};
+use shared::ports::clock::SystemClock;
 use shared::ports::store::{ClientStore, ProcessStore, StockStore, TrackerStore};
 use std::sync::Arc;
 use support::*;
+use testkit::Engine;
 use testkit::fake_telegram::FakeConfig;
 use tower::ServiceExt;
 
@@ -26,8 +29,8 @@ struct Api {
     process: ProcessId,
 }
 
-async fn api() -> Api {
-    let bed = bed(FakeConfig::default(), no_pacing()).await;
+async fn api(engine: Engine) -> Api {
+    let bed = bed_on(engine, FakeConfig::default(), no_pacing(), Arc::new(SystemClock)).await.unwrap();
     for c in shared::demo::clients() {
         bed.store.create_client(&c).await.unwrap();
     }
@@ -67,9 +70,8 @@ fn workbook() -> Vec<u8> {
     std::fs::read("../events/advice/hanbit_advice.xlsx").unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_workbook_is_reviewed_then_applied_to_the_draft() {
-    let api = api().await;
+async fn a_workbook_is_reviewed_then_applied_to_the_draft(engine: Engine) {
+    let api = api(engine).await;
     let (status, body) = api.post("?dry_run=true", Some("advisor-token"), XLSX, workbook()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["applied"], Value::Bool(false));
@@ -110,9 +112,8 @@ async fn a_workbook_is_reviewed_then_applied_to_the_draft() {
     assert_eq!(bid_advice(&trackers[0].value)[0].quantity.get(), 400_000);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn json_rows_and_csv_load_too() {
-    let api = api().await;
+async fn json_rows_and_csv_load_too(engine: Engine) {
+    let api = api(engine).await;
     let rows = serde_json::json!([{ "client": "(가상)누리자산운용", "price": "17,500", "quantity": "500000", "lockup": "3개월" }]);
     let (status, body) =
         api.post("", Some("advisor-token"), "application/json", serde_json::to_vec(&rows).unwrap()).await;
@@ -122,9 +123,8 @@ async fn json_rows_and_csv_load_too() {
     assert_eq!((status, body["report"]["accepted"].as_u64()), (StatusCode::OK, Some(5)), "{body}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn callers_are_authenticated_and_roles_checked() {
-    let api = api().await;
+async fn callers_are_authenticated_and_roles_checked(engine: Engine) {
+    let api = api(engine).await;
     let (status, body) = api.post("?dry_run=true", None, XLSX, workbook()).await;
     assert_eq!((status, body["status"].as_u64()), (StatusCode::UNAUTHORIZED, Some(401)));
     let (status, _) = api.post("?dry_run=true", Some("wrong-token"), XLSX, workbook()).await;
@@ -133,9 +133,8 @@ async fn callers_are_authenticated_and_roles_checked() {
     assert_eq!((status, body["detail"].as_str()), (StatusCode::FORBIDDEN, Some("this needs the advisor role")));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_input_gets_a_clear_problem() {
-    let api = api().await;
+async fn bad_input_gets_a_clear_problem(engine: Engine) {
+    let api = api(engine).await;
     let (status, body) = api.post("?dry_run=true", Some("advisor-token"), XLSX, b"not a workbook".to_vec()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["errors"][0]["field"].as_str(), Some("body"));
@@ -153,3 +152,10 @@ async fn bad_input_gets_a_clear_problem() {
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(body["detail"].as_str().unwrap().contains("only in draft"));
 }
+
+on_both_engines!(
+    a_workbook_is_reviewed_then_applied_to_the_draft,
+    json_rows_and_csv_load_too,
+    callers_are_authenticated_and_roles_checked,
+    bad_input_gets_a_clear_problem,
+);

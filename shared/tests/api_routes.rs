@@ -1,5 +1,6 @@
 //! The staff API's routes: every one refuses a caller without a token (401) and a role below its
 //! own (403); each family succeeds for the right role and answers bad input with problem+json.
+//! On both store engines (`dynoxide::…`, `dynamodb_local::…`).
 
 #![allow(clippy::unwrap_used)] // fixtures built from literals
 
@@ -20,6 +21,7 @@ use shared::ports::store::{StockStore, TrackerStore};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use support::*;
+use testkit::Engine;
 use testkit::fake_telegram::FakeConfig;
 use tower::ServiceExt;
 
@@ -51,22 +53,20 @@ impl Api {
     }
 }
 
-async fn api() -> (Bed, Api) {
-    serving(&Family::ALL).await
+async fn api(engine: Engine) -> (Bed, Api) {
+    serving(engine, &Family::ALL).await
 }
 
 /// The families deployed without Telegram or the scheduler, served as in AWS: any route of theirs
 /// that reached either would fail.
-async fn table_only() -> (Bed, Api) {
+async fn table_only(engine: Engine) -> (Bed, Api) {
     let families: Vec<Family> = Family::ALL.into_iter().filter(|f| !f.reaches_out()).collect();
-    serving(&families).await
+    serving(engine, &families).await
 }
 
-async fn serving(families: &[Family]) -> (Bed, Api) {
+async fn serving(engine: Engine, families: &[Family]) -> (Bed, Api) {
     let clock = Arc::new(ManualClock::new(early_march()));
-    let bed = bed_on(testkit::Engine::Dynoxide, FakeConfig::default().without_limits(), no_pacing(), clock.clone())
-        .await
-        .unwrap();
+    let bed = bed_on(engine, FakeConfig::default().without_limits(), no_pacing(), clock.clone()).await.unwrap();
     // The representative the clients below name.
     let rep = Staff {
         id: "rep-kim".parse().unwrap(),
@@ -127,9 +127,8 @@ fn operations() -> Vec<(Method, String, Option<Role>)> {
 
 /// Every operation answers a malformed path id, query parameter or body with 400 problem+json
 /// naming the field, read off the document so that no route is left out.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_route_names_the_field_of_bad_input() {
-    let (bed, router) = api().await;
+async fn every_route_names_the_field_of_bad_input(engine: Engine) {
+    let (bed, router) = api(engine).await;
     // The advice is read only for a process that exists.
     bed.store.create_stock(&shared::demo::hanbit()).await.unwrap();
     let process =
@@ -181,9 +180,8 @@ async fn every_route_names_the_field_of_bad_input() {
     assert!(checked >= 40, "{checked} cases");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_route_refuses_missing_tokens_and_lower_roles() {
-    let (_bed, router) = api().await;
+async fn every_route_refuses_missing_tokens_and_lower_roles(engine: Engine) {
+    let (_bed, router) = api(engine).await;
     let operations = operations();
     assert!(operations.len() >= 31, "the document lists every operation, found {}", operations.len());
     for (method, path, needed) in operations {
@@ -271,8 +269,8 @@ async fn clients_are_created_read_updated_and_linked((_bed, router): (Bed, Api))
     router.succeeded()
 }
 
-async fn stocks_enforce_krx_order_and_report_warnings() -> Succeeded {
-    let (_bed, router) = api().await;
+async fn stocks_enforce_krx_order_and_report_warnings(engine: Engine) -> Succeeded {
+    let (_bed, router) = api(engine).await;
     let mut stock = json!({
         "id": "hanbit", "name": "(가상)한빛로보틱스", "market": "KOSDAQ", "lead_manager": "(가상)미래증권",
         "band": { "low": 14000, "high": 16000 },
@@ -334,8 +332,8 @@ async fn stocks_enforce_krx_order_and_report_warnings() -> Succeeded {
     router.succeeded()
 }
 
-async fn a_process_runs_through_the_api() -> Succeeded {
-    let (bed, router) = api().await;
+async fn a_process_runs_through_the_api(engine: Engine) -> Succeeded {
+    let (bed, router) = api(engine).await;
     let client = bed.linked_client("nuri", GROUP).await;
     bed.store.create_stock(&shared::demo::hanbit()).await.unwrap();
     let process =
@@ -443,8 +441,8 @@ async fn a_process_runs_through_the_api() -> Succeeded {
     router.succeeded()
 }
 
-async fn a_notice_goes_to_a_representatives_clients() -> Succeeded {
-    let (bed, router) = api().await;
+async fn a_notice_goes_to_a_representatives_clients(engine: Engine) -> Succeeded {
+    let (bed, router) = api(engine).await;
     bed.linked_client("nuri", GROUP).await;
     // The representative of the test clients.
     let rep = Staff {
@@ -555,9 +553,9 @@ async fn staff_are_managed_by_admins((_bed, router): (Bed, Api)) -> Succeeded {
     router.succeeded()
 }
 
-async fn an_amendment_moves_kickoffs_and_a_withdrawal_cancels_and_tells_clients() -> Succeeded {
+async fn an_amendment_moves_kickoffs_and_a_withdrawal_cancels_and_tells_clients(engine: Engine) -> Succeeded {
     use shared::ports::store::{JobStore, ProcessStore};
-    let (bed, router) = api().await;
+    let (bed, router) = api(engine).await;
     bed.linked_client("nuri", GROUP).await;
     bed.store.create_stock(&shared::demo::hanbit()).await.unwrap();
     let make = |id: &str, round: &str, kickoff: Option<&str>| {
@@ -671,8 +669,8 @@ async fn an_amendment_moves_kickoffs_and_a_withdrawal_cancels_and_tells_clients(
     router.succeeded()
 }
 
-async fn changes_are_audited_and_background_failures_logged() -> Succeeded {
-    let (bed, router) = api().await;
+async fn changes_are_audited_and_background_failures_logged(engine: Engine) -> Succeeded {
+    let (bed, router) = api(engine).await;
     let client = json!({ "id": "gaon", "name": "(가상)가온자산운용", "representative": "rep-kim",
         "funds": [{ "id": "ipo", "name": "공모주", "kind": "ipo_fund", "aum": 230_000_000_000u64 }] });
     call(&router, Method::POST, "/api/v1/clients", Some("admin-token"), Some(client.clone())).await;
@@ -708,17 +706,16 @@ async fn changes_are_audited_and_background_failures_logged() -> Succeeded {
 
 /// Each scenario, and then the check that together they succeeded at every operation the
 /// document lists, each with the role it names.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_operation_succeeds_in_a_scenario() {
+async fn every_operation_succeeds_in_a_scenario(engine: Engine) {
     let mut succeeded = Succeeded::new();
     // Staff and clients as their functions run in AWS: without Telegram or the scheduler.
-    succeeded.extend(staff_are_managed_by_admins(table_only().await).await);
-    succeeded.extend(clients_are_created_read_updated_and_linked(table_only().await).await);
-    succeeded.extend(stocks_enforce_krx_order_and_report_warnings().await);
-    succeeded.extend(a_process_runs_through_the_api().await);
-    succeeded.extend(an_amendment_moves_kickoffs_and_a_withdrawal_cancels_and_tells_clients().await);
-    succeeded.extend(changes_are_audited_and_background_failures_logged().await);
-    succeeded.extend(a_notice_goes_to_a_representatives_clients().await);
+    succeeded.extend(staff_are_managed_by_admins(table_only(engine).await).await);
+    succeeded.extend(clients_are_created_read_updated_and_linked(table_only(engine).await).await);
+    succeeded.extend(stocks_enforce_krx_order_and_report_warnings(engine).await);
+    succeeded.extend(a_process_runs_through_the_api(engine).await);
+    succeeded.extend(an_amendment_moves_kickoffs_and_a_withdrawal_cancels_and_tells_clients(engine).await);
+    succeeded.extend(changes_are_audited_and_background_failures_logged(engine).await);
+    succeeded.extend(a_notice_goes_to_a_representatives_clients(engine).await);
     let document = serde_json::to_value(shared::http::api::openapi::document()).unwrap();
     let mut missing = Vec::new();
     for (template, item) in document["paths"].as_object().unwrap() {
@@ -750,9 +747,8 @@ impl shared::http::api::auth::Authenticator for IssuedElsewhere {
 
 /// A valid token is not enough where tokens are issued elsewhere: its staff record must be active,
 /// and the record's role caps the token's.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_token_counts_only_with_an_active_staff_record_and_its_role() {
-    let (bed, _) = api().await;
+async fn a_token_counts_only_with_an_active_staff_record_and_its_role(engine: Engine) {
+    let (bed, _) = api(engine).await;
     let staff = |id: &str, role: Role, active: bool| Staff {
         id: id.parse().unwrap(),
         name: Label::try_from(format!("{id} 님")).unwrap(),
@@ -785,3 +781,10 @@ async fn a_token_counts_only_with_an_active_staff_record_and_its_role() {
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(call(&api, Method::POST, "/api/v1/staff", Some("park"), Some(new_staff)).await.0, StatusCode::CREATED);
 }
+
+on_both_engines!(
+    every_route_names_the_field_of_bad_input,
+    every_route_refuses_missing_tokens_and_lower_roles,
+    every_operation_succeeds_in_a_scenario,
+    a_token_counts_only_with_an_active_staff_record_and_its_role,
+);

@@ -1,6 +1,7 @@
 //! 일반 공지 end to end: staff's text to a representative's clients, with and without ✅. Without
 //! it the notice ends once delivered and nobody is chased; with it, silent clients are reminded and
-//! escalated like any phase. The delivery report says per client what happened.
+//! escalated like any phase. The delivery report says per client what happened. On both store
+//! engines (`dynoxide::…`, `dynamodb_local::…`).
 
 #![allow(clippy::unwrap_used)] // fixtures built from literals
 
@@ -21,6 +22,7 @@ use shared::ports::clock::ManualClock;
 use shared::ports::store::*;
 use std::sync::Arc;
 use support::*;
+use testkit::Engine;
 use testkit::fake_telegram::FakeConfig;
 
 const NURI: ChatId = ChatId(-1_001_500_000_002);
@@ -32,11 +34,9 @@ fn kst(h: u32, m: u32) -> Timestamp {
 }
 
 /// 누리, 가온 and 바른 are 김대리's (바른's group is not linked); 다솜 is 이대표's.
-async fn firm() -> (Bed, Arc<ManualClock>) {
+async fn firm(engine: Engine) -> (Bed, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(kst(9, 0)));
-    let bed = bed_on(testkit::Engine::Dynoxide, FakeConfig::default().without_limits(), no_pacing(), clock.clone())
-        .await
-        .unwrap();
+    let bed = bed_on(engine, FakeConfig::default().without_limits(), no_pacing(), clock.clone()).await.unwrap();
     for (id, name) in [("rep-kim", "김대리"), ("rep-lee", "이대표")] {
         let staff = Staff {
             id: id.parse().unwrap(),
@@ -105,9 +105,8 @@ async fn states(bed: &Bed, process: &ProcessId) -> Vec<(String, TrackerState, Op
     v
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_notice_without_acknowledgement_ends_when_delivered() {
-    let (bed, clock) = firm().await;
+async fn a_notice_without_acknowledgement_ends_when_delivered(engine: Engine) {
+    let (bed, clock) = firm(engine).await;
     let process = notice(
         &bed,
         "holiday",
@@ -156,9 +155,8 @@ async fn a_notice_without_acknowledgement_ends_when_delivered() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_notice_with_acknowledgement_chases_who_has_not_pressed() {
-    let (bed, clock) = firm().await;
+async fn a_notice_with_acknowledgement_chases_who_has_not_pressed(engine: Engine) {
+    let (bed, clock) = firm(engine).await;
     // Long enough for three messages: split at Telegram's limit, the button on the last part.
     let long = format!("청약 일정이 바뀌었습니다.\n{}", "변경된 일정을 확인해 주세요. ".repeat(600));
     let process = notice(&bed, "schedule-change", "청약 일정 변경", &long, true).await;
@@ -209,3 +207,8 @@ async fn a_notice_with_acknowledgement_chases_who_has_not_pressed() {
         ]
     );
 }
+
+on_both_engines!(
+    a_notice_without_acknowledgement_ends_when_delivered,
+    a_notice_with_acknowledgement_chases_who_has_not_pressed,
+);

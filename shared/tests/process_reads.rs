@@ -1,5 +1,6 @@
 //! What reading a big process costs: its trackers come a page at a time, and its progress comes
 //! from the counts kept with it, not from its trackers. Requests are counted at the store client.
+//! On both store engines (`dynoxide::…`, `dynamodb_local::…`).
 
 #![allow(clippy::unwrap_used)] // fixtures built from literals
 
@@ -12,9 +13,11 @@ use shared::adapters::dynamodb::DynamoStore;
 use shared::domain::ids::ProcessId;
 use shared::domain::staff::Role;
 use shared::http::api::auth::{Principal, StaticTokens};
+use shared::ports::clock::SystemClock;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use support::*;
+use testkit::Engine;
 use testkit::fake_telegram::FakeConfig;
 use testkit::store_requests::StoreRequests;
 use tower::ServiceExt;
@@ -28,8 +31,8 @@ struct Reads {
     _bed: Bed,
 }
 
-async fn process_of_300() -> Reads {
-    let bed = bed(FakeConfig::default(), no_pacing()).await;
+async fn process_of_300(engine: Engine) -> Reads {
+    let bed = bed_on(engine, FakeConfig::default(), no_pacing(), Arc::new(SystemClock)).await.unwrap();
     let process = first_day_process(&bed, "big", N).await;
 
     let requests = StoreRequests::logging();
@@ -53,9 +56,8 @@ impl Reads {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_hundred_trackers_come_in_six_pages_of_fifty_without_gaps_or_repeats() {
-    let reads = process_of_300().await;
+async fn three_hundred_trackers_come_in_six_pages_of_fifty_without_gaps_or_repeats(engine: Engine) {
+    let reads = process_of_300(engine).await;
     let mut seen = Vec::new();
     let mut pages = 0;
     let mut path = format!("/api/v1/processes/{}/trackers?limit=50", reads.process);
@@ -78,9 +80,8 @@ async fn three_hundred_trackers_come_in_six_pages_of_fifty_without_gaps_or_repea
     assert_eq!(unique.into_iter().cloned().collect::<BTreeSet<_>>(), expected, "no client missing");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_process_with_three_hundred_trackers_is_read_without_reading_one() {
-    let reads = process_of_300().await;
+async fn a_process_with_three_hundred_trackers_is_read_without_reading_one(engine: Engine) {
+    let reads = process_of_300(engine).await;
     let body = reads.get(&format!("/api/v1/processes/{}", reads.process)).await;
     assert_eq!(body["progress"]["total"], N);
     assert_eq!(body["progress"]["by_state"]["pending"], N);
@@ -89,3 +90,8 @@ async fn a_process_with_three_hundred_trackers_is_read_without_reading_one() {
     assert!(log.iter().all(|r| !r.body.contains("TRACKER#")), "no tracker read: {log:?}");
     assert!(operations.len() <= 2, "the process and its counts: {operations:?}");
 }
+
+on_both_engines!(
+    three_hundred_trackers_come_in_six_pages_of_fifty_without_gaps_or_repeats,
+    a_process_with_three_hundred_trackers_is_read_without_reading_one,
+);

@@ -2,6 +2,10 @@
 //! real pacing: the morning burst (hundreds of clients pressing ✅ within a second of each other)
 //! never makes a client's prompt wait behind staff notices, the staff group stays within its 20
 //! messages a minute, nothing is lost, and the progress card ends showing everyone.
+//!
+//! Those two measure time under load on the embedded engine only (on DynamoDB Local they would
+//! measure the emulator); what the feed does with a notice that cannot go out, is too long, is
+//! refused or is asked for twice runs on both engines (`dynoxide::…`, `dynamodb_local::…`).
 
 #![allow(clippy::unwrap_used)] // fixtures built from literals
 
@@ -16,6 +20,7 @@ use shared::ports::store::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::*;
+use testkit::Engine;
 use testkit::fake_telegram::FakeConfig;
 
 /// The local scheduler's loop, as the devserver runs it: due jobs every half second.
@@ -164,12 +169,9 @@ async fn many_notices_at_once_coalesce_within_the_groups_limit_and_nobody_waits_
     scheduler.abort();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_notice_that_cannot_go_out_is_kept_logged_and_sent_later() {
+async fn a_notice_that_cannot_go_out_is_kept_logged_and_sent_later(engine: Engine) {
     let clock = Arc::new(shared::ports::clock::ManualClock::new("2026-03-16T00:00:00Z".parse().unwrap()));
-    let bed = bed_on(testkit::Engine::Dynoxide, FakeConfig::default().without_limits(), no_pacing(), clock.clone())
-        .await
-        .unwrap();
+    let bed = bed_on(engine, FakeConfig::default().without_limits(), no_pacing(), clock.clone()).await.unwrap();
     // The bot was removed from the staff group: sends there get 403.
     bed.fake.kick(STAFF.0);
     bed.app.notify_staff("🚨 긴급: (가상)누리자산운용 — <b>(가상)한빛로보틱스</b> 15분째 확인 없음".into()).await;
@@ -192,9 +194,9 @@ async fn a_notice_that_cannot_go_out_is_kept_logged_and_sent_later() {
     assert!(bed.store.queued_staff_notices(10).await.unwrap().is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_notice_longer_than_a_message_goes_in_parts_in_order() {
-    let bed = bed(FakeConfig::default().without_limits(), no_pacing()).await;
+async fn a_notice_longer_than_a_message_goes_in_parts_in_order(engine: Engine) {
+    let clock = Arc::new(shared::ports::clock::SystemClock);
+    let bed = bed_on(engine, FakeConfig::default().without_limits(), no_pacing(), clock).await.unwrap();
     let failures: Vec<String> = (0..400).map(|i| format!("❌ (가상)고객{i:04}: 그룹 미연결")).collect();
     bed.app.notify_staff(format!("🚨 <b>(가상)한빛로보틱스</b> 발송 0건, 실패 400건\n{}", failures.join("\n"))).await;
     let texts = bed.texts(STAFF);
@@ -205,13 +207,10 @@ async fn a_notice_longer_than_a_message_goes_in_parts_in_order() {
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "every failure, in order");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_notice_telegram_refuses_does_not_take_the_others_with_it() {
+async fn one_notice_telegram_refuses_does_not_take_the_others_with_it(engine: Engine) {
     use shared::domain::staff_feed::StaffNotice;
     let clock = Arc::new(shared::ports::clock::ManualClock::new("2026-03-16T00:00:00Z".parse().unwrap()));
-    let bed = bed_on(testkit::Engine::Dynoxide, FakeConfig::default().without_limits(), no_pacing(), clock.clone())
-        .await
-        .unwrap();
+    let bed = bed_on(engine, FakeConfig::default().without_limits(), no_pacing(), clock.clone()).await.unwrap();
     // Queued together (the group was busy), so they would go in one message; one is not valid HTML.
     for (i, html) in
         ["📎 (가상)다솜자산운용 — 자료 제출", "<b>broken", "🚨 긴급: (가상)바른투자일임 — 15분째 확인 없음"]
@@ -236,12 +235,9 @@ async fn one_notice_telegram_refuses_does_not_take_the_others_with_it() {
     assert!(errors[0].message.starts_with("attempt 1 (Telegram rejected the request"), "{}", errors[0].message);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_feed_run_asked_for_again_under_the_same_name_runs_again() {
+async fn a_feed_run_asked_for_again_under_the_same_name_runs_again(engine: Engine) {
     let clock = Arc::new(shared::ports::clock::ManualClock::new("2026-03-16T00:00:00Z".parse().unwrap()));
-    let bed = bed_on(testkit::Engine::Dynoxide, FakeConfig::default().without_limits(), no_pacing(), clock.clone())
-        .await
-        .unwrap();
+    let bed = bed_on(engine, FakeConfig::default().without_limits(), no_pacing(), clock.clone()).await.unwrap();
     let job = shared::ports::scheduler::Job::staff_feed(clock.now());
     let key = format!("schedule:{}:{}", job.name, job.at.to_rfc3339());
     for (i, text) in ["첫 번째 알림", "두 번째 알림"].iter().enumerate() {
@@ -257,3 +253,10 @@ async fn a_feed_run_asked_for_again_under_the_same_name_runs_again() {
     }
     assert_eq!(bed.texts(STAFF), vec!["첫 번째 알림", "두 번째 알림"], "the second run was not skipped as done");
 }
+
+on_both_engines!(
+    a_notice_that_cannot_go_out_is_kept_logged_and_sent_later,
+    a_notice_longer_than_a_message_goes_in_parts_in_order,
+    one_notice_telegram_refuses_does_not_take_the_others_with_it,
+    a_feed_run_asked_for_again_under_the_same_name_runs_again,
+);

@@ -259,3 +259,33 @@ pub fn group_text(update_id: i64, chat: ChatId, text: &str) -> serde_json::Value
         }
     })
 }
+
+/// Runs each named `async fn(testkit::Engine)` of the file on both store engines, as
+/// `dynoxide::<name>` and `dynamodb_local::<name>` (the names `cargo xtask test` counts). Without
+/// DynamoDB Local the second is skipped under a plain `cargo test`, saying so on stderr, and fails
+/// under the test command (`testkit::available`).
+#[allow(unused_macros)] // a file that runs on one engine does not use it
+macro_rules! on_both_engines {
+    ($($test:ident),* $(,)?) => {
+        mod dynoxide {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(testkit::Engine::Dynoxide).await;
+                }
+            )*
+        }
+        mod dynamodb_local {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    if testkit::available(testkit::Engine::DynamoDbLocal) {
+                        super::$test(testkit::Engine::DynamoDbLocal).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+#[allow(unused_imports)] // a file that runs on one engine does not use it
+pub(crate) use on_both_engines;
