@@ -91,6 +91,13 @@ async fn a_redelivered_update_has_no_second_effect() {
     let client = bed.store.create_client(&client("saebyeok", "(가상)새벽자산운용")).await.unwrap();
     let (code, _) = bed.app.issue_link_code(&client.value).await.unwrap();
     let id = bed.deliver(group_text(9_100, GROUP, &format!("/link {code}"))).await;
+    // The first delivery linked the group, confirmed it there and told staff.
+    let linked = bed.store.get_client(&client.value.id).await.unwrap();
+    assert_eq!(linked.value.reachable_chat(), Some(GROUP), "the first delivery linked the group");
+    assert_eq!(linked.version, 2);
+    assert_eq!(bed.texts(GROUP), vec![shared::domain::templates::link_confirmed("(가상)새벽자산운용")]);
+    assert_eq!(bed.texts(STAFF).len(), 1, "staff told: {:?}", bed.texts(STAFF));
+    let calls = bed.fake.calls().len();
     assert!(bed.fake.redeliver(id));
     assert!(
         bed.fake
@@ -108,7 +115,39 @@ async fn a_redelivered_update_has_no_second_effect() {
 
     assert_eq!(bed.texts(GROUP).len(), 1, "one confirmation: {:?}", bed.texts(GROUP));
     assert_eq!(bed.texts(STAFF).len(), 1, "one staff notice");
+    assert_eq!(bed.fake.calls().len(), calls, "no call to Telegram at all the second and third time");
     assert_eq!(bed.store.get_client(&client.value.id).await.unwrap().version, 2, "linked once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_fired_twice_under_one_name_and_time_acts_once() {
+    use shared::ports::store::{IdempotencyClaim, IdempotencyRequest};
+    let bed = bed(FakeConfig::default(), no_pacing()).await;
+    let process = first_day_process(&bed, "twice", 2).await;
+    bed.app.schedule_process(&process).await.unwrap();
+    let job = shared::ports::scheduler::Job::kickoff(&process, bed.app.clock.now());
+    let key = format!("schedule:{}:{}", job.name, job.at.to_rfc3339());
+    bed.app.run_job(&key, &job.payload).await.unwrap();
+    // The first fire sent each client its advice and recorded the job as done.
+    for i in 0..2 {
+        assert_eq!(bed.texts(client_chat(i)).len(), 1, "client {i} advised by the first fire");
+    }
+    let now = chrono::Utc::now();
+    let probe = IdempotencyRequest {
+        key: key.clone(),
+        payload_hash: None,
+        now,
+        in_progress_until: now + chrono::TimeDelta::seconds(1),
+        expires_at: now + chrono::TimeDelta::hours(1),
+    };
+    assert!(matches!(bed.store.claim(&probe).await.unwrap(), IdempotencyClaim::Completed { .. }), "the job is done");
+    // EventBridge fires it again under the same name and time: nothing more happens.
+    let calls = bed.fake.calls().len();
+    bed.app.run_job(&key, &job.payload).await.unwrap();
+    assert_eq!(bed.fake.calls().len(), calls, "no second send");
+    for i in 0..2 {
+        assert_eq!(bed.texts(client_chat(i)).len(), 1, "client {i} advised once");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
