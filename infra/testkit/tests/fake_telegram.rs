@@ -460,7 +460,7 @@ async fn get_updates_offsets_limits_and_long_polling() {
     let waited = started.elapsed();
     assert_eq!(body["result"], json!([]));
     assert!(waited >= Duration::from_millis(900), "{waited:?}");
-    assert!(waited < Duration::from_secs(3), "{waited:?}");
+    assert!(waited < Duration::from_secs(10), "it ends at its timeout, not at the 30 s cap: {waited:?}");
 
     // …and returns as soon as an update arrives.
     let poll = tokio::spawn({
