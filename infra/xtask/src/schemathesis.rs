@@ -17,6 +17,7 @@ const MAX_EXAMPLES: &str = "25";
 
 /// Scenarios of the stateful phase (chains along the links), and the calls in each.
 const STATEFUL_SCENARIOS: u32 = 100;
+const SEED: &str = "20261127";
 const STATEFUL_STEPS: u32 = 12;
 
 /// The floor, as `docs/api.md` states it: every operation run with its examples, at least this
@@ -83,7 +84,10 @@ pub fn run() -> Result<(), String> {
     let mut child = Command::new(st)
         .arg("--config-file")
         .arg(&config)
-        .args(["run", &schema, "--max-examples", MAX_EXAMPLES, "--no-color", "--report", "har", "--report-har-path"])
+        // One seed: the same cases every run, so the coverage measured against the floor is the
+        // suite's, not the luck of the draw (the stateful phase covered 9 to 20 links unseeded).
+        .args(["run", &schema, "--seed", SEED, "--max-examples", MAX_EXAMPLES, "--no-color"])
+        .args(["--report", "har", "--report-har-path"])
         .arg(&har)
         .args(["--header", &format!("Authorization: Bearer {token}")])
         .current_dir(cache::dir()?)
