@@ -217,3 +217,34 @@ async fn a_poison_update_is_set_aside_on_the_embedded_engine() {
 async fn a_poison_update_is_set_aside_on_dynamodb_local() {
     a_poison_update_is_set_aside(testkit::Engine::DynamoDbLocal).await;
 }
+
+/// An answer whose every attempt died without a word (a crash, the function's timeout) leaves no
+/// error to count: the next delivery, past the attempts allowed, sets it aside without handling it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_whose_attempts_all_died_is_set_aside() {
+    let mut run = Run::start(testkit::Engine::Dynoxide).await.unwrap();
+    run.press().await;
+    let attempts = run.bed.app.config.update_attempts;
+    let key = format!("telegram-update:{}", run.next + 1);
+    let long_ago = chrono::Utc::now() - chrono::TimeDelta::hours(1);
+    for i in 0..attempts {
+        let at = long_ago + chrono::TimeDelta::minutes(i64::from(i));
+        let died = IdempotencyRequest {
+            key: key.clone(),
+            payload_hash: None,
+            now: at,
+            in_progress_until: at + chrono::TimeDelta::seconds(30),
+            expires_at: chrono::Utc::now() + chrono::TimeDelta::days(1),
+        };
+        let taken = run.bed.store.begin_update(&died, &[]).await.unwrap();
+        assert!(matches!(taken, UpdateClaim::Taken { attempt, .. } if attempt == i + 1), "{taken:?}");
+    }
+    run.answer().await;
+    assert_eq!(run.tracker().await.state(), TrackerState::Acknowledged, "not handled");
+    let told = |fake: &testkit::fake_telegram::FakeTelegram| {
+        fake.sent(STAFF.0).iter().any(|m| m.text.as_deref().is_some_and(|t| t.contains(&format!("({attempts}회"))))
+    };
+    assert!(run.bed.fake.wait_for(std::time::Duration::from_secs(10), told).await, "{:#?}", run.bed.staff_notices());
+    assert_eq!(run.bed.texts(run.chat).len(), 2, "no receipt");
+    run.bed.fake.shutdown().await;
+}

@@ -91,10 +91,19 @@ impl App {
                 return WebhookOutcome::RetryLater(e.to_string());
             }
         };
+        let who = client.as_ref().map(|c| c.value.name.to_string());
+        if attempt > self.config.update_attempts {
+            // Every attempt died without failing (a crash, the function's timeout): no error came
+            // back to count, so the count of attempts taken decides.
+            self.set_aside(&update, who.as_deref(), attempt - 1, "every attempt stopped without an answer").await;
+            if let Err(e) = self.store.complete(&key, &token, Some("set aside"), request.expires_at).await {
+                tracing::warn!(error = %e, "the set-aside update could not be marked done");
+            }
+            return WebhookOutcome::Processed;
+        }
         if attempt > 1 {
             tracing::warn!(attempt, "update delivered again after a failed attempt; carrying on");
         }
-        let who = client.as_ref().map(|c| c.value.name.to_string());
         let handled = tokio::time::timeout(self.config.handling_budget, self.process(&update, client, logged)).await;
         let failure = match handled {
             Ok(Ok(())) => None,
@@ -319,7 +328,11 @@ impl App {
             Some(client) => {
                 let binding =
                     client.value.chat.clone().unwrap_or(ChatBinding { chat_id: chat, title: None, active: false });
-                if !binding.active {
+                if binding.active {
+                    // Reactivated by an earlier attempt at this update that failed after it: the
+                    // chasing it resumes is planned by name, so planning it again is harmless.
+                    self.resume_chasing(&client.value).await?;
+                } else {
                     let active = ChatBinding { active: true, title: Some(title), ..binding };
                     let linked = self.store.link_chat(&client.value.id, &active, client.version).await?;
                     self.notify_staff(templates::staff_bot_returned(client.value.name.as_str())).await;

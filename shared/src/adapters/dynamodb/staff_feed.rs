@@ -168,7 +168,9 @@ impl StaffFeedStore for DynamoStore {
     }
 
     async fn queued_staff_notices(&self, limit: u32) -> Result<Vec<StaffNotice>, StoreError> {
-        // Sent notices stay until TTL removes them: read past them, a few pages at most.
+        // Sent notices stay until TTL removes them (a day, and DynamoDB's lag): read past them in
+        // whole pages (1 MB, thousands of notices), a few at most. A queue of unsent notices only
+        // (a sparse index) would read none of them.
         let mut found = Vec::new();
         let mut start = None;
         for _ in 0..QUEUE_PAGES {
@@ -181,7 +183,6 @@ impl StaffFeedStore for DynamoStore {
                 .expression_attribute_names("#pk", PK)
                 .expression_attribute_names("#sent", SENT)
                 .expression_attribute_values(":pk", AttributeValue::S(NOTICES.into()))
-                .limit(i32::try_from(limit).unwrap_or(i32::MAX))
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
