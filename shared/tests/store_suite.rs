@@ -907,6 +907,12 @@ async fn an_update_is_taken_retried_and_logged_once(fx: &Fixture) {
     s.complete("telegram-update:77", &token, Some("handled"), t(60 * 26)).await.unwrap();
     assert_eq!(s.begin_update(&after_deadline, &[]).await.unwrap(), UpdateClaim::Done, "[{e}] once handled");
     assert_eq!(s.begin_update(&request("other"), &[]).await.unwrap(), UpdateClaim::PayloadMismatch, "[{e}]");
+    // A record given back with `release` (no owner left) is taken over as well.
+    let other = IdempotencyRequest { key: "telegram-update:78".into(), ..request("h") };
+    let UpdateClaim::Taken { token, attempt: 1 } = s.begin_update(&other, &[]).await.unwrap() else { panic!("[{e}]") };
+    s.release("telegram-update:78", &token).await.unwrap();
+    let again = s.begin_update(&other, &[]).await.unwrap();
+    assert!(matches!(again, UpdateClaim::Taken { attempt: 2, .. }), "[{e}] after a release: {again:?}");
     let logged = s.client_messages(&id("a"), t(-1), t(1), &PageRequest::first(10)).await.unwrap();
     assert_eq!(logged.items, vec![entry], "[{e}]");
 }

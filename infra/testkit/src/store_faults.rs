@@ -3,6 +3,7 @@
 //! was written) or after the table applied it (a timeout: the write landed, its answer was lost).
 //! The failure reaches the caller as the SDK's own error for that request, after the SDK's retries.
 
+use crate::store_requests::{body, operation};
 use aws_sdk_dynamodb::config::interceptors::{
     BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
 };
@@ -92,13 +93,7 @@ impl Intercept for StoreFaults {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let request = context.request();
-        let operation = request
-            .headers()
-            .get("x-amz-target")
-            .and_then(|target| target.rsplit('.').next())
-            .unwrap_or("unknown")
-            .to_owned();
-        let body = request.body().bytes().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+        let (operation, body) = (operation(request), body(request));
         let mut state = self.lock();
         let Some(index) = state.armed.iter().position(|f| f.operation == operation && body.contains(&f.contains))
         else {

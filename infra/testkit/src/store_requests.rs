@@ -92,6 +92,16 @@ impl StoreRequests {
     }
 }
 
+/// The DynamoDB operation a request calls (`GetItem`, `Query` …), from its target header.
+pub(crate) fn operation(request: &aws_sdk_dynamodb::config::http::HttpRequest) -> String {
+    request.headers().get("x-amz-target").and_then(|target| target.rsplit('.').next()).unwrap_or("unknown").to_owned()
+}
+
+/// A request's JSON body.
+pub(crate) fn body(request: &aws_sdk_dynamodb::config::http::HttpRequest) -> String {
+    request.body().bytes().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default()
+}
+
 impl Intercept for StoreRequests {
     fn name(&self) -> &'static str {
         "StoreRequests"
@@ -104,16 +114,10 @@ impl Intercept for StoreRequests {
         _: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let request = context.request();
-        let operation = request
-            .headers()
-            .get("x-amz-target")
-            .and_then(|target| target.rsplit('.').next())
-            .unwrap_or("unknown")
-            .to_owned();
+        let operation = operation(request);
         let mut counts = self.lock();
         if let Some(log) = counts.log.as_mut() {
-            let body = request.body().bytes().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
-            log.push(SentRequest { operation: operation.clone(), body });
+            log.push(SentRequest { operation: operation.clone(), body: body(request) });
         }
         *counts.by_operation.entry(operation).or_default() += 1;
         Ok(())

@@ -196,7 +196,7 @@ impl IdempotencyStore for DynamoStore {
         match taken(&old, request) {
             IdempotencyClaim::Completed { .. } => Ok(UpdateClaim::Done),
             IdempotencyClaim::PayloadMismatch => Ok(UpdateClaim::PayloadMismatch),
-            IdempotencyClaim::InProgress { until } if until >= request.now && !is_failed(&old) => {
+            IdempotencyClaim::InProgress { until } if until >= request.now && !given_back(&old) => {
                 Ok(UpdateClaim::InProgress { until })
             }
             // An earlier attempt failed, or was abandoned (a crash, a timeout) and overran.
@@ -205,22 +205,11 @@ impl IdempotencyStore for DynamoStore {
     }
 
     async fn fail_update(&self, key_str: &str, token: &str, reason: &str) -> Result<(), StoreError> {
-        let (pk, sk) = key(key_str);
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, pk)
-            .key(SK, sk)
-            .condition_expression("#status = :in_progress AND #owner = :token")
+        self.held(key_str, token)
             .update_expression("SET #status = :failed, #error = :reason")
-            .expression_attribute_names("#status", STATUS)
-            .expression_attribute_names("#owner", OWNER)
             .expression_attribute_names("#error", LAST_ERROR)
-            .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.into()))
             .expression_attribute_values(":failed", AttributeValue::S(FAILED.into()))
-            .expression_attribute_values(":token", AttributeValue::S(token.to_owned()))
             .expression_attribute_values(":reason", AttributeValue::S(reason.chars().take(1000).collect()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await
             .map(|_| ())
@@ -234,22 +223,11 @@ impl IdempotencyStore for DynamoStore {
         result: Option<&str>,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
-        let (pk, sk) = key(key_str);
         let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, pk)
-            .key(SK, sk)
-            .condition_expression("#status = :in_progress AND #owner = :token")
-            .expression_attribute_names("#status", STATUS)
-            .expression_attribute_names("#owner", OWNER)
+            .held(key_str, token)
             .expression_attribute_names("#expires", TTL_ATTRIBUTE)
-            .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.into()))
-            .expression_attribute_values(":token", AttributeValue::S(token.to_owned()))
             .expression_attribute_values(":completed", AttributeValue::S(COMPLETED.into()))
-            .expression_attribute_values(":expires", number(epoch_seconds(expires_at)))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+            .expression_attribute_values(":expires", number(epoch_seconds(expires_at)));
         update = match result {
             Some(r) => update
                 .update_expression("SET #status = :completed, #expires = :expires, #result = :result")
@@ -261,20 +239,9 @@ impl IdempotencyStore for DynamoStore {
     }
 
     async fn release(&self, key_str: &str, token: &str) -> Result<(), StoreError> {
-        let (pk, sk) = key(key_str);
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, pk)
-            .key(SK, sk)
-            .condition_expression("#status = :in_progress AND #owner = :token")
+        self.held(key_str, token)
             .update_expression("SET #status = :released REMOVE #owner")
-            .expression_attribute_names("#status", STATUS)
-            .expression_attribute_names("#owner", OWNER)
-            .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.into()))
             .expression_attribute_values(":released", AttributeValue::S(RELEASED.into()))
-            .expression_attribute_values(":token", AttributeValue::S(token.to_owned()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await
             .map(|_| ())
@@ -312,11 +279,33 @@ fn taken(old: &Item, request: &IdempotencyRequest) -> IdempotencyClaim {
     IdempotencyClaim::InProgress { until }
 }
 
-fn is_failed(record: &Item) -> bool {
-    string(record, STATUS).as_deref() == Some(FAILED)
+/// A record its last attempt gave back: failed (an update) or released (a lock).
+fn given_back(record: &Item) -> bool {
+    matches!(string(record, STATUS).as_deref(), Some(FAILED | RELEASED))
 }
 
 impl DynamoStore {
+    /// An update of the record at `key_str` on condition that the attempt holding `token` still
+    /// holds it: completing, failing and releasing all start here.
+    fn held(
+        &self,
+        key_str: &str,
+        token: &str,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        let (pk, sk) = key(key_str);
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, pk)
+            .key(SK, sk)
+            .condition_expression("#status = :in_progress AND #owner = :token")
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_names("#owner", OWNER)
+            .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.into()))
+            .expression_attribute_values(":token", AttributeValue::S(token.to_owned()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+    }
+
     /// Takes over an update's record from the attempt that failed or overran, if no other
     /// attempt took it first (then that one is in progress).
     async fn take_over(
@@ -327,21 +316,27 @@ impl DynamoStore {
     ) -> Result<UpdateClaim, StoreError> {
         let (pk, sk) = key(&request.key);
         let old_status = string(old, STATUS).unwrap_or_default();
-        let old_owner = string(old, OWNER).unwrap_or_default();
+        // A record without an owner (released) is matched by its status and its absent owner.
+        let (owner_is, old_owner) = match string(old, OWNER) {
+            Some(owner) => ("#status = :old_status AND #owner = :old_owner", Some(owner)),
+            None => ("#status = :old_status AND attribute_not_exists(#owner)", None),
+        };
         let updated = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(PK, pk)
             .key(SK, sk)
-            .condition_expression("#status = :old_status AND #owner = :old_owner")
+            .condition_expression(owner_is)
+            .set_expression_attribute_values(
+                old_owner.map(|o| HashMap::from([(":old_owner".to_owned(), AttributeValue::S(o))])),
+            )
             .update_expression("SET #status = :in_progress, #owner = :token, #until = :until ADD #attempts :one")
             .expression_attribute_names("#status", STATUS)
             .expression_attribute_names("#owner", OWNER)
             .expression_attribute_names("#until", IN_PROGRESS_UNTIL)
             .expression_attribute_names("#attempts", ATTEMPTS)
             .expression_attribute_values(":old_status", AttributeValue::S(old_status))
-            .expression_attribute_values(":old_owner", AttributeValue::S(old_owner))
             .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.into()))
             .expression_attribute_values(":token", AttributeValue::S(token.clone()))
             .expression_attribute_values(":until", number(epoch_millis(request.in_progress_until)))
