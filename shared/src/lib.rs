@@ -9,6 +9,7 @@ pub mod app;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod export;
 pub mod http;
 pub mod import;
 pub mod ports;
