@@ -1,10 +1,11 @@
-//! What tests share: the store engines the suites run on, and a fake Telegram Bot API server
-//! ([`fake_telegram`]). `cargo xtask test` starts AWS's DynamoDB Local once and exports its
+//! What tests share: the store engines the suites run on, a fake Telegram Bot API server
+//! ([`fake_telegram`]), and a WebDriver client for the browser tests ([`webdriver`]). `cargo xtask test` starts AWS's DynamoDB Local once and exports its
 //! endpoint; the embedded engine starts in-process per test.
 
 pub mod fake_telegram;
 pub mod store_faults;
 pub mod store_requests;
+pub mod webdriver;
 
 use embedded_store::EmbeddedDynamo;
 use std::fmt;
