@@ -3,6 +3,7 @@
 //! happened.
 
 mod cache;
+mod chromium;
 mod dynamodb_local;
 mod lambda;
 mod moto;
@@ -22,9 +23,11 @@ const USAGE: &str = "usage: cargo xtask test [-- <cargo test args>]
 
   test    check formatting, run clippy, lint template.yaml (cfn-lint), run every test of
           the workspace with DynamoDB Local and moto's server (EventBridge Scheduler, SSM)
-          started (a test that finds no server fails: IPO_REQUIRE_SERVERS=1), run
+          started and Chromium named for the browser tests (a test that finds no server or
+          browser fails: IPO_REQUIRE_SERVERS=1), run
           schemathesis against a devserver's OpenAPI document, and a small fanout bench
-          (tools installed into the cache on first use)
+          (tools installed into the cache on first use; Debian's chromium, chromium-driver
+          and fonts-nanum with apt-get, as root or through sudo -n)
   bench   run a benchmark (infra/bench) and print its figures:
           fanout --clients N   the phase-1 kickoff to N clients against the fake Bot API
                                with Telegram's limits on

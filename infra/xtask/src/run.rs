@@ -1,6 +1,6 @@
 //! The test run.
 
-use crate::{cache, dynamodb_local, moto, python, schemathesis};
+use crate::{cache, chromium, dynamodb_local, moto, python, schemathesis};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -35,6 +35,10 @@ pub fn test(extra: &[String]) -> Result<(), String> {
     let cfn_lint = python::tool(CFN_LINT, "cfn-lint")?;
     cache::run(Command::new(cfn_lint).arg("template.yaml").current_dir(cache::workspace_root()))?;
 
+    step("Chromium, ChromeDriver and Korean fonts (the browser tests)");
+    let browser = chromium::install()?;
+    eprintln!("xtask: {} and {}", browser.chromium.display(), browser.chromedriver.display());
+
     step("DynamoDB Local and moto");
     let jar_dir = dynamodb_local::install()?;
     let moto_server = moto::install()?;
@@ -43,7 +47,7 @@ pub fn test(extra: &[String]) -> Result<(), String> {
     let moto = moto::start(&moto_server)?;
 
     step("cargo test --workspace");
-    let counts = run_tests(&dynamodb.endpoint(), &moto.endpoint(), &extra);
+    let counts = run_tests(&dynamodb.endpoint(), &moto.endpoint(), &browser, &extra);
     drop(moto);
     drop(dynamodb);
     let counts = counts?;
@@ -133,12 +137,19 @@ impl Counts {
 }
 
 /// Runs the tests, echoing their output and counting the passes of the suites that need a server.
-fn run_tests(dynamodb_endpoint: &str, moto_endpoint: &str, extra: &[&String]) -> Result<Counts, String> {
+fn run_tests(
+    dynamodb_endpoint: &str,
+    moto_endpoint: &str,
+    browser: &chromium::Browser,
+    extra: &[&String],
+) -> Result<Counts, String> {
     let mut child = cargo()
         .args(["test", "--workspace", "--no-fail-fast"])
         .args(extra)
         .env(DYNAMODB_LOCAL_ENDPOINT_ENV, dynamodb_endpoint)
         .env(MOTO_ENDPOINT_ENV, moto_endpoint)
+        .env(chromium::CHROMIUM_ENV, &browser.chromium)
+        .env(chromium::CHROMEDRIVER_ENV, &browser.chromedriver)
         .env(REQUIRE_SERVERS_ENV, "1")
         .stdout(Stdio::piped())
         .spawn()
