@@ -14,6 +14,7 @@ pub mod phase;
 pub mod process;
 pub mod regulation;
 pub mod reminder;
+pub mod result;
 pub mod staff;
 pub mod staff_feed;
 pub mod stock;

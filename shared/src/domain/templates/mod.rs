@@ -5,6 +5,7 @@
 pub mod allotment;
 pub mod bid;
 pub mod notice;
+pub mod result;
 pub mod staff;
 
 use crate::domain::client::Client;
