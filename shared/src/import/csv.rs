@@ -1,11 +1,16 @@
 //! Rows from a CSV file with the workbook's header (UTF-8, with or without a byte-order mark).
 
-use super::{ImportError, Layout, MAX_FILE_BYTES, MAX_ROWS, RawRow, RowSource};
+use super::{ImportError, Layout, MAX_FILE_BYTES, MAX_ROWS, RawRow, RowKind, RowSource};
 
 /// Reads a CSV file whose first record is the header. Commas separate fields, or tabs when the
 /// header line has tabs and no comma (text copied out of Excel). Blank records are skipped. Rows
 /// are numbered by the line they start on, the header being line 1, as Excel numbers them.
 pub fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, ImportError> {
+    read_csv_rows(bytes, RowKind::Bid)
+}
+
+/// [`read_csv`] for a sheet of `kind`.
+pub fn read_csv_rows(bytes: &[u8], kind: RowKind) -> Result<Vec<RawRow>, ImportError> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(ImportError::FileTooLarge { size: bytes.len(), limit: MAX_FILE_BYTES });
     }
@@ -28,11 +33,8 @@ pub fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, ImportError> {
     };
     let mut lines = LineCounter::new(text.as_bytes());
     let header_row = lines.line_at(header.position().map_or(0, ::csv::Position::byte));
-    let layout = Layout::from_header(header.iter().enumerate()).map_err(|missing| ImportError::HeaderMissing {
-        sheet: "csv".into(),
-        header_row,
-        missing,
-    })?;
+    let layout = Layout::from_header(kind, header.iter().enumerate())
+        .map_err(|missing| ImportError::HeaderMissing { sheet: "csv".into(), header_row, missing })?;
     let mut rows = Vec::new();
     for record in records {
         let record = record.map_err(invalid)?;

@@ -2,15 +2,32 @@
 //! `[{"client": "...", "fund": "...", "price": "17,500", "quantity": "300000", "lockup": "1개월",
 //! "comment": "...", "send": true}]`.
 
-use super::{ImportError, MAX_ROWS, RawRow, RowSource};
+use super::{ImportError, MAX_ROWS, RawRow, RowKind, RowSource};
 use serde_json::Value;
 
 const FIELDS: [&str; 7] = ["client", "fund", "price", "quantity", "lockup", "comment", "send"];
+/// A sell plan's row: `limit_price` is the 지정가 column, `order` 시가, 시장가 or 지정가.
+pub const SELL_FIELDS: [&str; 8] =
+    ["client", "fund", "quantity", "order", "limit_price", "condition", "comment", "send"];
+
+/// The fields a row of `kind` may have.
+pub fn fields(kind: RowKind) -> &'static [&'static str] {
+    match kind {
+        RowKind::Bid => &FIELDS,
+        RowKind::Sell => &SELL_FIELDS,
+    }
+}
 
 /// Reads an array of row objects. Values may be strings, numbers (`17500`), booleans (for `send`)
 /// or null; an unknown field is refused, so that a misspelt `qty` is not silently dropped. Rows are
 /// numbered from 1 in array order, under the source `json`.
 pub fn rows_from_json(value: &Value) -> Result<Vec<RawRow>, ImportError> {
+    rows_from_json_of(value, RowKind::Bid)
+}
+
+/// [`rows_from_json`] for rows of `kind`.
+pub fn rows_from_json_of(value: &Value, kind: RowKind) -> Result<Vec<RawRow>, ImportError> {
+    let known = fields(kind);
     let invalid = |reason: String| ImportError::InvalidJson { reason };
     let items = value.as_array().ok_or_else(|| invalid("expected an array of rows".into()))?;
     if items.len() > MAX_ROWS {
@@ -20,8 +37,8 @@ pub fn rows_from_json(value: &Value) -> Result<Vec<RawRow>, ImportError> {
     for (i, item) in items.iter().enumerate() {
         let source = RowSource::new("json", u32::try_from(i + 1).unwrap_or(u32::MAX));
         let object = item.as_object().ok_or_else(|| invalid(format!("{source}: expected an object")))?;
-        if let Some(unknown) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-            return Err(invalid(format!("{source}: unknown field {unknown:?} (fields: {})", FIELDS.join(", "))));
+        if let Some(unknown) = object.keys().find(|k| !known.contains(&k.as_str())) {
+            return Err(invalid(format!("{source}: unknown field {unknown:?} (fields: {})", known.join(", "))));
         }
         let field = |name: &str| -> Result<Option<String>, ImportError> {
             let text = match object.get(name) {
@@ -36,11 +53,13 @@ pub fn rows_from_json(value: &Value) -> Result<Vec<RawRow>, ImportError> {
         rows.push(RawRow {
             client: field("client")?.unwrap_or_default(),
             fund: field("fund")?,
-            price: field("price")?,
+            price: field(if kind == RowKind::Sell { "limit_price" } else { "price" })?,
             quantity: field("quantity")?,
             lockup: field("lockup")?,
             comment: field("comment")?.unwrap_or_default(),
             send: field("send")?,
+            order: field("order")?,
+            condition: field("condition")?,
             source,
         });
     }
@@ -67,6 +86,19 @@ mod tests {
         assert_eq!(rows[1].price, None);
         assert_eq!(rows[1].fund, None);
         assert_eq!(rows[1].send.as_deref(), Some("FALSE"));
+    }
+
+    #[test]
+    fn sell_rows_have_their_own_fields() {
+        let rows = rows_from_json_of(
+            &json!([{"client": "(가상)새벽자산운용", "fund": "하이일드", "quantity": "50%", "order": "지정가",
+                     "limit_price": 34000, "condition": "시가 +30% 이상"}]),
+            RowKind::Sell,
+        )
+        .unwrap();
+        assert_eq!((rows[0].price.as_deref(), rows[0].order.as_deref()), (Some("34000"), Some("지정가")));
+        let err = rows_from_json_of(&json!([{"client": "x", "lockup": "1개월"}]), RowKind::Sell).unwrap_err();
+        assert!(err.to_string().contains("unknown field \"lockup\""), "{err}");
     }
 
     #[test]

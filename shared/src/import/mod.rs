@@ -11,10 +11,10 @@ mod json;
 mod review;
 mod xlsx;
 
-pub use self::csv::read_csv;
-pub use self::json::rows_from_json;
+pub use self::csv::{read_csv, read_csv_rows};
+pub use self::json::{SELL_FIELDS, rows_from_json, rows_from_json_of};
 pub use self::review::{Bands, ImportReport, MAX_COMMENT_CHARS, RowOutcome, RowReport, review};
-pub use self::xlsx::read_xlsx;
+pub use self::xlsx::{read_xlsx, read_xlsx_rows};
 
 use serde::Serialize;
 use std::fmt;
@@ -45,6 +45,15 @@ impl fmt::Display for RowSource {
     }
 }
 
+/// Which columns a sheet has: book-building advice (참여가격, 참여수량, 확약여부) or a sell plan
+/// (매도수량, 주문유형, 지정가, 조건). The client, fund, comment and send columns are common.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RowKind {
+    #[default]
+    Bid,
+    Sell,
+}
+
 /// One row as written, before anything is checked. Blank cells are `None` (or an empty string for
 /// the client and the comment); text is trimmed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -54,12 +63,16 @@ pub struct RawRow {
     pub client: String,
     /// 펀드.
     pub fund: Option<String>,
-    /// 참여가격.
+    /// 참여가격; in a sell plan 지정가, the limit price.
     pub price: Option<String>,
-    /// 참여수량.
+    /// 참여수량; in a sell plan 매도수량, shares or a percentage (`50%`).
     pub quantity: Option<String>,
-    /// 확약여부.
+    /// 확약여부 (book-building only).
     pub lockup: Option<String>,
+    /// 주문유형: 시가, 시장가 or 지정가 (sell plans only).
+    pub order: Option<String>,
+    /// 조건: when the order applies, as the advisor wrote it (sell plans only).
+    pub condition: Option<String>,
     /// 코멘트.
     pub comment: String,
     /// 발송: blank means send.
@@ -107,48 +120,73 @@ enum Column {
     LockUp,
     Comment,
     Send,
+    Order,
+    Condition,
 }
 
 impl Column {
-    const ALL: [Column; 7] =
-        [Column::Client, Column::Fund, Column::Price, Column::Quantity, Column::LockUp, Column::Comment, Column::Send];
+    const ALL: [Column; 9] = [
+        Column::Client,
+        Column::Fund,
+        Column::Price,
+        Column::Quantity,
+        Column::LockUp,
+        Column::Comment,
+        Column::Send,
+        Column::Order,
+        Column::Condition,
+    ];
 
-    /// The name written in the header; the first is the canonical one.
-    fn names(self) -> &'static [&'static str] {
-        match self {
-            Column::Client => &["기관명"],
-            Column::Fund => &["펀드", "펀드명"],
-            Column::Price => &["참여가격"],
-            Column::Quantity => &["참여수량"],
-            Column::LockUp => &["확약여부", "확약"],
-            Column::Comment => &["코멘트"],
-            Column::Send => &["발송", "발송여부"],
+    /// The name written in the header for this kind of sheet; the first is the canonical one.
+    /// Empty when the kind has no such column.
+    fn names(self, kind: RowKind) -> &'static [&'static str] {
+        match (self, kind) {
+            (Column::Client, _) => &["기관명"],
+            (Column::Fund, _) => &["펀드", "펀드명"],
+            (Column::Comment, _) => &["코멘트"],
+            (Column::Send, _) => &["발송", "발송여부"],
+            (Column::Price, RowKind::Bid) => &["참여가격"],
+            (Column::Quantity, RowKind::Bid) => &["참여수량"],
+            (Column::LockUp, RowKind::Bid) => &["확약여부", "확약"],
+            (Column::Order | Column::Condition, RowKind::Bid) => &[],
+            (Column::Price, RowKind::Sell) => &["지정가", "지정가격", "매도가격"],
+            (Column::Quantity, RowKind::Sell) => &["매도수량", "수량"],
+            (Column::Order, RowKind::Sell) => &["주문유형", "주문", "매도방법"],
+            (Column::Condition, RowKind::Sell) => &["조건"],
+            (Column::LockUp, RowKind::Sell) => &[],
         }
     }
 
-    fn required(self) -> bool {
-        self != Column::Fund
+    fn required(self, kind: RowKind) -> bool {
+        match kind {
+            RowKind::Bid => !matches!(self, Column::Fund | Column::Order | Column::Condition),
+            // A market order has no limit price, and most orders no condition.
+            RowKind::Sell => matches!(self, Column::Client | Column::Quantity | Column::Order),
+        }
     }
 
-    fn matches(self, header: &str) -> bool {
+    fn matches(self, kind: RowKind, header: &str) -> bool {
         let squashed: String = header.chars().filter(|c| !c.is_whitespace() && *c != '\u{feff}').collect();
-        self.names().contains(&squashed.as_str())
+        self.names(kind).contains(&squashed.as_str())
     }
 }
 
 /// Where each known column sits in a header row (0-based positions); other columns are ignored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Layout {
-    positions: [Option<usize>; 7],
+    positions: [Option<usize>; 9],
 }
 
 impl Layout {
     /// Reads a header row given as (position, text) cells. `Err` names the missing required columns.
-    fn from_header<'a>(cells: impl IntoIterator<Item = (usize, &'a str)>) -> Result<Layout, Vec<String>> {
-        let mut positions = [None; 7];
+    fn from_header<'a>(
+        kind: RowKind,
+        cells: impl IntoIterator<Item = (usize, &'a str)>,
+    ) -> Result<Layout, Vec<String>> {
+        let mut positions = [None; 9];
         for (pos, text) in cells {
             for (i, col) in Column::ALL.iter().enumerate() {
-                if positions[i].is_none() && col.matches(text) {
+                if positions[i].is_none() && col.matches(kind, text) {
                     positions[i] = Some(pos);
                 }
             }
@@ -156,14 +194,14 @@ impl Layout {
         let missing: Vec<String> = Column::ALL
             .iter()
             .zip(positions)
-            .filter(|(col, pos)| col.required() && pos.is_none())
-            .map(|(col, _)| col.names()[0].to_owned())
+            .filter(|(col, pos)| col.required(kind) && pos.is_none())
+            .map(|(col, _)| col.names(kind)[0].to_owned())
             .collect();
         if missing.is_empty() { Ok(Layout { positions }) } else { Err(missing) }
     }
 
     fn has_client_column<'a>(cells: impl IntoIterator<Item = (usize, &'a str)>) -> bool {
-        cells.into_iter().any(|(_, text)| Column::Client.matches(text))
+        cells.into_iter().any(|(_, text)| Column::Client.matches(RowKind::Bid, text))
     }
 
     /// The row's fields, or `None` when every known column is blank.
@@ -181,10 +219,14 @@ impl Layout {
             lockup: get(Column::LockUp),
             comment: get(Column::Comment).unwrap_or_default(),
             send: get(Column::Send),
+            order: get(Column::Order),
+            condition: get(Column::Condition),
         };
         let blank = row.client.is_empty()
             && row.comment.is_empty()
-            && [&row.fund, &row.price, &row.quantity, &row.lockup, &row.send].iter().all(|v| v.is_none());
+            && [&row.fund, &row.price, &row.quantity, &row.lockup, &row.send, &row.order, &row.condition]
+                .iter()
+                .all(|v| v.is_none());
         (!blank).then_some(row)
     }
 }
@@ -196,16 +238,17 @@ mod tests {
     #[test]
     fn header_names_are_matched_ignoring_spaces_and_missing_ones_are_named() {
         let header = [" 기관명 ", "참여 가격", "참여수량", "확약여부", "코멘트", "발송", "chat id", "펀드"];
-        let layout = Layout::from_header(header.iter().copied().enumerate()).unwrap();
-        assert_eq!(layout.positions, [Some(0), Some(7), Some(1), Some(2), Some(3), Some(4), Some(5)]);
-        let missing = Layout::from_header(["기관명", "참여수량", "코멘트"].into_iter().enumerate()).unwrap_err();
+        let layout = Layout::from_header(RowKind::Bid, header.iter().copied().enumerate()).unwrap();
+        assert_eq!(layout.positions, [Some(0), Some(7), Some(1), Some(2), Some(3), Some(4), Some(5), None, None]);
+        let missing =
+            Layout::from_header(RowKind::Bid, ["기관명", "참여수량", "코멘트"].into_iter().enumerate()).unwrap_err();
         assert_eq!(missing, vec!["참여가격", "확약여부", "발송"]);
     }
 
     #[test]
     fn blank_rows_are_dropped_and_text_trimmed() {
         let header = ["기관명", "참여가격", "참여수량", "확약여부", "코멘트", "발송", "chat"];
-        let layout = Layout::from_header(header.iter().copied().enumerate()).unwrap();
+        let layout = Layout::from_header(RowKind::Bid, header.iter().copied().enumerate()).unwrap();
         let cells = ["", " ", "", "", "", "", "-100123"];
         assert_eq!(layout.row(RowSource::new("csv", 3), |i| cells.get(i).map(|s| s.to_string())), None);
         let cells = [" (가상)누리자산운용 ", "17,500", "", "1개월", "", ""];
@@ -215,6 +258,21 @@ mod tests {
         assert_eq!(row.quantity, None);
         assert_eq!(row.send, None);
         assert_eq!(row.source.to_string(), "csv row 4");
+    }
+
+    #[test]
+    fn a_sell_sheet_has_its_own_columns() {
+        let header = ["기관명", "펀드", "매도 수량", "주문유형", "지정가", "조건", "코멘트", "발송"];
+        let layout = Layout::from_header(RowKind::Sell, header.iter().copied().enumerate()).unwrap();
+        let cells = ["(가상)새벽자산운용", "하이일드", "50%", "지정가", "34,000", "시가 +30% 이상", "", ""];
+        let row = layout.row(RowSource::new("csv", 2), |i| cells.get(i).map(|s| s.to_string())).unwrap();
+        assert_eq!(
+            (row.quantity.as_deref(), row.order.as_deref(), row.price.as_deref(), row.condition.as_deref()),
+            (Some("50%"), Some("지정가"), Some("34,000"), Some("시가 +30% 이상"))
+        );
+        assert_eq!(row.lockup, None);
+        let missing = Layout::from_header(RowKind::Sell, ["기관명", "참여가격"].into_iter().enumerate()).unwrap_err();
+        assert_eq!(missing, vec!["매도수량", "주문유형"]);
     }
 
     #[test]

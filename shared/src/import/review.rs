@@ -378,6 +378,8 @@ mod tests {
             lockup: Some(lockup.into()).filter(|s: &String| !s.is_empty()),
             comment: String::new(),
             send: None,
+            order: None,
+            condition: None,
         }
     }
 

@@ -1,6 +1,6 @@
 //! Rows from one sheet of the firm's Excel workbook (.xlsx).
 
-use super::{ImportError, Layout, MAX_FILE_BYTES, MAX_ROWS, RawRow, RowSource};
+use super::{ImportError, Layout, MAX_FILE_BYTES, MAX_ROWS, RawRow, RowKind, RowSource};
 use calamine::{DataRef, Reader, Xlsx};
 use std::io::Cursor;
 
@@ -14,6 +14,11 @@ const MAX_ROWS_ABOVE_HEADER: usize = 10;
 /// the first rows has one, the first non-blank row, whose missing columns are then named); blank
 /// rows are skipped. Numeric cells are written as Excel holds them (`17500.0` → `"17500"`).
 pub fn read_xlsx(bytes: &[u8], sheet: &str) -> Result<Vec<RawRow>, ImportError> {
+    read_xlsx_rows(bytes, sheet, RowKind::Bid)
+}
+
+/// [`read_xlsx`] for a sheet of `kind`.
+pub fn read_xlsx_rows(bytes: &[u8], sheet: &str, kind: RowKind) -> Result<Vec<RawRow>, ImportError> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(ImportError::FileTooLarge { size: bytes.len(), limit: MAX_FILE_BYTES });
     }
@@ -30,7 +35,7 @@ pub fn read_xlsx(bytes: &[u8], sheet: &str) -> Result<Vec<RawRow>, ImportError> 
     let unreadable = |e: calamine::XlsxError| ImportError::UnreadableXlsx { reason: format!("sheet {name}: {e}") };
     let mut cells = workbook.worksheet_cells_reader(&name).map_err(unreadable)?;
 
-    let mut rows = SheetRows::new(&name);
+    let mut rows = SheetRows::new(&name, kind);
     let mut current: Option<u32> = None;
     let mut line: Vec<(usize, String)> = Vec::new();
     while let Some(cell) = cells.next_cell().map_err(unreadable)? {
@@ -53,6 +58,7 @@ pub fn read_xlsx(bytes: &[u8], sheet: &str) -> Result<Vec<RawRow>, ImportError> 
 /// Builds rows out of the sheet's non-blank lines, as they come.
 struct SheetRows<'a> {
     sheet: &'a str,
+    kind: RowKind,
     /// The first non-blank line, kept until a header is found: the one named when none is.
     first: Option<(u32, Vec<(usize, String)>)>,
     seen_before_header: usize,
@@ -61,8 +67,8 @@ struct SheetRows<'a> {
 }
 
 impl<'a> SheetRows<'a> {
-    fn new(sheet: &'a str) -> Self {
-        SheetRows { sheet, first: None, seen_before_header: 0, layout: None, rows: Vec::new() }
+    fn new(sheet: &'a str, kind: RowKind) -> Self {
+        SheetRows { sheet, kind, first: None, seen_before_header: 0, layout: None, rows: Vec::new() }
     }
 
     /// One line of non-empty cells; `row` is 0-based as calamine counts.
@@ -70,7 +76,7 @@ impl<'a> SheetRows<'a> {
         let excel_row = row.saturating_add(1);
         let Some(layout) = &self.layout else {
             if Layout::has_client_column(cells.iter().map(|(i, s)| (*i, s.as_str()))) {
-                let layout = Layout::from_header(cells.iter().map(|(i, s)| (*i, s.as_str())))
+                let layout = Layout::from_header(self.kind, cells.iter().map(|(i, s)| (*i, s.as_str())))
                     .map_err(|missing| self.header_missing(excel_row, missing))?;
                 self.layout = Some(layout);
             } else {
@@ -109,7 +115,8 @@ impl<'a> SheetRows<'a> {
     /// columns named.
     fn no_header(&self) -> ImportError {
         let (row, cells) = self.first.as_ref().map_or((1, &[][..]), |(r, c)| (*r, c.as_slice()));
-        let missing = Layout::from_header(cells.iter().map(|(i, s)| (*i, s.as_str()))).err().unwrap_or_default();
+        let missing =
+            Layout::from_header(self.kind, cells.iter().map(|(i, s)| (*i, s.as_str()))).err().unwrap_or_default();
         self.header_missing(row, missing)
     }
 }
