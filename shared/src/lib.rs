@@ -14,3 +14,5 @@ pub mod http;
 pub mod import;
 pub mod ports;
 pub mod telegram;
+#[cfg(feature = "dashboard")]
+pub mod web;

@@ -17,10 +17,12 @@ use shared::adapters::telegram::{TELEGRAM_API, TelegramBot};
 use shared::app::{App, AppConfig, WebhookOutcome};
 use shared::domain::ids::ChatId;
 use shared::domain::staff::Role;
-use shared::http::api::auth::{Principal, StaticTokens};
+use shared::http::api::auth::{Authenticator, Principal, StaticTokens};
 use shared::http::{WEBHOOK_PATH, WebhookConfig, router};
 use shared::ports::clock::SystemClock;
 use shared::ports::messenger::Messenger;
+use shared::web::SignIn;
+use shared::web::signin::DevLogin;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -106,12 +108,21 @@ async fn run(options: Options) -> Result<(), String> {
         None
     };
 
-    let auth = StaticTokens::default().with(
-        options.admin_token.clone(),
-        Principal { name: "admin".into(), role: Role::Admin, staff_id: "admin".parse().ok() },
-    );
+    // One token per role, so the dashboard's login page can offer each role; the admin's may be
+    // chosen, the others are new at each start.
+    let mut tokens = vec![(Role::Admin, options.admin_token.clone())];
+    for role in [Role::Advisor, Role::Operator, Role::Viewer] {
+        tokens.push((role, random_token()?));
+    }
+    let auth: Arc<dyn Authenticator> = Arc::new(tokens.iter().fold(StaticTokens::default(), |auth, (role, token)| {
+        let name = shared::web::fmt::role_name(*role);
+        auth.with(token.clone(), Principal { name: name.into(), role: *role, staff_id: name.parse().ok() })
+    }));
+    let signin =
+        SignIn::DevTokens(tokens.iter().map(|(role, token)| DevLogin { role: *role, token: token.clone() }).collect());
     let mut routes = router(app.clone(), WebhookConfig { secret: secret.clone() })
-        .merge(shared::http::api::routes(app.clone(), Arc::new(auth)));
+        .merge(shared::http::api::routes(app.clone(), auth.clone()))
+        .merge(shared::web::routes(app.clone(), auth, signin));
     let (stop, stopped) = watch::channel(false);
     let mut keeping = None;
     if let Some((fake, titles, kept)) = &fake {
@@ -132,9 +143,13 @@ async fn run(options: Options) -> Result<(), String> {
     let polling = options.telegram_token.is_some().then(|| tokio::spawn(poll_telegram(app.clone(), stopped.clone())));
 
     println!("ipo-advisory devserver");
-    println!("  serving   {base}  (GET /healthz, POST {WEBHOOK_PATH}, /api/v1/…)");
+    println!("  serving   {base}  (GET /healthz, POST {WEBHOOK_PATH}, /api/v1/…, the dashboard at /)");
     println!("  api       {base}/api/v1/openapi.json describes every route (OpenAPI 3.1)");
     println!("  login     Authorization: Bearer {}", options.admin_token);
+    for (role, token) in tokens.iter().skip(1) {
+        println!("            {:<8}  Bearer {token}", shared::web::fmt::role_name(*role));
+    }
+    println!("  dashboard {base}/login  (one button per role)");
     println!("  webhook   X-Telegram-Bot-Api-Secret-Token: {secret}  ({secret_source})");
     println!(
         "            e.g. curl -H 'X-Telegram-Bot-Api-Secret-Token: {secret}' -H 'Content-Type: application/json' \\"
