@@ -177,6 +177,7 @@ fn line(fund: &str, price: Option<&str>, quantity: &str, lockup: Option<&str>) -
         price: price.map(Into::into),
         quantity: Some(quantity.into()),
         lockup: lockup.map(Into::into),
+        ..LineInput::default()
     }
 }
 
@@ -205,7 +206,7 @@ async fn scenario(engine: Engine) -> Option<Scenario> {
     let stock = shared::demo::hanbit();
     store.create_stock(&stock).await.unwrap();
     let kind = ProcessKind::Participation { round: Round::FirstDay };
-    let kickoff = kind.default_kickoff(stock.schedule()).unwrap();
+    let kickoff = kind.default_kickoff(stock.schedule(), shared::domain::calendar::KrxCalendar::builtin()).unwrap();
     assert_eq!(kickoff, kst(9, 0));
     let process = Process::new(
         ProcessId::generate(),
@@ -366,7 +367,9 @@ async fn allotment(s: &mut Scenario, engine: Engine) -> ProcessId {
         "hanbit-allotment".parse().unwrap(),
         Some("hanbit".parse().unwrap()),
         ProcessKind::Allotment,
-        ProcessKind::Allotment.default_kickoff(shared::demo::hanbit().schedule()).unwrap(),
+        ProcessKind::Allotment
+            .default_kickoff(shared::demo::hanbit().schedule(), shared::domain::calendar::KrxCalendar::builtin())
+            .unwrap(),
         ReminderPolicy::default(),
         kst(10, 0),
     );

@@ -184,7 +184,7 @@ async fn demo_process(bed: &Bed) -> (ProcessId, Vec<Tracker>) {
     use shared::domain::process::{Process, ProcessKind, ReminderPolicy, Round};
     let stock = shared::demo::hanbit();
     let kind = ProcessKind::Participation { round: Round::FirstDay };
-    let kickoff = kind.default_kickoff(stock.schedule()).unwrap();
+    let kickoff = kind.default_kickoff(stock.schedule(), shared::domain::calendar::KrxCalendar::builtin()).unwrap();
     bed.store.create_stock(&stock).await.unwrap();
     let process =
         Process::new(ProcessId::generate(), Some(stock.id.clone()), kind, kickoff, ReminderPolicy::default(), kickoff);

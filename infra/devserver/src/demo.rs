@@ -93,7 +93,9 @@ pub async fn load(app: &App, link_fake_groups: bool) -> Result<Loaded, Error> {
     }
     let stock = shared::demo::hanbit();
     let kind = ProcessKind::Participation { round: Round::FirstDay };
-    let kickoff = kind.default_kickoff(stock.schedule()).ok_or("no default kickoff")?;
+    let kickoff = kind
+        .default_kickoff(stock.schedule(), shared::domain::calendar::KrxCalendar::builtin())
+        .ok_or("no default kickoff")?;
     let process =
         Process::new(id.clone(), Some(stock.id.clone()), kind, kickoff, ReminderPolicy::default(), app.clock.now());
     let saved = store.create_process(&process).await?;

@@ -30,7 +30,9 @@ impl App {
             ProcessKind::Participation { round: Round::LastDay } => "lastDay",
             ProcessKind::Participation { round: Round::FirstDay | Round::Revision }
             | ProcessKind::Allotment
-            | ProcessKind::Notice => "firstDay",
+            | ProcessKind::Notice
+            | ProcessKind::Sell { .. }
+            | ProcessKind::Statement { .. } => "firstDay",
         }
     }
 
@@ -40,7 +42,7 @@ impl App {
         let loaded = self.load_process(process_id).await?;
         match loaded.process.kind {
             ProcessKind::Participation { .. } => {}
-            ProcessKind::Allotment | ProcessKind::Notice => {
+            ProcessKind::Allotment | ProcessKind::Notice | ProcessKind::Sell { .. } | ProcessKind::Statement { .. } => {
                 return Err(Refusal::WrongPhase(format!(
                     "advice rows are for participation processes; the clients of {} are chosen with POST /processes/{{id}}/audience",
                     loaded.process.kind.korean()

@@ -106,6 +106,12 @@ impl App {
                 ));
             }
             (Phase::Notice, Some(_), _) => {}
+            (Phase::Sell | Phase::Statement, _, _) => {
+                return Err(Refusal::WrongPhase(
+                    "a sell plan's and a statement request's clients come from the stock's confirmed allotments and sales, not an audience".into(),
+                )
+                .into());
+            }
         }
         if !dry_run && stored.value.state() != ProcessState::Draft {
             return Err(StoreError::Conflict {

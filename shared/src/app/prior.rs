@@ -20,7 +20,10 @@ impl App {
             let process = process.value;
             let participation = match process.kind {
                 ProcessKind::Participation { .. } => true,
-                ProcessKind::Allotment | ProcessKind::Notice => false,
+                ProcessKind::Allotment
+                | ProcessKind::Notice
+                | ProcessKind::Sell { .. }
+                | ProcessKind::Statement { .. } => false,
             };
             if !participation || process.state() == ProcessState::Cancelled {
                 continue;
@@ -34,7 +37,7 @@ impl App {
                     Some(Answer::Bid(bid)) => {
                         bids.insert(tracker.client_id.clone(), bid.clone());
                     }
-                    Some(Answer::Allotment(_)) | None => {}
+                    Some(Answer::Allotment(_) | Answer::Sell(_) | Answer::Statement(_)) | None => {}
                 }
             }
         }

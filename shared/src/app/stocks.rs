@@ -2,6 +2,7 @@
 //! still to come; a withdrawal (철회) cancels everything and tells the clients who had advice.
 
 use super::{App, AppError, Outgoing, all_pages};
+use crate::domain::calendar::KrxCalendar;
 use crate::domain::ids::StockId;
 use crate::domain::process::{ProcessAction, ProcessState};
 use crate::domain::stock::{Schedule, Stock};
@@ -22,13 +23,15 @@ impl App {
         let old = *stock.schedule();
         stock.amend_schedule(schedule)?;
         let saved = self.store.update_stock(&stock, expected_version).await?;
+        let calendar = KrxCalendar::builtin();
         let mut moved = 0;
         for process in self.processes_of(stock_id).await? {
             let p = &process.value;
             if !matches!(p.state(), ProcessState::Draft | ProcessState::Scheduled) {
                 continue;
             }
-            let (Some(was), Some(now)) = (p.kind.default_kickoff(&old), p.kind.default_kickoff(saved.value.schedule()))
+            let (Some(was), Some(now)) =
+                (p.kind.default_kickoff(&old, calendar), p.kind.default_kickoff(saved.value.schedule(), calendar))
             else {
                 continue;
             };

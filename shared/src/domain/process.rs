@@ -1,11 +1,12 @@
 //! An advisory process: one phase of one IPO (or a notice), sent to a set of clients at a kickoff
 //! time, with the policy for reminding silent clients and escalating to staff.
 
+use crate::domain::calendar::KrxCalendar;
 use crate::domain::ids::{ProcessId, StockId};
 use crate::domain::phase::Phase;
 use crate::domain::stock::Schedule;
 use crate::domain::time::{Timestamp, at_kst};
-use chrono::{NaiveTime, TimeDelta};
+use chrono::{NaiveDate, NaiveTime, TimeDelta};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::num::NonZeroU32;
@@ -28,7 +29,20 @@ pub enum ProcessKind {
     Allotment,
     /// 일반 공지; the only kind that may have no stock.
     Notice,
+    /// 상장 후 매도의견 for one sale date (listing day, or a lock-up's release).
+    Sell {
+        #[schema(value_type = String, format = Date)]
+        sale_date: NaiveDate,
+    },
+    /// 매매명세서 확인 of the sales made on one sale date.
+    Statement {
+        #[schema(value_type = String, format = Date)]
+        sale_date: NaiveDate,
+    },
 }
+
+/// KRX settles a sale two business days after it (T+2): its statement is final then.
+pub const SETTLEMENT_BUSINESS_DAYS: u32 = 2;
 
 impl ProcessKind {
     pub fn korean(self) -> &'static str {
@@ -38,6 +52,8 @@ impl ProcessKind {
             ProcessKind::Participation { round: Round::Revision } => "수요예측 참여 (수정)",
             ProcessKind::Allotment => "배정내역 및 확약여부 확인",
             ProcessKind::Notice => "일반 공지",
+            ProcessKind::Sell { .. } => "상장 후 매도의견",
+            ProcessKind::Statement { .. } => "매매명세서 확인",
         }
     }
 
@@ -47,31 +63,45 @@ impl ProcessKind {
             ProcessKind::Participation { .. } => Phase::Bid,
             ProcessKind::Allotment => Phase::Allotment,
             ProcessKind::Notice => Phase::Notice,
+            ProcessKind::Sell { .. } => Phase::Sell,
+            ProcessKind::Statement { .. } => Phase::Statement,
         }
     }
 
     /// Whether a process of this kind is about a stock (all but notices).
     pub fn needs_stock(self) -> bool {
         match self {
-            ProcessKind::Participation { .. } | ProcessKind::Allotment => true,
+            ProcessKind::Participation { .. }
+            | ProcessKind::Allotment
+            | ProcessKind::Sell { .. }
+            | ProcessKind::Statement { .. } => true,
             ProcessKind::Notice => false,
         }
     }
 
     /// When the process starts unless staff choose another time: 09:00 KST on the first day of
     /// book-building for the first round, on its last day for the last round, on the first day of
-    /// the subscription for the allotment check (the final price is known by then). A revision and
-    /// a notice have none.
-    pub fn default_kickoff(self, schedule: &Schedule) -> Option<Timestamp> {
+    /// the subscription for the allotment check (the final price is known by then); 08:00 KST on a
+    /// sale date, before the 08:30 pre-open, for its sell advice; 09:00 KST on the day the sale
+    /// settles (T+2 KRX business days) for its statements. A revision and a notice have none.
+    pub fn default_kickoff(self, schedule: &Schedule, calendar: &KrxCalendar) -> Option<Timestamp> {
         let nine = NaiveTime::from_hms_opt(9, 0, 0)?;
+        let eight = NaiveTime::from_hms_opt(8, 0, 0)?;
         let d = schedule.dates();
         match self {
             ProcessKind::Participation { round: Round::FirstDay } => Some(at_kst(d.bookbuilding_start, nine)),
             ProcessKind::Participation { round: Round::LastDay } => Some(at_kst(d.bookbuilding_end, nine)),
             ProcessKind::Allotment => Some(at_kst(d.subscription_start, nine)),
+            ProcessKind::Sell { sale_date } => Some(at_kst(sale_date, eight)),
+            ProcessKind::Statement { sale_date } => Some(at_kst(settlement_date(sale_date, calendar), nine)),
             ProcessKind::Participation { round: Round::Revision } | ProcessKind::Notice => None,
         }
     }
+}
+
+/// The day a sale made on `sale_date` settles: T+2 KRX business days.
+pub fn settlement_date(sale_date: NaiveDate, calendar: &KrxCalendar) -> NaiveDate {
+    calendar.add_business_days(calendar.on_or_after(sale_date), SETTLEMENT_BUSINESS_DAYS)
 }
 
 /// A positive number of minutes.
@@ -315,14 +345,19 @@ mod tests {
             listing: d("2026-04-07"),
         })
         .unwrap();
-        let first = ProcessKind::Participation { round: Round::FirstDay }.default_kickoff(&schedule);
+        let first =
+            ProcessKind::Participation { round: Round::FirstDay }.default_kickoff(&schedule, KrxCalendar::builtin());
         assert_eq!(first.map(|t| t.to_rfc3339()).as_deref(), Some("2026-03-16T00:00:00+00:00"));
-        let last = ProcessKind::Participation { round: Round::LastDay }.default_kickoff(&schedule);
+        let last =
+            ProcessKind::Participation { round: Round::LastDay }.default_kickoff(&schedule, KrxCalendar::builtin());
         assert_eq!(last.map(|t| t.to_rfc3339()).as_deref(), Some("2026-03-20T00:00:00+00:00"));
-        assert_eq!(ProcessKind::Participation { round: Round::Revision }.default_kickoff(&schedule), None);
-        let allotment = ProcessKind::Allotment.default_kickoff(&schedule);
+        assert_eq!(
+            ProcessKind::Participation { round: Round::Revision }.default_kickoff(&schedule, KrxCalendar::builtin()),
+            None
+        );
+        let allotment = ProcessKind::Allotment.default_kickoff(&schedule, KrxCalendar::builtin());
         assert_eq!(allotment.map(|t| t.to_rfc3339()).as_deref(), Some("2026-03-26T00:00:00+00:00"));
-        assert_eq!(ProcessKind::Notice.default_kickoff(&schedule), None);
+        assert_eq!(ProcessKind::Notice.default_kickoff(&schedule, KrxCalendar::builtin()), None);
     }
 
     #[test]

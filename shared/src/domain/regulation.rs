@@ -51,6 +51,36 @@ pub struct PriceLimits {
     pub daily_percent: u32,
 }
 
+/// The range of brokerage commission rates a statement may show, in hundredths of a basis point
+/// of the gross amount (10 = 0.001%, 5000 = 0.5%): outside it a commission is likely misread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct CommissionRange {
+    pub min_hundredth_basis_points: u32,
+    pub max_hundredth_basis_points: u32,
+}
+
+/// Hundredths of a basis point in one.
+const PER_MILLION: u128 = 1_000_000;
+
+impl CommissionRange {
+    /// Whether `commission` on a sale of `gross` is within the range (both ends included).
+    pub fn accepts(self, gross: Won, commission: Won) -> bool {
+        let paid = u128::from(commission.get()) * PER_MILLION;
+        let gross = u128::from(gross.get());
+        gross * u128::from(self.min_hundredth_basis_points) <= paid
+            && paid <= gross * u128::from(self.max_hundredth_basis_points)
+    }
+
+    /// The range in won for a sale of `gross`: the lowest and highest commission accepted.
+    pub fn bounds(self, gross: Won) -> (Won, Won) {
+        let gross = u128::from(gross.get());
+        let low = (gross * u128::from(self.min_hundredth_basis_points)).div_ceil(PER_MILLION);
+        let high = gross * u128::from(self.max_hundredth_basis_points) / PER_MILLION;
+        let won = |v: u128| Won::new(u64::try_from(v).unwrap_or(u64::MAX));
+        (won(low), won(high))
+    }
+}
+
 /// When locked shares may first be sold: the listing date plus the lock-up period, moved to the
 /// next KRX business day; one day earlier when the listing day counts as the period's first day.
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -64,6 +94,7 @@ pub struct Regulation {
     transaction_tax: Vec<Dated<TaxRates>>,
     price_limits: Vec<Dated<PriceLimits>>,
     lockup_release: Vec<Dated<ReleaseRule>>,
+    commission: Vec<Dated<CommissionRange>>,
 }
 
 fn in_force<'a, T>(entries: &'a [Dated<T>], date: NaiveDate, what: &'static str) -> Result<&'a T, RegulationError> {
@@ -94,8 +125,12 @@ impl Regulation {
             || !sorted(self.transaction_tax.iter().map(|e| e.from).collect())
             || !sorted(self.price_limits.iter().map(|e| e.from).collect())
             || !sorted(self.lockup_release.iter().map(|e| e.from).collect())
+            || !sorted(self.commission.iter().map(|e| e.from).collect())
         {
             return invalid("every list needs at least one entry, in increasing `from` order");
+        }
+        if self.commission.iter().any(|c| c.value.min_hundredth_basis_points > c.value.max_hundredth_basis_points) {
+            return invalid("a commission range's minimum must not exceed its maximum");
         }
         for table in &self.tick_tables {
             let steps = &table.value.steps;
@@ -131,6 +166,11 @@ impl Regulation {
         };
         let tax: u128 = components.iter().map(|bp| u128::from(amount.get()) * u128::from(*bp) / 10_000).sum();
         Ok(Won::new(u64::try_from(tax).unwrap_or(u64::MAX)))
+    }
+
+    /// The commission rates a statement of a sale on `date` may show.
+    pub fn commission_range(&self, date: NaiveDate) -> Result<CommissionRange, RegulationError> {
+        in_force(&self.commission, date, "commission range").copied()
     }
 
     pub fn price_limits(&self, date: NaiveDate) -> Result<PriceLimits, RegulationError> {

@@ -132,10 +132,11 @@ impl App {
                 return Err(Refusal::StockWithdrawn { stock: stock.name.to_string() }.into());
             }
             (Some(stock), _) => match process.kind.phase() {
-                Phase::Allotment if stock.final_price().is_none() => {
+                // A sale's price limits follow from the offer price.
+                Phase::Allotment | Phase::Sell if stock.final_price().is_none() => {
                     return Err(Refusal::NoFinalPrice { stock: stock.name.to_string() }.into());
                 }
-                Phase::Bid | Phase::Allotment | Phase::Notice => {}
+                Phase::Bid | Phase::Allotment | Phase::Notice | Phase::Sell | Phase::Statement => {}
             },
             (None, false) => {}
         }

@@ -263,6 +263,7 @@ pub fn parse_reply(text: &str, client: &Client, advised: &[&FundId]) -> Result<A
                 price: None,
                 quantity: quantity.map(|q| q.to_string()),
                 lockup: lockup.map(|l| l.korean().to_owned()),
+                ..LineInput::default()
             }
         };
         out.push(parse_line(client, &input).map_err(|error| ReplyError::Line { line, error })?);
@@ -402,6 +403,7 @@ mod tests {
                     price: None,
                     quantity: Some(quantity.into()),
                     lockup: lockup.map(Into::into),
+                    ..LineInput::default()
                 },
             )
         };

@@ -260,6 +260,7 @@ pub fn parse_reply(text: &str, client: &Client, advised: &[&FundId]) -> Result<B
             price: price.map(|p| p.to_string()),
             quantity: quantity.map(|q| q.to_string()),
             lockup: lockup.map(|l| l.korean().to_owned()),
+            ..LineInput::default()
         };
         out.push(parse_line(client, &input).map_err(|error| ReplyError::Line { line, error })?);
     }
@@ -410,6 +411,7 @@ mod tests {
             price: None,
             quantity: Some("300,000".into()),
             lockup: Some("1개월".into()),
+            ..LineInput::default()
         };
         assert_eq!(parse_line(&gaon(), &input), Err(LineError::MissingPrice { fund: "공모주 채권혼합".into() }));
         let blank = LineInput { price: Some("  ".into()), ..input };
@@ -477,6 +479,7 @@ mod tests {
             price: Some("17,500".into()),
             quantity: Some("30만".into()),
             lockup: Some("확약3개월".into()),
+            ..LineInput::default()
         };
         assert_eq!(parse_line(&gaon(), &input), Ok(bid("pv", 17_500, 300_000, LockUp::Months3)));
         let bad_lockup = LineInput { lockup: Some("2개월".into()), ..input.clone() };

@@ -10,6 +10,8 @@ pub mod bid;
 mod lines;
 pub mod notice;
 mod reading;
+pub mod sell;
+pub mod statement;
 
 pub use lines::{FundLine, FundLines, LinesError};
 
@@ -31,6 +33,10 @@ pub enum Phase {
     Allotment,
     /// 일반 공지.
     Notice,
+    /// 상장 후 매도의견: a sale date's orders, and what was sold.
+    Sell,
+    /// 매매명세서 확인: a confirmed sale's trade statement.
+    Statement,
 }
 
 /// What a phase asks of the client once the message is sent.
@@ -51,6 +57,8 @@ pub enum Advice {
     Bid(bid::BidAdvice),
     Allotment(allotment::AllotmentAdvice),
     Notice(notice::NoticeAdvice),
+    Sell(sell::SellAdvice),
+    Statement(statement::StatementAdvice),
 }
 
 /// What the client reports back, per phase; notices have none.
@@ -59,6 +67,8 @@ pub enum Advice {
 pub enum Answer {
     Bid(bid::BidAnswer),
     Allotment(allotment::AllotmentAnswer),
+    Sell(sell::SellAnswer),
+    Statement(statement::StatementAnswer),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
@@ -78,6 +88,8 @@ pub enum Severity {
 pub enum Finding {
     Bid(bid::Finding),
     Allotment(allotment::Finding),
+    Sell(sell::Finding),
+    Statement(statement::Finding),
 }
 
 impl Finding {
@@ -85,6 +97,8 @@ impl Finding {
         match self {
             Finding::Bid(f) => f.severity(),
             Finding::Allotment(f) => f.severity(),
+            Finding::Sell(f) => f.severity(),
+            Finding::Statement(f) => f.severity(),
         }
     }
 }
@@ -110,6 +124,14 @@ pub struct LineInput {
     pub price: Option<String>,
     pub quantity: Option<String>,
     pub lockup: Option<String>,
+    /// A statement's gross amount (매매금액).
+    pub amount: Option<String>,
+    pub commission: Option<String>,
+    pub tax: Option<String>,
+    /// A statement's net settlement (정산금액).
+    pub net: Option<String>,
+    /// Free text: why nothing was sold (미매도).
+    pub note: Option<String>,
 }
 
 /// Why one fund's line cannot be read.
@@ -123,6 +145,8 @@ pub enum LineError {
     MissingLockUp { fund: String },
     #[error("{fund}: {reason}")]
     Invalid { fund: String, reason: String },
+    #[error("{fund}: {what} is needed")]
+    MissingValue { fund: String, what: &'static str },
     #[error("{fund:?} is not one of this client's funds")]
     UnknownFund { fund: String },
 }
@@ -161,12 +185,14 @@ impl Advice {
             Advice::Bid(_) => Phase::Bid,
             Advice::Allotment(_) => Phase::Allotment,
             Advice::Notice(_) => Phase::Notice,
+            Advice::Sell(_) => Phase::Sell,
+            Advice::Statement(_) => Phase::Statement,
         }
     }
 
     pub fn asks(&self) -> Asks {
         match self {
-            Advice::Bid(_) | Advice::Allotment(_) => Asks::Answer,
+            Advice::Bid(_) | Advice::Allotment(_) | Advice::Sell(_) | Advice::Statement(_) => Asks::Answer,
             Advice::Notice(n) if n.acknowledge => Asks::Acknowledgement,
             Advice::Notice(_) => Asks::Nothing,
         }
@@ -177,6 +203,8 @@ impl Advice {
         match self {
             Advice::Bid(a) => a.lines.iter().map(FundLine::fund_id).collect(),
             Advice::Allotment(a) => a.lines.iter().map(FundLine::fund_id).collect(),
+            Advice::Sell(a) => a.lines.iter().map(FundLine::fund_id).collect(),
+            Advice::Statement(a) => a.lines.iter().map(FundLine::fund_id).collect(),
             Advice::Notice(_) => Vec::new(),
         }
     }
@@ -187,6 +215,8 @@ impl Advice {
         match self {
             Advice::Bid(_) => bid::parse_reply(text, client, &advised).map(Answer::Bid),
             Advice::Allotment(_) => allotment::parse_reply(text, client, &advised).map(Answer::Allotment),
+            Advice::Sell(a) => sell::parse_reply(text, client, a).map(Answer::Sell),
+            Advice::Statement(_) => statement::parse_reply(text, client, &advised).map(Answer::Statement),
             Advice::Notice(_) => Err(ReplyError::NotAnswerable),
         }
     }
@@ -213,6 +243,22 @@ impl Advice {
                     .collect::<Result<_, _>>()?;
                 Ok(Answer::Allotment(allotment::AllotmentAnswer::new(FundLines::new(lines)?)))
             }
+            Advice::Sell(advice) => {
+                let lines = lines
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| parsed(i, sell::parse_line(client, l, advice)))
+                    .collect::<Result<_, _>>()?;
+                Ok(Answer::Sell(sell::SellAnswer { lines: FundLines::new(lines)? }))
+            }
+            Advice::Statement(_) => {
+                let lines = lines
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| parsed(i, statement::parse_line(client, l)))
+                    .collect::<Result<_, _>>()?;
+                Ok(Answer::Statement(statement::StatementAnswer { lines: FundLines::new(lines)? }))
+            }
             Advice::Notice(_) => Err(AnswerInputError::NotAnswerable),
         }
     }
@@ -228,9 +274,19 @@ impl Advice {
             (Advice::Allotment(advice), Answer::Allotment(answer)) => {
                 Ok(allotment::check(advice, answer, ctx).into_iter().map(Finding::Allotment).collect())
             }
-            (Advice::Bid(_), Answer::Allotment(_))
-            | (Advice::Allotment(_), Answer::Bid(_))
-            | (Advice::Notice(_), Answer::Bid(_) | Answer::Allotment(_)) => Ok(Vec::new()),
+            (Advice::Sell(advice), Answer::Sell(answer)) => {
+                Ok(sell::check(advice, answer, ctx)?.into_iter().map(Finding::Sell).collect())
+            }
+            (Advice::Statement(advice), Answer::Statement(answer)) => {
+                Ok(statement::check(advice, answer, ctx)?.into_iter().map(Finding::Statement).collect())
+            }
+            (Advice::Bid(_), Answer::Allotment(_) | Answer::Sell(_) | Answer::Statement(_))
+            | (Advice::Allotment(_), Answer::Bid(_) | Answer::Sell(_) | Answer::Statement(_))
+            | (Advice::Sell(_), Answer::Bid(_) | Answer::Allotment(_) | Answer::Statement(_))
+            | (Advice::Statement(_), Answer::Bid(_) | Answer::Allotment(_) | Answer::Sell(_))
+            | (Advice::Notice(_), Answer::Bid(_) | Answer::Allotment(_) | Answer::Sell(_) | Answer::Statement(_)) => {
+                Ok(Vec::new())
+            }
         }
     }
 
@@ -243,9 +299,19 @@ impl Advice {
             (Advice::Allotment(advice), Answer::Allotment(answer)) => {
                 allotment::compare(advice, answer).into_iter().map(Finding::Allotment).collect()
             }
-            (Advice::Bid(_), Answer::Allotment(_))
-            | (Advice::Allotment(_), Answer::Bid(_))
-            | (Advice::Notice(_), Answer::Bid(_) | Answer::Allotment(_)) => Vec::new(),
+            (Advice::Sell(advice), Answer::Sell(answer)) => {
+                sell::compare(advice, answer).into_iter().map(Finding::Sell).collect()
+            }
+            (Advice::Statement(advice), Answer::Statement(answer)) => {
+                statement::compare(advice, answer).into_iter().map(Finding::Statement).collect()
+            }
+            (Advice::Bid(_), Answer::Allotment(_) | Answer::Sell(_) | Answer::Statement(_))
+            | (Advice::Allotment(_), Answer::Bid(_) | Answer::Sell(_) | Answer::Statement(_))
+            | (Advice::Sell(_), Answer::Bid(_) | Answer::Allotment(_) | Answer::Statement(_))
+            | (Advice::Statement(_), Answer::Bid(_) | Answer::Allotment(_) | Answer::Sell(_))
+            | (Advice::Notice(_), Answer::Bid(_) | Answer::Allotment(_) | Answer::Sell(_) | Answer::Statement(_)) => {
+                Vec::new()
+            }
         }
     }
 }
@@ -255,6 +321,8 @@ impl Answer {
         match self {
             Answer::Bid(_) => Phase::Bid,
             Answer::Allotment(_) => Phase::Allotment,
+            Answer::Sell(_) => Phase::Sell,
+            Answer::Statement(_) => Phase::Statement,
         }
     }
 
@@ -264,6 +332,8 @@ impl Answer {
         match self {
             Answer::Bid(a) => Answer::Bid(a),
             Answer::Allotment(a) => Answer::Allotment(a.with_releases(ctx)),
+            Answer::Sell(a) => Answer::Sell(a),
+            Answer::Statement(a) => Answer::Statement(a),
         }
     }
 }

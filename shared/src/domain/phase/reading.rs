@@ -76,7 +76,7 @@ const LOCKUP_FORMS: &[&str] = &[
 
 /// The fund whose name appears in the line (the longest such name, spaces ignored), and the line
 /// without it; the line's other spaces stay, since they separate the numbers.
-fn find_fund<'a>(line: &str, funds: &[&'a FundAccount]) -> Option<(&'a FundAccount, String)> {
+pub(super) fn find_fund<'a>(line: &str, funds: &[&'a FundAccount]) -> Option<(&'a FundAccount, String)> {
     let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
     let squashed = squash(line);
     let found = funds

@@ -1,12 +1,15 @@
 //! Every message the bot writes, in one place: Korean, HTML-escaped, prices as `17,000원` and times
 //! in KST. This module holds what every phase shares and dispatches to each phase's own texts
-//! ([`bid`], [`allotment`], [`notice`]); [`staff`] holds what the staff group reads.
+//! ([`bid`], [`allotment`], [`notice`], [`sell`], [`statement`]); [`staff`] holds what the staff
+//! group reads.
 
 pub mod allotment;
 pub mod bid;
 pub mod notice;
 pub mod result;
+pub mod sell;
 pub mod staff;
+pub mod statement;
 
 use crate::domain::client::Client;
 use crate::domain::ids::FundId;
@@ -33,7 +36,7 @@ impl<'a> Subject<'a> {
     pub fn new(stock: Option<&'a Stock>, kind: ProcessKind, advice: Option<&'a Advice>) -> Self {
         let title = match advice {
             Some(Advice::Notice(n)) => Some(n.title.as_str()),
-            Some(Advice::Bid(_) | Advice::Allotment(_)) | None => None,
+            Some(Advice::Bid(_) | Advice::Allotment(_) | Advice::Sell(_) | Advice::Statement(_)) | None => None,
         };
         Subject { stock, kind, title }
     }
@@ -43,7 +46,8 @@ impl<'a> Subject<'a> {
         self.stock.map(|s| s.name.as_str()).or(self.title).unwrap_or(self.kind.korean())
     }
 
-    /// `📌 <b>(가상)한빛로보틱스</b> 수요예측 참여 (첫날)`; a notice: `📢 <b>제목</b>` (with its stock).
+    /// `📌 <b>(가상)한빛로보틱스</b> 수요예측 참여 (첫날)`; a notice: `📢 <b>제목</b>` (with its stock);
+    /// a sale date's processes name it: `상장 후 매도의견 (04-07)`, `매매명세서 확인 (04-07 매도분)`.
     pub fn heading(&self) -> String {
         let about = || format!("📌 <b>{}</b> {}", escape(self.name()), escape(self.kind.korean()));
         match (self.kind, self.title) {
@@ -53,6 +57,8 @@ impl<'a> Subject<'a> {
             },
             (ProcessKind::Notice, None) => about(),
             (ProcessKind::Participation { .. } | ProcessKind::Allotment, _) => about(),
+            (ProcessKind::Sell { sale_date }, _) => format!("{} ({})", about(), sale_date.format("%m-%d")),
+            (ProcessKind::Statement { sale_date }, _) => format!("{} ({} 매도분)", about(), sale_date.format("%m-%d")),
         }
     }
 }
@@ -68,6 +74,8 @@ pub fn advice(subject: &Subject<'_>, client: &Client, advice: &Advice) -> String
         Advice::Bid(a) => bid::advice(subject, client, a),
         Advice::Allotment(a) => allotment::advice(subject, client, a),
         Advice::Notice(a) => notice::message(subject, a),
+        Advice::Sell(a) => sell::advice(subject, client, a),
+        Advice::Statement(a) => statement::advice(subject, client, a),
     }
 }
 
@@ -77,6 +85,8 @@ pub fn prompt(subject: &Subject<'_>, client: &Client, advice: &Advice) -> Option
     match advice {
         Advice::Bid(a) => Some((bid::prompt(subject, client, a), bid::PLACEHOLDER)),
         Advice::Allotment(a) => Some((allotment::prompt(subject, client, a), allotment::PLACEHOLDER)),
+        Advice::Sell(a) => Some((sell::prompt(subject, client, a), sell::PLACEHOLDER)),
+        Advice::Statement(a) => Some((statement::prompt(subject, client, a), statement::PLACEHOLDER)),
         Advice::Notice(_) => None,
     }
 }
@@ -86,6 +96,8 @@ pub fn example(client: &Client, advice: &Advice) -> String {
     match advice {
         Advice::Bid(a) => bid::example(client, a),
         Advice::Allotment(a) => allotment::example(client, a),
+        Advice::Sell(a) => sell::example(client, a),
+        Advice::Statement(a) => statement::example(client, a),
         Advice::Notice(_) => String::new(),
     }
 }
@@ -95,6 +107,8 @@ pub fn received(subject: &Subject<'_>, client: &Client, answer: &Answer) -> Stri
     let (what, lines) = match answer {
         Answer::Bid(a) => ("참여 내역", bid::answer_lines(client, a)),
         Answer::Allotment(a) => ("배정 내역", allotment::answer_lines(client, a)),
+        Answer::Sell(a) => ("매도 내역", sell::answer_lines(client, a)),
+        Answer::Statement(a) => ("매매명세서 내역", statement::answer_lines(client, a)),
     };
     let mut out = format!("📝 <b>{}</b> {what}을 접수했습니다.", escape(subject.name()));
     for line in lines {
@@ -110,6 +124,8 @@ pub fn answer_noun(phase: Phase) -> &'static str {
         Phase::Bid => "참여 내역",
         Phase::Allotment => "배정 내역",
         Phase::Notice => "확인",
+        Phase::Sell => "매도 내역",
+        Phase::Statement => "매매명세서 내역",
     }
 }
 
@@ -189,7 +205,7 @@ pub fn reminder_unacknowledged(subject: &Subject<'_>) -> String {
 pub fn reminder_unanswered(subject: &Subject<'_>, phase: Phase) -> String {
     let noun = match phase {
         Phase::Bid => "실제 참여 내역",
-        Phase::Allotment | Phase::Notice => answer_noun(phase),
+        Phase::Allotment | Phase::Notice | Phase::Sell | Phase::Statement => answer_noun(phase),
     };
     format!("⏰ {} {noun}을 아직 받지 못했습니다. 안내 메시지에 답장으로 보내 주세요.", subject.heading())
 }
@@ -199,6 +215,8 @@ pub fn finding(client: &Client, f: &Finding) -> String {
     match f {
         Finding::Bid(f) => bid::finding(client, f),
         Finding::Allotment(f) => allotment::finding(client, f),
+        Finding::Sell(f) => sell::finding(client, f),
+        Finding::Statement(f) => statement::finding(client, f),
     }
 }
 
@@ -377,8 +395,15 @@ pub fn reply_error(error: &ReplyError, client: &Client, phase: Phase) -> String 
         Phase::Bid => "가격 / 수량 / 확약",
         Phase::Allotment => "배정 수량 / 확약",
         Phase::Notice => "내용",
+        Phase::Sell => "매도수량 / 평균단가",
+        Phase::Statement => "수량 / 단가 / 매매금액 / 수수료 / 거래세 / 정산금액",
     };
-    let quantity = if phase == Phase::Allotment { "배정수량" } else { "참여수량" };
+    let (quantity, price) = match phase {
+        Phase::Bid | Phase::Notice => ("참여수량", "참여가격이"),
+        Phase::Allotment => ("배정수량", "가격이"),
+        Phase::Sell => ("매도수량", "평균단가가"),
+        Phase::Statement => ("수량", "단가가"),
+    };
     match error {
         ReplyError::Empty | ReplyError::NotAnswerable => "내용이 없습니다".to_owned(),
         ReplyError::WhichFund { line } => format!("{line}번째 줄: 펀드명을 함께 적어 주세요"),
@@ -388,7 +413,8 @@ pub fn reply_error(error: &ReplyError, client: &Client, phase: Phase) -> String 
         }
         ReplyError::Lines(crate::domain::phase::LinesError::Empty) => "내용이 없습니다".to_owned(),
         ReplyError::Line { line, error } => match error {
-            LineError::MissingPrice { fund: f } => format!("{line}번째 줄 ({}): 참여가격이 없습니다", fund(f)),
+            LineError::MissingPrice { fund: f } => format!("{line}번째 줄 ({}): {price} 없습니다", fund(f)),
+            LineError::MissingValue { fund: f, what } => format!("{line}번째 줄 ({}): {what} 값이 없습니다", fund(f)),
             LineError::MissingQuantity { fund: f } => format!("{line}번째 줄 ({}): {quantity}이 없습니다", fund(f)),
             LineError::MissingLockUp { fund: f } => {
                 format!("{line}번째 줄 ({}): 확약 여부(미확약, 15일, 1개월, 3개월, 6개월)가 없습니다", fund(f))

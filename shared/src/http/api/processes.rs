@@ -7,6 +7,7 @@ use super::ApiState;
 use super::auth::{Advisor, Authorized, Operator, Principal, Viewer};
 use super::extract::{Body, Id, Ids, Limit, OptionalBody, Query, page, referenced};
 use crate::app::{AppError, Audience, AudienceOutcome, AudiencePlan, KickoffReport, Progress};
+use crate::domain::calendar::KrxCalendar;
 use crate::domain::ids::{ClientId, ProcessId, StockId};
 use crate::domain::phase::notice::{NoticeAdvice, NoticeText};
 use crate::domain::phase::{Finding, LineInput};
@@ -214,7 +215,7 @@ async fn create(
     let default_kickoff = match (stock.as_ref(), input.kind) {
         // Whole seconds: it is shown to people.
         (_, ProcessKind::Notice) => now.with_nanosecond(0),
-        (Some(stock), kind) => kind.default_kickoff(stock.schedule()),
+        (Some(stock), kind) => kind.default_kickoff(stock.schedule(), KrxCalendar::builtin()),
         (None, _) => None,
     };
     let Some(kickoff_at) = input.kickoff_at.or(default_kickoff) else {
@@ -438,7 +439,9 @@ struct ConfirmInput {
 }
 
 /// One fund's values, written as a person would: `17,000`, `1만주`, `15일`. A bid needs all
-/// three; an allotment a quantity (`0` or `미배정` for none) and, when allotted, its lock-up.
+/// three; an allotment a quantity (`0` or `미배정` for none) and, when allotted, its lock-up; an
+/// execution report a quantity (`0`, `미매도`, `전량`) and, when sold, the average price (`note` for
+/// why not); a statement quantity, price, amount, commission, tax and net.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LineBody {
@@ -447,6 +450,16 @@ struct LineBody {
     price: Option<String>,
     quantity: Option<String>,
     lockup: Option<String>,
+    /// A statement's gross amount (매매금액).
+    amount: Option<String>,
+    /// A statement's commission (수수료).
+    commission: Option<String>,
+    /// A statement's tax (거래세, with 농특세).
+    tax: Option<String>,
+    /// A statement's net settlement (정산금액).
+    net: Option<String>,
+    /// Why nothing was sold (미매도).
+    note: Option<String>,
 }
 
 /// Confirms what the client sent, or records the values staff read, corrected or took by phone
@@ -466,7 +479,17 @@ async fn confirm(
     let lines: Option<Vec<LineInput>> = input.lines.map(|lines| {
         lines
             .into_iter()
-            .map(|l| LineInput { fund: l.fund, price: l.price, quantity: l.quantity, lockup: l.lockup })
+            .map(|l| LineInput {
+                fund: l.fund,
+                price: l.price,
+                quantity: l.quantity,
+                lockup: l.lockup,
+                amount: l.amount,
+                commission: l.commission,
+                tax: l.tax,
+                net: l.net,
+                note: l.note,
+            })
             .collect()
     });
     let saved = s.app.confirm(&process_id, &client_id, &by, lines.as_deref()).await?;
