@@ -57,6 +57,9 @@ const ROLES: &[(&str, &str, Option<Role>)] = &[
     ("GET", "/api/v1/processes/{id}/trackers", Some(Viewer)),
     ("POST", "/api/v1/processes/{id}/trackers/{client}/remind", Some(Operator)),
     ("POST", "/api/v1/processes/{id}/trackers/{client}/confirm", Some(Operator)),
+    ("GET", "/api/v1/bot", Some(Viewer)),
+    ("POST", "/api/v1/bot/stop", Some(Operator)),
+    ("POST", "/api/v1/bot/resume", Some(Advisor)),
     ("GET", "/api/v1/audit", Some(Admin)),
     ("GET", "/api/v1/errors", Some(Operator)),
 ];

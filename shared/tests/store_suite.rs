@@ -92,6 +92,7 @@ store_suite!(
     a_chats_client_is_one_read_and_follows_its_changes,
     a_process_its_stock_and_a_tracker_read_together,
     only_a_clients_latest_link_code_links_and_only_once,
+    the_bot_switch_is_one_versioned_record,
 );
 
 // ---- fixtures -------------------------------------------------------------------------------
@@ -988,4 +989,30 @@ async fn only_a_clients_latest_link_code_links_and_only_once(fx: &Fixture) {
     assert_eq!(store.redeem_link_code(&leaked, t(4)).await.unwrap(), None, "[{e}] revoked");
     store.create_link_code(&fresh, &saebyeok, t(64)).await.unwrap();
     assert_eq!(store.redeem_link_code(&fresh, t(4)).await.unwrap(), Some((saebyeok, t(64))), "[{e}]");
+}
+
+/// The emergency stop's record: running until first written, then versioned like every record,
+/// so a stop and a resume at once cannot both win.
+async fn the_bot_switch_is_one_versioned_record(fx: &Fixture) {
+    use shared::domain::bot::{BotControl, Resume, Stop};
+    let s = &fx.store;
+    let fresh = s.get_bot_control().await.unwrap();
+    assert_eq!((fresh.value.clone(), fresh.version), (BotControl::default(), 0), "never written: running");
+    let mut stopped = fresh.value.clone();
+    let stop =
+        Stop {
+            by: "김운영".into(), staff_id: Some(id("kim")), since: t(0), reason: Label::new("오발송").unwrap()
+        };
+    stopped.stop(stop.clone()).unwrap();
+    let saved = s.put_bot_control(&stopped, 0).await.unwrap();
+    assert_eq!(saved.version, 1);
+    assert!(matches!(s.put_bot_control(&stopped, 0).await, Err(StoreError::Conflict { .. })), "a second first write");
+    let read = s.get_bot_control().await.unwrap();
+    assert_eq!((read.value.stopped, read.version), (Some(stop), 1));
+    let mut resumed = stopped.clone();
+    resumed.resume(Resume { by: "박자문".into(), at: t(30) }).unwrap();
+    assert_eq!(s.put_bot_control(&resumed, 1).await.unwrap().version, 2);
+    assert!(matches!(s.put_bot_control(&stopped, 1).await, Err(StoreError::Conflict { .. })), "a stale write");
+    let read = s.get_bot_control().await.unwrap();
+    assert_eq!((read.value, read.version), (resumed, 2));
 }

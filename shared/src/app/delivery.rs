@@ -134,6 +134,28 @@ pub enum Refusal {
     BadAnswer(#[from] crate::domain::phase::AnswerInputError),
     #[error("{field}: {reason}")]
     Invalid { field: String, reason: String },
+    /// The emergency stop is on: nothing goes to clients until staff resume.
+    #[error("the bot is stopped (by {by} since {since}: {reason}): resume it first")]
+    BotStopped { by: String, since: String, reason: String },
+    #[error("the bot is running: there is nothing to resume")]
+    BotRunning,
+}
+
+impl From<crate::domain::bot::BotSwitchError> for Refusal {
+    fn from(e: crate::domain::bot::BotSwitchError) -> Self {
+        use crate::domain::bot::BotSwitchError;
+        match e {
+            BotSwitchError::AlreadyStopped { by, since, reason } => Refusal::BotStopped { by, since, reason },
+            BotSwitchError::NotStopped => Refusal::BotRunning,
+        }
+    }
+}
+
+impl AppError {
+    /// A send the emergency stop held: nothing went, and nothing is to be marked failed.
+    pub fn is_held(&self) -> bool {
+        matches!(self, AppError::Refused(Refusal::BotStopped { .. }))
+    }
 }
 
 impl App {
@@ -158,6 +180,11 @@ impl App {
         out: &Outgoing,
         slot: Option<Slot>,
     ) -> Result<Vec<Delivered>, AppError> {
+        // The emergency stop holds everything but the staff group's own traffic (answers to its
+        // commands): checked here, before every message, so no path to a client is missed.
+        if Some(out.chat) != self.config.staff_chat {
+            self.refuse_if_stopped().await?;
+        }
         let parts = split(&out.html, MESSAGE_LIMIT);
         let last = parts.len().saturating_sub(1);
         let mut chat = out.chat;

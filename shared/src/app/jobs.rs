@@ -14,6 +14,14 @@ impl App {
     /// repeat (one runner at a time, sent notices leave the queue), and a run may ask for another
     /// under its own name, which must not be skipped as done.
     pub async fn run_job(&self, key: &str, payload: &JobPayload) -> Result<(), AppError> {
+        // Held by the emergency stop: no once-only record is taken, so the job the resume plans
+        // (or this one again) still runs. The feed checks for itself.
+        if !matches!(payload, JobPayload::StaffFeed)
+            && let Some(stop) = self.stopped().await?
+        {
+            tracing::info!(key, by = %stop.by, "job held: the bot is stopped; resuming plans it again");
+            return Ok(());
+        }
         match payload {
             JobPayload::Kickoff { process_id } => {
                 self.once(key, async || self.kickoff(process_id).await.map(|_| ())).await
@@ -22,6 +30,7 @@ impl App {
                 self.once(key, async || self.chase(process_id, client_id).await).await
             }
             JobPayload::StaffFeed => self.staff_feed_job().await.map(|_| ()),
+            JobPayload::Resume { process_id } => self.once(key, async || self.carry_on(process_id).await).await,
         }
     }
 
@@ -54,6 +63,15 @@ impl App {
         match work().await {
             Ok(()) => {
                 self.store.complete(key, &token, None, self.clock.now() + TimeDelta::days(3)).await?;
+                Ok(())
+            }
+            Err(e) if e.is_held() => {
+                // Stopped while it ran: what it did not do waits for the resume, which needs the
+                // key free again. Not a failure.
+                tracing::info!(key, "job cut short by the emergency stop; resuming plans it again");
+                if let Err(release) = self.store.release(key, &token).await {
+                    tracing::warn!(error = %release, "could not release a held job");
+                }
                 Ok(())
             }
             Err(e) => {

@@ -5,6 +5,7 @@
 
 mod advice;
 mod audience;
+mod bot;
 mod delivery;
 mod jobs;
 mod journal;

@@ -14,6 +14,7 @@
 
 use super::memo::FeedStep;
 use super::{App, AppError, Delivered, Outgoing};
+use crate::domain::bot::BotControl;
 use crate::domain::ids::{ChatId, ClientId, ProcessId};
 use crate::domain::phase::Severity;
 use crate::domain::staff_feed::{ProgressCard, StaffNotice};
@@ -153,6 +154,13 @@ impl App {
     /// may not show it yet).
     pub async fn run_staff_feed(&self, latest: Timestamp, touched: Option<&ProcessId>) -> Result<FeedReport, AppError> {
         let Some(chat) = self.config.staff_chat else { return Ok(FeedReport::default()) };
+        // The emergency stop holds the feed: notices stay queued and cards stale, and the resume
+        // runs it. Nothing is scheduled meanwhile.
+        let control = self.store.get_bot_control().await?.value;
+        if control.is_stopped() {
+            tracing::info!("staff feed held: the bot is stopped");
+            return Ok(FeedReport::default());
+        }
         let now = self.clock.now();
         let lease = IdempotencyRequest {
             key: LEASE.into(),
@@ -172,7 +180,7 @@ impl App {
             }
         };
         let mut report = FeedReport::default();
-        let fed = match self.send_notices(chat, latest, &mut report).await {
+        let fed = match self.send_notices(chat, latest, &control, &mut report).await {
             Ok(()) => self.draw_cards(chat, latest, touched, &mut report).await,
             Err(e) => Err(e),
         };
@@ -188,7 +196,13 @@ impl App {
 
     /// Sends the queued notices, oldest first, coalesced. One that Telegram refuses (a bad
     /// message) does not sink the others sent with it: they are tried one by one.
-    async fn send_notices(&self, chat: ChatId, latest: Timestamp, report: &mut FeedReport) -> Result<(), AppError> {
+    async fn send_notices(
+        &self,
+        chat: ChatId,
+        latest: Timestamp,
+        control: &BotControl,
+        report: &mut FeedReport,
+    ) -> Result<(), AppError> {
         let now = self.clock.now();
         let queued = self.store.queued_staff_notices(NOTICE_PAGE).await?;
         if queued.len() == NOTICE_PAGE as usize {
@@ -200,7 +214,7 @@ impl App {
             let batch = &queued[next..next + count];
             next += count;
             match self.send_to_staff(chat, &text, latest).await {
-                Ok(Some(())) => self.sent(batch, report).await,
+                Ok(Some(())) => self.sent(batch, control, report).await,
                 Ok(None) => {
                     report.again_at(now + RETRY);
                     return Ok(());
@@ -208,7 +222,7 @@ impl App {
                 Err(AppError::Telegram(TelegramError::BadRequest { .. })) if count > 1 => {
                     for notice in batch {
                         match self.send_to_staff(chat, &notice.html, latest).await {
-                            Ok(Some(())) => self.sent(std::slice::from_ref(notice), report).await,
+                            Ok(Some(())) => self.sent(std::slice::from_ref(notice), control, report).await,
                             Ok(None) => {
                                 report.again_at(now + RETRY);
                                 return Ok(());
@@ -233,10 +247,10 @@ impl App {
     }
 
     /// Notices went out: off the queue (a failure to take one off only risks sending it again),
-    /// and said when late.
-    async fn sent(&self, notices: &[StaffNotice], report: &mut FeedReport) {
+    /// and said when late (a notice the emergency stop held counts from the resume).
+    async fn sent(&self, notices: &[StaffNotice], control: &BotControl, report: &mut FeedReport) {
         let now = self.clock.now();
-        let oldest = notices.iter().map(|n| n.created_at).min().unwrap_or(now);
+        let oldest = notices.iter().map(|n| control.waited_since(n.created_at)).min().unwrap_or(now);
         if now - oldest > self.config.notice_budget {
             let waited = (now - oldest).num_seconds();
             let first = notices.first().map(|n| first_line(&n.html)).unwrap_or_default();

@@ -58,6 +58,9 @@ impl App {
         stock_id: &StockId,
         expected_version: u64,
     ) -> Result<Versioned<Stock>, AppError> {
+        // Clients with advice are told of a withdrawal, which the emergency stop would hold and
+        // nothing would send later: refused until the bot runs (pausing processes is not).
+        self.refuse_if_stopped().await?;
         let mut stock = self.store.get_stock(stock_id).await?.value;
         stock.withdraw();
         let saved = self.store.update_stock(&stock, expected_version).await?;

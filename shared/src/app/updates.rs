@@ -107,6 +107,12 @@ impl App {
         let handled = tokio::time::timeout(self.config.handling_budget, self.process(&update, client, logged)).await;
         let failure = match handled {
             Ok(Ok(())) => None,
+            // A reply the emergency stop held: what the update brought is stored; retrying would
+            // only be held again.
+            Ok(Err(e)) if e.is_held() => {
+                tracing::info!("update handled; the bot's reply is held by the emergency stop");
+                None
+            }
             Ok(Err(e)) => Some(e.to_string()),
             Err(_) => Some(format!("handling ran out of time ({:?})", self.config.handling_budget)),
         };
@@ -341,7 +347,11 @@ impl App {
             }
             None => {
                 self.notify_staff(templates::staff_bot_added_unknown(&title, chat.0)).await;
-                self.deliver(&Outgoing::text(chat, templates::unknown_group())).await?;
+                if let Err(e) = self.deliver(&Outgoing::text(chat, templates::unknown_group())).await
+                    && !e.is_held()
+                {
+                    return Err(e);
+                }
             }
         }
         Ok(())
@@ -413,7 +423,11 @@ impl App {
 
     pub(super) async fn reply(&self, message: &Message, html: String) -> Result<(), super::AppError> {
         let out = Outgoing { reply_to: Some(message.message_id), ..Outgoing::text(ChatId(message.chat.id), html) };
-        self.deliver(&out).await.map(|_| ())
+        match self.deliver(&out).await {
+            // Held by the emergency stop: the rest of the handling goes on.
+            Err(e) if e.is_held() => Ok(()),
+            sent => sent.map(|_| ()),
+        }
     }
 
     /// Whether a Telegram user is one of the firm's active staff (as the staff list read within the

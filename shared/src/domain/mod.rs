@@ -1,5 +1,6 @@
 //! Pure types and rules: no I/O, no clocks, no storage layout. Values in, values out.
 
+pub mod bot;
 pub mod calendar;
 pub mod client;
 pub mod ids;

@@ -110,6 +110,8 @@ fn refused(refusal: Refusal, detail: String) -> Problem {
         Refusal::StockWithdrawn { .. } => conflict("stock_withdrawn"),
         Refusal::NoStock => conflict("no_stock"),
         Refusal::NotAwaitingClient(_) => conflict("not_awaiting_client"),
+        Refusal::BotStopped { .. } => conflict("bot_stopped"),
+        Refusal::BotRunning => conflict("bot_running"),
     }
 }
 

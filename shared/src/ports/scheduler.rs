@@ -17,6 +17,9 @@ pub enum JobPayload {
     Chase { process_id: ProcessId, client_id: ClientId },
     /// Send the staff group what is queued for it and bring stale progress cards up to date.
     StaffFeed,
+    /// After the emergency stop: carry on a process where it stood (kick it off if its time came
+    /// while stopped; else send who was not sent to and chase the others as due).
+    Resume { process_id: ProcessId },
 }
 
 /// A one-time job. Its name is deterministic, at most 64 characters of `[0-9A-Za-z_.-]`, so
@@ -53,6 +56,16 @@ impl Job {
 }
 
 impl Job {
+    /// Carrying on a process after the emergency stop: one name per process and resume minute,
+    /// never the name of a job that fired during the stop.
+    pub fn resume(process_id: &ProcessId, at: Timestamp) -> Job {
+        Job {
+            name: format!("resume-{}-{}", short_hash(process_id.as_str()), at.timestamp() / 60),
+            at,
+            payload: JobPayload::Resume { process_id: process_id.clone() },
+        }
+    }
+
     /// The staff feed's next run: one name per five seconds, so everyone who asks for a run in
     /// the same moment asks for the same one.
     pub fn staff_feed(at: Timestamp) -> Job {
@@ -102,7 +115,7 @@ mod tests {
         let a = Job::chase(&process, &client, at);
         assert_eq!(a, Job::chase(&process, &client, at));
         assert_ne!(a.name, Job::chase(&process, &client, at + chrono::TimeDelta::minutes(5)).name);
-        for job in [a, Job::kickoff(&process, at)] {
+        for job in [a, Job::kickoff(&process, at), Job::resume(&process, at)] {
             assert!(job.name.len() <= 64, "{}", job.name);
             assert!(job.name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)), "{}", job.name);
         }

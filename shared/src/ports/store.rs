@@ -2,6 +2,7 @@
 //! fail when the record exists, updates carry the version they read and fail with
 //! [`StoreError::Conflict`] when someone else wrote first.
 
+use crate::domain::bot::BotControl;
 use crate::domain::client::{ChatBinding, Client};
 use crate::domain::ids::{ChatId, ClientId, ProcessId, StaffId, StockId};
 use crate::domain::journal::{AuditEntry, ErrorEntry};
@@ -378,6 +379,20 @@ pub trait StaffFeedStore: Send + Sync {
     async fn save_card(&self, card: &ProgressCard) -> Result<bool, StoreError>;
 }
 
+/// The bot's emergency stop: one record for the whole deployment.
+#[async_trait]
+pub trait BotControlStore: Send + Sync {
+    /// The switch as stored; running at version 0 when it was never written.
+    async fn get_bot_control(&self) -> Result<Versioned<BotControl>, StoreError>;
+    /// Writes the switch if it is still at `expected_version` (0: never written); a conflict when
+    /// someone else changed it first.
+    async fn put_bot_control(
+        &self,
+        control: &BotControl,
+        expected_version: u64,
+    ) -> Result<Versioned<BotControl>, StoreError>;
+}
+
 /// Everything the use cases store, as one bound.
 pub trait Store:
     StaffStore
@@ -392,6 +407,7 @@ pub trait Store:
     + JobStore
     + JournalStore
     + StaffFeedStore
+    + BotControlStore
 {
 }
 
@@ -408,5 +424,6 @@ impl<T> Store for T where
         + JobStore
         + JournalStore
         + StaffFeedStore
+        + BotControlStore
 {
 }

@@ -2,6 +2,7 @@
 //! runs against AWS, AWS's DynamoDB Local and the embedded dynoxide engine.
 
 mod batch;
+mod bot;
 mod clients;
 pub mod cursor;
 mod entities;

@@ -168,7 +168,16 @@ impl App {
         out: &Outgoing,
         input: Option<&InputId>,
     ) -> Result<(), AppError> {
-        let delivered = self.deliver_unlogged(out, None).await?;
+        let delivered = match self.deliver_unlogged(out, None).await {
+            Ok(delivered) => delivered,
+            // The emergency stop holds replies: the client's act is stored, and after the resume
+            // its tracker is chased from the state it reached (a reminder asks again).
+            Err(e) if e.is_held() => {
+                tracing::info!(client = %client.id, "reply held: the bot is stopped");
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
         let log = outbound_entries(out, &delivered, self.clock.now());
         let note = |tracker: &mut Tracker| {
             for d in &delivered {
@@ -581,8 +590,10 @@ impl App {
                     client: Some(client.id.clone()),
                     ..Outgoing::text(ChatId(message.chat.id), templates::which_ipo())
                 };
-                self.deliver(&out).await?;
-                Ok(None)
+                match self.deliver(&out).await {
+                    Err(e) if !e.is_held() => Err(e),
+                    _ => Ok(None),
+                }
             }
         }
     }

@@ -38,6 +38,8 @@ enum SendOutcome {
     Failed(ClientId, String),
     /// Another worker has it, or it had been sent already.
     Skipped,
+    /// The emergency stop came first: left pending, for the resume.
+    Held,
 }
 
 impl KickoffReport {
@@ -45,7 +47,7 @@ impl KickoffReport {
         match outcome {
             SendOutcome::Sent(client) => self.sent.push(client),
             SendOutcome::Failed(client, reason) => self.failed.push((client, reason)),
-            SendOutcome::Skipped => {}
+            SendOutcome::Skipped | SendOutcome::Held => {}
         }
     }
 }
@@ -65,6 +67,8 @@ fn fan_out_order(process: &ProcessId, client: &ClientId) -> u64 {
 /// A tracker taken for sending, and its message.
 struct Ready {
     claimed: Versioned<Tracker>,
+    /// The tracker as it was before the claim: written back when the emergency stop holds the send.
+    unclaimed: Tracker,
     out: Outgoing,
 }
 
@@ -112,6 +116,8 @@ impl App {
 
     /// Staff start a draft or scheduled process now (or resume a kickoff that stopped halfway).
     pub async fn start_now(&self, process_id: &ProcessId) -> Result<KickoffReport, AppError> {
+        // "Now" cannot be honoured while the bot is stopped: said so, rather than started silently.
+        self.refuse_if_stopped().await?;
         self.check_startable(&self.load_process(process_id).await?).await?;
         self.send_all(process_id).await
     }
@@ -167,6 +173,7 @@ impl App {
         let mut retry = None;
         let mut sends = tokio::task::JoinSet::new();
         let mut batch = Vec::with_capacity(KICKOFF_BATCH);
+        let mut claims = 0usize;
         for tracker in trackers {
             let Some(client) = clients.remove(&tracker.value.client_id) else {
                 let reason = "고객 정보 없음".to_owned();
@@ -179,6 +186,13 @@ impl App {
                 }
                 continue;
             }
+            // The emergency stop is looked for before each batch's claims: a stop halts the fan-out
+            // within a batch, and what it did not claim stays pending for the resume.
+            if claims.is_multiple_of(KICKOFF_BATCH) && self.stopped().await?.is_some() {
+                tracing::warn!(process = %process_id, "fan-out held: the bot is stopped");
+                break;
+            }
+            claims += 1;
             match self.claim_send(&loaded, tracker, &client).await {
                 Ok(Claim::Ready(ready)) => batch.push((*ready, client)),
                 Ok(Claim::Done(outcome)) => report.count(outcome),
@@ -262,6 +276,7 @@ impl App {
     ) -> Result<Claim, AppError> {
         let now = self.clock.now();
         let process = &loaded.process;
+        let unclaimed = stored.value.clone();
         let mut tracker = stored.value;
         if let Some(started) = tracker.send_started_at() {
             if now - started < SEND_GRACE {
@@ -295,7 +310,7 @@ impl App {
             client: Some(client.id.clone()),
             process: Some(process.id.clone()),
         };
-        Ok(Claim::Ready(Box::new(Ready { claimed, out })))
+        Ok(Claim::Ready(Box::new(Ready { claimed, unclaimed, out })))
     }
 
     /// Sends a claimed tracker's advice in its slot and records the outcome, with the message's
@@ -307,9 +322,15 @@ impl App {
         client: &Client,
         slot: Slot,
     ) -> Result<SendOutcome, AppError> {
-        let Ready { claimed, out } = ready;
+        let Ready { claimed, unclaimed, out } = ready;
         let mut tracker = claimed.value;
         match self.deliver_unlogged(&out, Some(slot)).await {
+            // Stopped between the batch's look and this send: nothing went, so the claim is given
+            // back (a claim left standing would read as a send interrupted, and fail).
+            Err(e) if e.is_held() => {
+                self.store.transition_tracker(&unclaimed, TrackerState::Pending, claimed.version).await?;
+                Ok(SendOutcome::Held)
+            }
             Ok(delivered) => {
                 for d in &delivered {
                     tracker.note_message(d.sent.message_id);
@@ -330,6 +351,17 @@ impl App {
                 self.store.transition_tracker(&tracker, TrackerState::Pending, claimed.version).await?;
                 Ok(SendOutcome::Failed(client.id.clone(), reason))
             }
+        }
+    }
+
+    /// After the emergency stop: a scheduled process whose kickoff came meanwhile kicks off; a
+    /// running one goes on where it stood (its clients not sent to yet are sent, the others are
+    /// chased as due). Anything else has nothing held.
+    pub(crate) async fn carry_on(&self, process_id: &ProcessId) -> Result<(), AppError> {
+        match self.store.get_process(process_id).await?.value.state() {
+            ProcessState::Scheduled => self.kickoff(process_id).await.map(|_| ()),
+            ProcessState::Running => self.send_all(process_id).await.map(|_| ()),
+            ProcessState::Draft | ProcessState::Paused | ProcessState::Completed | ProcessState::Cancelled => Ok(()),
         }
     }
 

@@ -6,6 +6,7 @@
 
 mod advice;
 pub mod auth;
+mod bot;
 mod clients;
 mod extract;
 mod journal;
@@ -38,7 +39,8 @@ pub enum Family {
     Clients,
     /// `/api/v1/stocks`: schedules, final prices, amendments and withdrawals.
     Stocks,
-    /// `/api/v1/processes`: processes, their advice and their trackers.
+    /// `/api/v1/processes`: processes, their advice and their trackers; and `/api/v1/bot`, the
+    /// emergency stop, whose resume plans every process's jobs and tells the staff group.
     Processes,
     /// `/api/v1/audit`, `/api/v1/errors` and the OpenAPI document: read-only.
     Journal,
@@ -62,7 +64,7 @@ impl Family {
             Family::Staff => staff::routes(),
             Family::Clients => clients::routes(),
             Family::Stocks => stocks::routes(),
-            Family::Processes => processes::routes().merge(advice::routes()),
+            Family::Processes => processes::routes().merge(advice::routes()).merge(bot::routes()),
             Family::Journal => journal::routes().merge(openapi::routes()),
         }
     }
