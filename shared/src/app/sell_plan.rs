@@ -1,31 +1,32 @@
-//! Phase 3's processes, proposed from phase 2: a stock's confirmed allotments say which fund may
-//! first sell how many shares on which day (listing day for shares with no lock-up, then each
-//! release date), so the firm gets one draft sell process per sale date with its audience, kicking
-//! off at 08:00 KST (before the 08:30 pre-open).
+//! Phases 3 and 4's processes, proposed from the phases before them. A stock's confirmed
+//! allotments say which fund may first sell how many shares on which day (listing day for shares
+//! with no lock-up, then each release date), so the firm gets one draft sell process per sale
+//! date with its audience, kicking off at 08:00 KST (before the 08:30 pre-open). When every
+//! execution report of a sell process is confirmed, the statements of the funds that sold are
+//! asked for at T+2 (scheduled at once: staff expect the statements to be chased without another
+//! step, and can unschedule it). When the last statement is confirmed, the staff group gets the
+//! IPO's result.
 
+use super::{App, AppError, Refusal, all_pages};
 use crate::domain::calendar::KrxCalendar;
-use crate::domain::ids::{ClientId, FundId};
+use crate::domain::ids::{ClientId, FundId, ProcessId, StockId};
 use crate::domain::lockup::LockUp;
 use crate::domain::money::Quantity;
-use crate::domain::phase::allotment::{AllotmentAnswer, Allotted};
+use crate::domain::phase::allotment::{AllotmentAnswer, Allotted, Release};
+use crate::domain::phase::sell::{EarlierSale, sellable};
+use crate::domain::phase::statement::StatementAdvice;
+use crate::domain::phase::{Advice, Answer};
+use crate::domain::process::{Process, ProcessAction, ProcessKind, ProcessState, ReminderPolicy};
 use crate::domain::regulation::{Regulation, RegulationError};
-use chrono::{NaiveDate, NaiveTime};
+use crate::domain::stock::{Schedule, Stock};
+use crate::domain::templates;
+use crate::domain::time::{Timestamp, format_kst};
+use crate::domain::tracker::{Tracker, TrackerState};
+use crate::ports::scheduler::Job;
+use crate::ports::store::StoreError;
+use chrono::NaiveDate;
+use serde::Serialize;
 use std::collections::BTreeMap;
-
-/// Sell processes kick off before the 08:30 pre-open, so clients can place orders for it.
-pub const SELL_KICKOFF: NaiveTime = match NaiveTime::from_hms_opt(8, 0, 0) {
-    Some(t) => t,
-    None => NaiveTime::MIN,
-};
-
-/// Statements are asked for at 09:00 KST on settlement day.
-pub const STATEMENT_KICKOFF: NaiveTime = match NaiveTime::from_hms_opt(9, 0, 0) {
-    Some(t) => t,
-    None => NaiveTime::MIN,
-};
-
-/// KRX settles a sale two business days after it (T+2): the statement is final then.
-pub const SETTLEMENT_DAYS: u32 = 2;
 
 /// One fund's shares that unlock on a sale date.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,11 +77,6 @@ pub fn sale_days(
     Ok(days)
 }
 
-/// The day a sale on `sale_date` settles, when its statement is asked for.
-pub fn settlement_date(sale_date: NaiveDate, calendar: &KrxCalendar) -> NaiveDate {
-    calendar.add_business_days(calendar.on_or_after(sale_date), SETTLEMENT_DAYS)
-}
-
 /// A short, stable name for a lock-up in process ids: `listing`, `15d`, `1m`, `3m`, `6m`.
 pub fn lockup_slug(lockup: LockUp) -> &'static str {
     match lockup {
@@ -89,6 +85,423 @@ pub fn lockup_slug(lockup: LockUp) -> &'static str {
         LockUp::Months1 => "1m",
         LockUp::Months3 => "3m",
         LockUp::Months6 => "6m",
+    }
+}
+
+/// A fund whose shares unlock on a proposed sale date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct UnlockingFund {
+    pub fund_id: FundId,
+    pub fund_name: String,
+    /// Shares released that day.
+    pub quantity: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct UnlockingClient {
+    pub client_id: ClientId,
+    pub name: String,
+    pub funds: Vec<UnlockingFund>,
+}
+
+/// What became of a proposed sale date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Proposal {
+    /// A draft sell process was created now.
+    Created,
+    /// A sell process for that date was already there (left as it is).
+    Exists,
+    /// A dry run: it would be created.
+    WouldCreate,
+}
+
+/// One sale date of a stock, its sell process and its audience.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ProposedSale {
+    pub process_id: ProcessId,
+    #[schema(value_type = String, format = Date)]
+    pub sale_date: NaiveDate,
+    /// The lock-up released that day: 미확약 on listing day.
+    #[schema(value_type = String)]
+    pub lockup: LockUp,
+    #[schema(value_type = String, format = DateTime)]
+    pub kickoff_at: Timestamp,
+    pub proposal: Proposal,
+    /// The clients whose shares unlock that day (shares left unsold earlier carry to later plans).
+    pub clients: Vec<UnlockingClient>,
+}
+
+/// What each fund may sell on a date, and why a fund with shares may sell none.
+#[derive(Debug, Clone, Default)]
+pub struct Sellable {
+    pub sellable: BTreeMap<(ClientId, FundId), u64>,
+    pub locked: BTreeMap<(ClientId, FundId), String>,
+}
+
+impl App {
+    /// The non-cancelled processes of a stock with their trackers, by kickoff time.
+    pub(crate) async fn stock_work(&self, stock: &StockId) -> Result<Vec<(Process, Vec<Tracker>)>, AppError> {
+        let processes = all_pages(|page| async move { self.store.processes_of_stock(stock, &page).await }).await?;
+        let mut out = Vec::new();
+        for p in processes {
+            if p.value.state() == ProcessState::Cancelled {
+                continue;
+            }
+            let trackers = self.store.trackers_of_process(&p.value.id).await?.into_iter().map(|t| t.value).collect();
+            out.push((p.value, trackers));
+        }
+        Ok(out)
+    }
+
+    /// Each client's allotment for `stock` as confirmed in its latest allotment check.
+    pub(crate) fn allotments_in(work: &[(Process, Vec<Tracker>)]) -> BTreeMap<ClientId, AllotmentAnswer> {
+        let mut out = BTreeMap::new();
+        for (process, trackers) in work {
+            if process.kind != ProcessKind::Allotment {
+                continue;
+            }
+            for t in trackers.iter().filter(|t| t.state() == TrackerState::Confirmed) {
+                if let Some(Answer::Allotment(a)) = t.answer() {
+                    out.insert(t.client_id.clone(), a.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Each fund's confirmed sales of the stock (from confirmed execution reports), as dated sales.
+    pub(crate) fn confirmed_sales(work: &[(Process, Vec<Tracker>)]) -> BTreeMap<ClientId, Vec<EarlierSale>> {
+        let mut out: BTreeMap<ClientId, Vec<EarlierSale>> = BTreeMap::new();
+        for (process, trackers) in work {
+            let ProcessKind::Sell { sale_date } = process.kind else { continue };
+            for t in trackers.iter().filter(|t| t.state() == TrackerState::Confirmed) {
+                if let Some(Answer::Sell(a)) = t.answer() {
+                    for line in a.lines.iter() {
+                        out.entry(t.client_id.clone()).or_default().push(EarlierSale {
+                            fund_id: line.fund_id.clone(),
+                            date: sale_date,
+                            quantity: line.execution.sold(),
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// What each allotted fund may sell on `date`: released by then (dates from the listing date
+    /// in force), less its confirmed sales before that date.
+    pub(crate) fn sellable_on(
+        stock: &Stock,
+        work: &[(Process, Vec<Tracker>)],
+        date: NaiveDate,
+    ) -> Result<Sellable, RegulationError> {
+        let listing = stock.schedule().dates().listing;
+        let (reg, cal) = (Regulation::builtin(), KrxCalendar::builtin());
+        let sales = Self::confirmed_sales(work);
+        let mut out = Sellable::default();
+        for (client, allotment) in Self::allotments_in(work) {
+            let mut releases = Vec::new();
+            for line in allotment.lines.iter() {
+                if let Allotted::Shares { quantity, lockup } = line.allotted {
+                    let released = reg.first_sale_date(lockup, listing, cal)?;
+                    releases.push(Release { fund_id: line.fund_id.clone(), quantity, lockup, date: released });
+                }
+            }
+            let earlier = sales.get(&client).map(Vec::as_slice).unwrap_or_default();
+            for r in &releases {
+                let key = (client.clone(), r.fund_id.clone());
+                let n = sellable(&r.fund_id, date, &releases, earlier);
+                if n > 0 {
+                    out.sellable.insert(key, n);
+                } else if r.date > date {
+                    out.locked.insert(key, format!("locked until {} ({})", r.date, r.lockup.korean()));
+                } else {
+                    out.locked.insert(key, "its released shares were sold on earlier sale dates".to_owned());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// One draft sell process per sale date of the stock, each with the clients whose shares
+    /// unlock that day; a date that already has a sell process keeps it. `dry_run` only says.
+    pub async fn propose_sell_processes(
+        &self,
+        stock_id: &StockId,
+        dry_run: bool,
+    ) -> Result<Vec<ProposedSale>, AppError> {
+        let stock = self.store.get_stock(stock_id).await?.value;
+        if stock.final_price().is_none() {
+            return Err(Refusal::NoFinalPrice { stock: stock.name.to_string() }.into());
+        }
+        let work = self.stock_work(stock_id).await?;
+        let allotments = Self::allotments_in(&work);
+        if allotments.is_empty() {
+            return Err(Refusal::WrongPhase(format!(
+                "{} has no confirmed allotment yet: sell processes follow from the allotment check",
+                stock.name
+            ))
+            .into());
+        }
+        let days =
+            sale_days(&allotments, stock.schedule().dates().listing, Regulation::builtin(), KrxCalendar::builtin())
+                .map_err(|e| Refusal::Invalid { field: "stock".into(), reason: e.to_string() })?;
+        let clients = all_pages(|page| async move { self.store.list_clients(&page).await }).await?;
+        let now = self.clock.now();
+        let mut out = Vec::new();
+        for day in days {
+            let kind = ProcessKind::Sell { sale_date: day.date };
+            let kickoff_at = kind.default_kickoff(stock.schedule(), KrxCalendar::builtin()).unwrap_or(now);
+            let audience = day
+                .clients
+                .iter()
+                .map(|(id, funds)| {
+                    let client = clients.iter().map(|c| &c.value).find(|c| &c.id == id);
+                    UnlockingClient {
+                        client_id: id.clone(),
+                        name: client.map_or_else(|| id.to_string(), |c| c.name.to_string()),
+                        funds: funds
+                            .iter()
+                            .map(|u| UnlockingFund {
+                                fund_id: u.fund_id.clone(),
+                                fund_name: client
+                                    .and_then(|c| c.fund(&u.fund_id))
+                                    .map_or_else(|| u.fund_id.to_string(), |f| f.name.to_string()),
+                                quantity: u.quantity.get(),
+                            })
+                            .collect(),
+                    }
+                })
+                .collect();
+            let existing = work.iter().find(|(p, _)| p.kind == kind).map(|(p, _)| p.clone());
+            let (process_id, kickoff_at, proposal) = match existing {
+                Some(p) => (p.id, p.kickoff_at, Proposal::Exists),
+                None => {
+                    let id = format!("{stock_id}-sell-{}", lockup_slug(day.lockup))
+                        .parse()
+                        .unwrap_or_else(|_| ProcessId::generate());
+                    if dry_run {
+                        (id, kickoff_at, Proposal::WouldCreate)
+                    } else {
+                        let process =
+                            Process::new(id, Some(stock_id.clone()), kind, kickoff_at, ReminderPolicy::default(), now);
+                        let created = self.store.create_process(&process).await?;
+                        tracing::info!(process = %created.value.id, sale_date = %day.date, "sell process proposed");
+                        (created.value.id, kickoff_at, Proposal::Created)
+                    }
+                }
+            };
+            out.push(ProposedSale {
+                process_id,
+                sale_date: day.date,
+                lockup: day.lockup,
+                kickoff_at,
+                proposal,
+                clients: audience,
+            });
+        }
+        Ok(out)
+    }
+
+    /// After an amendment: sell and statement processes not started move with the listing date.
+    /// A sell process on the sale date a lock-up had under the old listing date moves to the one it
+    /// has now (its kickoff too, when it was the default; its drafts' advice carries the new date);
+    /// a statement process follows its sale. Returns how many moved.
+    pub(crate) async fn move_sale_dates(&self, stock: &Stock, old: &Schedule) -> Result<usize, AppError> {
+        let (reg, cal) = (Regulation::builtin(), KrxCalendar::builtin());
+        let (was, now_listing) = (old.dates().listing, stock.schedule().dates().listing);
+        if was == now_listing {
+            return Ok(0);
+        }
+        let mut moves: BTreeMap<NaiveDate, NaiveDate> = BTreeMap::new();
+        for lockup in LockUp::ALL {
+            if let (Ok(from), Ok(to)) =
+                (reg.first_sale_date(lockup, was, cal), reg.first_sale_date(lockup, now_listing, cal))
+            {
+                moves.insert(from, to);
+            }
+        }
+        let processes = all_pages(|page| async move { self.store.processes_of_stock(&stock.id, &page).await }).await?;
+        let mut moved = 0;
+        for stored in processes {
+            let p = &stored.value;
+            if !matches!(p.state(), ProcessState::Draft | ProcessState::Scheduled) {
+                continue;
+            }
+            let (from, new_kind) = match p.kind {
+                ProcessKind::Sell { sale_date } => match moves.get(&sale_date) {
+                    Some(to) if *to != sale_date => (sale_date, ProcessKind::Sell { sale_date: *to }),
+                    _ => continue,
+                },
+                ProcessKind::Statement { sale_date } => match moves.get(&sale_date) {
+                    Some(to) if *to != sale_date => (sale_date, ProcessKind::Statement { sale_date: *to }),
+                    _ => continue,
+                },
+                ProcessKind::Participation { .. } | ProcessKind::Allotment | ProcessKind::Notice => continue,
+            };
+            let old_default = p.kind.default_kickoff(old, cal);
+            let mut updated = p.clone();
+            updated.kind = new_kind;
+            if Some(p.kickoff_at) == old_default
+                && let Some(kickoff) = new_kind.default_kickoff(stock.schedule(), cal)
+            {
+                updated.kickoff_at = kickoff;
+            }
+            // Its trackers' advice names the sale date the clients will read; they change only in
+            // draft, so a scheduled process goes back to draft for the moment it takes.
+            let scheduled = p.state() == ProcessState::Scheduled;
+            if scheduled {
+                updated.apply(ProcessAction::Unschedule)?;
+                self.scheduler.cancel(&Job::kickoff(&p.id, p.kickoff_at).name).await?;
+            }
+            let mut saved = self.store.update_process(&updated, stored.version).await?;
+            let trackers = self.store.trackers_of_process(&p.id).await?;
+            if !trackers.is_empty() {
+                let now = self.clock.now();
+                let redated: Vec<Tracker> = trackers
+                    .into_iter()
+                    .map(|t| {
+                        let advice = match t.value.advice().clone() {
+                            Advice::Sell(mut a) => {
+                                a.sale_date = new_kind_date(new_kind).unwrap_or(a.sale_date);
+                                Advice::Sell(a)
+                            }
+                            other => other,
+                        };
+                        Tracker::new(p.id.clone(), t.value.client_id.clone(), advice, now)
+                    })
+                    .collect();
+                self.store.save_draft_trackers(&p.id, saved.version, &redated).await?;
+                saved = self.store.get_process(&p.id).await?;
+            }
+            if scheduled {
+                let mut again = saved.value.clone();
+                again.apply(ProcessAction::Schedule)?;
+                self.scheduler.schedule(&Job::kickoff(&p.id, again.kickoff_at)).await?;
+                self.store.update_process(&again, saved.version).await?;
+            }
+            tracing::info!(process = %p.id, from = %from, "sale date moved with the listing date");
+            moved += 1;
+        }
+        Ok(moved)
+    }
+
+    /// What a confirmation settles beyond its tracker: a sell process whose execution reports are
+    /// all confirmed asks for its statements at T+2; a stock whose last statement is confirmed
+    /// gets its result summarised to staff. Failures are logged, never the confirmation's.
+    pub(crate) async fn after_confirm(&self, process_id: &ProcessId) {
+        if let Err(e) = self.settle(process_id).await {
+            tracing::error!(process = %process_id, error = %e, "follow-up of a confirmation failed");
+        }
+    }
+
+    async fn settle(&self, process_id: &ProcessId) -> Result<(), AppError> {
+        let process = self.store.get_process(process_id).await?.value;
+        let Some(stock_id) = process.stock_id.clone() else { return Ok(()) };
+        match process.kind {
+            ProcessKind::Sell { sale_date } => self.ask_statements(&process, &stock_id, sale_date).await,
+            ProcessKind::Statement { .. } => self.summarise_if_done(&stock_id).await,
+            ProcessKind::Participation { .. } | ProcessKind::Allotment | ProcessKind::Notice => Ok(()),
+        }
+    }
+
+    async fn ask_statements(&self, sell: &Process, stock_id: &StockId, sale_date: NaiveDate) -> Result<(), AppError> {
+        let trackers = self.store.trackers_of_process(&sell.id).await?;
+        if trackers.is_empty() || trackers.iter().any(|t| t.value.state() != TrackerState::Confirmed) {
+            return Ok(());
+        }
+        let kind = ProcessKind::Statement { sale_date };
+        let work = self.stock_work(stock_id).await?;
+        if work.iter().any(|(p, _)| p.kind == kind) {
+            return Ok(());
+        }
+        let stock = self.store.get_stock(stock_id).await?.value;
+        let now = self.clock.now();
+        let id: ProcessId = format!("{}-statement", sell.id).parse().unwrap_or_else(|_| ProcessId::generate());
+        let new_trackers: Vec<Tracker> = trackers
+            .iter()
+            .filter_map(|t| match t.value.answer() {
+                Some(Answer::Sell(answer)) => StatementAdvice::from_execution(answer, sale_date, stock.market)
+                    .map(|advice| Tracker::new(id.clone(), t.value.client_id.clone(), Advice::Statement(advice), now)),
+                _ => None,
+            })
+            .collect();
+        if new_trackers.is_empty() {
+            self.notify_staff(templates::result::nothing_sold(stock.name.as_str(), sale_date)).await;
+            return Ok(());
+        }
+        let kickoff = kind.default_kickoff(stock.schedule(), KrxCalendar::builtin()).unwrap_or(now);
+        let process = Process::new(id.clone(), Some(stock_id.clone()), kind, kickoff, sell.policy, now);
+        let created = match self.store.create_process(&process).await {
+            Ok(created) => created,
+            // Two confirmations finishing at once: the other one made it.
+            Err(StoreError::AlreadyExists { .. }) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        self.store.save_draft_trackers(&id, created.version, &new_trackers).await?;
+        let scheduled = match self.schedule_process(&id).await {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!(process = %id, error = %e, "statement process left in draft");
+                false
+            }
+        };
+        tracing::info!(process = %id, clients = new_trackers.len(), scheduled, "statements asked for");
+        self.notify_staff(templates::result::statements_planned(
+            stock.name.as_str(),
+            sale_date,
+            &format_kst(kickoff),
+            new_trackers.len(),
+            scheduled,
+        ))
+        .await;
+        Ok(())
+    }
+
+    /// Tells staff the stock's result once nothing is left to confirm: every sell and statement
+    /// process's trackers confirmed, and every confirmed sale's statement asked for and confirmed.
+    async fn summarise_if_done(&self, stock_id: &StockId) -> Result<(), AppError> {
+        let work = self.stock_work(stock_id).await?;
+        let mut sell_dates = Vec::new();
+        let mut statement_dates = Vec::new();
+        for (process, trackers) in &work {
+            let all_confirmed = trackers.iter().all(|t| t.state() == TrackerState::Confirmed);
+            match process.kind {
+                ProcessKind::Sell { sale_date } => {
+                    if !all_confirmed {
+                        return Ok(());
+                    }
+                    let sold = trackers.iter().any(|t| {
+                        matches!(t.answer(), Some(Answer::Sell(a)) if a.lines.iter().any(|l| l.execution.sold() > 0))
+                    });
+                    if sold {
+                        sell_dates.push(sale_date);
+                    }
+                }
+                ProcessKind::Statement { sale_date } => {
+                    if !all_confirmed {
+                        return Ok(());
+                    }
+                    statement_dates.push(sale_date);
+                }
+                ProcessKind::Participation { .. } | ProcessKind::Allotment | ProcessKind::Notice => {}
+            }
+        }
+        if sell_dates.iter().any(|d| !statement_dates.contains(d)) {
+            return Ok(());
+        }
+        let result = self.stock_result(stock_id).await?;
+        self.notify_staff(templates::result::summary(&result)).await;
+        Ok(())
+    }
+}
+
+fn new_kind_date(kind: ProcessKind) -> Option<NaiveDate> {
+    match kind {
+        ProcessKind::Sell { sale_date } | ProcessKind::Statement { sale_date } => Some(sale_date),
+        ProcessKind::Participation { .. } | ProcessKind::Allotment | ProcessKind::Notice => None,
     }
 }
 
@@ -148,6 +561,7 @@ mod tests {
 
     #[test]
     fn statements_settle_two_business_days_later() {
+        use crate::domain::process::settlement_date;
         let cal = KrxCalendar::builtin();
         let t2 = |d: &str| settlement_date(d.parse().unwrap(), cal).to_string();
         assert_eq!(t2("2026-04-07"), "2026-04-09");

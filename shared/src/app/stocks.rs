@@ -47,6 +47,8 @@ impl App {
             }
             moved += 1;
         }
+        // Sell and statement processes carry their sale date, which the listing date moves.
+        moved += self.move_sale_dates(&saved.value, &old).await?;
         self.notify_staff(templates::staff_schedule_amended(saved.value.name.as_str(), moved)).await;
         Ok((saved, moved))
     }

@@ -29,8 +29,9 @@ pub struct AdvisedFacts {
     pub summary: String,
     /// The shares the advice asked to sell.
     pub quantity: u64,
-    /// The lowest limit price among its limit orders; a sale averaging below it went against it.
-    pub lowest_limit: Option<u64>,
+    /// The lowest price the plan accepts when every order is a limit order (a limit sell never
+    /// fills below it): a sale averaging below it went against the advice.
+    pub floor_price: Option<u64>,
 }
 
 /// One fund's sale date: the advice, what the client reported, what the statement settled.
@@ -217,7 +218,7 @@ fn verdict(sale: &SaleFacts) -> Verdict {
         Verdict::SoldLess
     } else if sold > advised.quantity {
         Verdict::SoldMore
-    } else if advised.lowest_limit.is_some_and(|limit| sold > 0 && avg < limit) {
+    } else if advised.floor_price.is_some_and(|limit| sold > 0 && avg < limit) {
         Verdict::BelowLimit
     } else {
         Verdict::Followed
@@ -442,7 +443,7 @@ mod tests {
         // 12,000 shares at 17,000: 6,000 sold at 34,000, 6,000 at 30,000.
         let sale = |date: &str, qty: u64, price: u64, commission: u64| SaleFacts {
             date: d(date),
-            advised: Some(AdvisedFacts { summary: "지정가".into(), quantity: 6_000, lowest_limit: Some(32_000) }),
+            advised: Some(AdvisedFacts { summary: "지정가".into(), quantity: 6_000, floor_price: Some(32_000) }),
             reported: Some((qty, price)),
             statement: Some(StatementFacts {
                 quantity: qty,

@@ -17,17 +17,19 @@ use std::collections::{BTreeMap, HashMap};
 /// The longest comment accepted, in characters.
 pub const MAX_COMMENT_CHARS: usize = 500;
 
-/// What an import would do, row by row, in the order of the rows given.
+/// What an import would do, row by row, in the order of the rows given. `A` is what an accepted
+/// row becomes and `W` what it may be warned of: a bid's line by default, a sell order for a
+/// sell plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ImportReport {
-    pub rows: Vec<RowReport>,
+pub struct ImportReport<A = AdviceLine, W = Finding> {
+    pub rows: Vec<RowReport<A, W>>,
     pub accepted: usize,
     pub rejected: usize,
     pub skipped: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RowReport {
+pub struct RowReport<A = AdviceLine, W = Finding> {
     pub source: RowSource,
     /// The 기관명 cell as written.
     pub client_input: String,
@@ -35,19 +37,26 @@ pub struct RowReport {
     pub client_id: Option<ClientId>,
     /// The fund the row was matched to, when it was.
     pub fund_id: Option<FundId>,
-    pub outcome: RowOutcome,
+    pub outcome: RowOutcome<A, W>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
-pub enum RowOutcome {
+pub enum RowOutcome<A = AdviceLine, W = Finding> {
     /// Becomes advice. The warnings (an off-grid price, a bid beyond the fund's ability to pay) do
     /// not stop it, but staff should look before sending.
-    Accepted { advice: AdviceLine, warnings: Vec<Finding> },
+    Accepted { advice: A, warnings: Vec<W> },
     /// Refused; each reason names the row.
     Rejected { reasons: Vec<String> },
     /// Marked 발송 = X: not sent, and not an error.
     Skipped,
+}
+
+impl<A, W> ImportReport<A, W> {
+    /// True when no row was rejected (skipped rows and warnings are fine).
+    pub fn is_clean(&self) -> bool {
+        self.rejected == 0
+    }
 }
 
 impl ImportReport {
@@ -60,11 +69,6 @@ impl ImportReport {
             }
         }
         out
-    }
-
-    /// True when no row was rejected (skipped rows and warnings are fine).
-    pub fn is_clean(&self) -> bool {
-        self.rejected == 0
     }
 
     /// Warns of accepted prices further outside the stock's band than the firm's tolerance, and
@@ -232,13 +236,13 @@ fn name_key(name: &str) -> String {
     bare.to_lowercase()
 }
 
-struct Directory<'a> {
+pub(super) struct Directory<'a> {
     clients: &'a [Client],
     by_key: HashMap<String, Vec<&'a Client>>,
 }
 
 impl<'a> Directory<'a> {
-    fn new(clients: &'a [Client]) -> Self {
+    pub(super) fn new(clients: &'a [Client]) -> Self {
         let mut by_key: HashMap<String, Vec<&Client>> = HashMap::new();
         for c in clients {
             by_key.entry(name_key(c.name.as_str())).or_default().push(c);
@@ -247,7 +251,7 @@ impl<'a> Directory<'a> {
     }
 
     /// The client a 기관명 cell names, and the fund when the cell is "<client> <fund>".
-    fn resolve(&self, input: &str) -> Result<(&'a Client, Option<&'a FundAccount>), String> {
+    pub(super) fn resolve(&self, input: &str) -> Result<(&'a Client, Option<&'a FundAccount>), String> {
         let input = input.trim();
         if input.is_empty() {
             return Err("no client (기관명 is blank)".to_owned());
@@ -305,7 +309,7 @@ fn fund_list(client: &Client) -> String {
 }
 
 /// The fund a row is for: the 펀드 column, else the fund named in 기관명, else the client's only fund.
-fn resolve_fund<'a>(
+pub(super) fn resolve_fund<'a>(
     client: &'a Client,
     named_in_client: Option<&'a FundAccount>,
     column: Option<&str>,
@@ -330,7 +334,7 @@ fn resolve_fund<'a>(
 }
 
 /// The 발송 flag: blank or yes sends, no skips the row.
-fn send_flag(flag: Option<&str>) -> Result<bool, String> {
+pub(super) fn send_flag(flag: Option<&str>) -> Result<bool, String> {
     let Some(flag) = flag.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(true) };
     match flag.to_lowercase().as_str() {
         "o" | "○" | "◯" | "y" | "yes" | "예" | "네" | "1" | "true" | "발송" => Ok(true),

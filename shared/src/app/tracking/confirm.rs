@@ -56,6 +56,9 @@ impl App {
             }
         }
         self.tracker_moved(process_id).await;
+        // A sale date's last execution report asks for its statements; a stock's last statement
+        // gets its result to staff.
+        self.after_confirm(process_id).await;
         Ok(saved)
     }
 }

@@ -1,11 +1,13 @@
-//! The staff group's summary of an IPO's result, sent when the last statement of the stock is
-//! confirmed: the totals, each fund in a line, and how following the advice turned out. The full
+//! What the staff group reads as an IPO's sales settle: the statements asked for after a sale
+//! date's execution reports are confirmed, and the result when the last statement of the stock is
+//! confirmed (the totals, each fund in a line, and how following the advice turned out). The full
 //! tables are at `GET /api/v1/stocks/{id}/result` (CSV and xlsx too).
 
 use crate::domain::money::group_thousands;
 use crate::domain::result::{Group, StockResult};
 use crate::export::percent_text;
 use crate::telegram::html::escape;
+use chrono::NaiveDate;
 
 /// `+1,234원`, `−1,234원`.
 fn signed_won(n: i64) -> String {
@@ -31,11 +33,38 @@ fn group(name: &str, g: &Group) -> String {
     )
 }
 
-/// The summary; Telegram HTML.
+/// Every execution report of a sale date is confirmed: the funds that sold are asked for their
+/// statements at T+2.
+pub fn statements_planned(stock: &str, sale_date: NaiveDate, kickoff: &str, clients: usize, scheduled: bool) -> String {
+    let when = if scheduled {
+        format!("{kickoff} 예약")
+    } else {
+        format!("{kickoff} 예정이나 예약하지 못했습니다: 시작 시각을 정해 예약해 주세요")
+    };
+    format!(
+        "🧾 <b>{}</b> {} 매도 체결 확정: 매매명세서 확인 {clients}곳, {when}",
+        escape(stock),
+        sale_date.format("%m-%d")
+    )
+}
+
+/// Every execution report of a sale date is confirmed and nobody sold: no statement to ask for.
+pub fn nothing_sold(stock: &str, sale_date: NaiveDate) -> String {
+    format!(
+        "🧾 <b>{}</b> {} 매도 체결 확정: 매도한 곳이 없어 명세서 확인은 없습니다",
+        escape(stock),
+        sale_date.format("%m-%d")
+    )
+}
+
+/// The summary; Telegram HTML. Shares still unsold (a lock-up not yet released) make it an
+/// interim result.
 pub fn summary(result: &StockResult) -> String {
     let t = &result.totals;
+    let title =
+        if result.complete { "결과 (명세 확정 완료)" } else { "중간 결과 (확정된 명세까지)" };
     let mut out = format!(
-        "🏁 <b>{}</b> 결과 (명세 확정 완료)\n공모가 {}원 · 배정 {}주 · 매도 {}주{}\n매도금액 {}원 · 수수료 {}원 · 거래세 {}원\n실현손익 {} ({})",
+        "🏁 <b>{}</b> {title}\n공모가 {}원 · 배정 {}주 · 매도 {}주{}\n매도금액 {}원 · 수수료 {}원 · 거래세 {}원\n실현손익 {} ({})",
         escape(&result.stock_name),
         group_thousands(result.offer_price),
         group_thousands(t.allotted),

@@ -6,10 +6,11 @@ use super::ApiState;
 use super::auth::{Advisor, Authorized};
 use super::extract::{Id, Query};
 use super::openapi::problem;
-use crate::app::{App, ApplyOutcome};
+use crate::app::{App, ApplyOutcome, SellApplyOutcome};
 use crate::domain::ids::ProcessId;
+use crate::domain::process::ProcessKind;
 use crate::http::problem::Problem;
-use crate::import::{ImportError, RawRow, read_csv, read_xlsx, rows_from_json};
+use crate::import::{ImportError, RawRow, RowKind, read_csv_rows, read_xlsx_rows, rows_from_json_of};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -54,12 +55,25 @@ impl PartialSchema for AdviceRows {
                 .item(ObjectBuilder::new().schema_type(Type::Boolean))
                 .item(ObjectBuilder::new().schema_type(Type::Null))
         };
-        let row = ["client", "fund", "price", "quantity", "lockup", "comment", "send"]
-            .into_iter()
-            .fold(ObjectBuilder::new().schema_type(Type::Object), |o, f| o.property(f, scalar()))
-            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
-            .description(Some("기관명, 펀드, 참여가격, 참여수량, 확약여부, 코멘트 and 발송 (blank means send)."));
-        ArrayBuilder::new().items(row).max_items(Some(crate::import::MAX_ROWS)).into()
+        let row = |fields: &[&str], description: &str| {
+            fields
+                .iter()
+                .fold(ObjectBuilder::new().schema_type(Type::Object), |o, f| o.property(*f, scalar()))
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+                .description(Some(description))
+        };
+        let bids = row(
+            &["client", "fund", "price", "quantity", "lockup", "comment", "send"],
+            "A participation's bid: 기관명, 펀드, 참여가격, 참여수량, 확약여부, 코멘트 and 발송 (blank means send).",
+        );
+        let orders = row(
+            &crate::import::SELL_FIELDS,
+            "A sell process's order: 기관명, 펀드, 매도수량 (shares, 50%, 전량 or 잔량), 주문유형 (시가, 시장가, \
+             지정가), 지정가 (limit_price), 조건, 코멘트 and 발송.",
+        );
+        let array = |items: ObjectBuilder| ArrayBuilder::new().items(items).max_items(Some(crate::import::MAX_ROWS));
+        // Either kind's rows: which one a process takes depends on its kind.
+        utoipa::openapi::schema::AnyOfBuilder::new().item(array(bids)).item(array(orders)).into()
     }
 }
 
@@ -87,7 +101,9 @@ impl IntoResponses for AdviceResponses {
     }
 }
 
-/// Loads a process's advice from JSON rows, CSV or the firm's workbook (xlsx).
+/// Loads a process's advice from JSON rows, CSV or the firm's workbook (xlsx): a participation's
+/// bids (sheet `firstDay` or `lastDay`), or a sell process's plan, one row per order (sheet
+/// `sell-<sale date>`, else `sell`; columns 기관명, 펀드, 매도수량, 주문유형, 지정가, 조건, 코멘트, 발송).
 #[utoipa::path(post, path = "/api/v1/processes/{id}/advice", tag = "processes",
     params(("id" = ProcessId, Path, example = "example-first-day"), AdviceQuery),
     request_body(content((AdviceRows = "application/json", example = json!([{"client": "(가상)누리자산운용",
@@ -105,9 +121,20 @@ async fn load_advice(
     let process =
         state.app.store.get_process(&process_id).await.map_err(|e| Problem::from(crate::app::AppError::from(e)))?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let rows = read_rows(content_type, &body, App::advice_sheet(process.value.kind)).map_err(|e| {
+    let kind = process.value.kind;
+    let (row_kind, sheets) = match kind {
+        ProcessKind::Sell { .. } => (RowKind::Sell, App::sell_sheets(kind)),
+        ProcessKind::Participation { .. }
+        | ProcessKind::Allotment
+        | ProcessKind::Notice
+        | ProcessKind::Statement { .. } => (RowKind::Bid, vec![App::advice_sheet(kind).to_owned()]),
+    };
+    let rows = read_rows(content_type, &body, &sheets, row_kind).map_err(|e| {
         Problem::new(StatusCode::BAD_REQUEST, "Bad Request", e.to_string()).field("body", e.to_string())
     })?;
+    if row_kind == RowKind::Sell {
+        return load_sell_plan(&state, &caller, &process_id, &q, &rows).await;
+    }
     if q.dry_run {
         let report = state.app.review_advice(&process_id, &rows).await?;
         return Ok(Json(json!({ "applied": false, "report": report })).into_response());
@@ -120,36 +147,81 @@ async fn load_advice(
             super::audit(&state, &caller, "process.advice", process_id.as_str(), None, Some(summary)).await;
             Ok(Json(json!({ "applied": true, "report": report })).into_response())
         }
-        ApplyOutcome::Refused(report) => {
-            let mut problem = Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Unprocessable Content",
-                format!(
-                    "{} rows were rejected; nothing was written (fix them, or apply with partial=true)",
-                    report.rejected
-                ),
-            );
-            problem.extension = Some(json!({ "report": report }));
-            Err(problem)
-        }
+        ApplyOutcome::Refused(report) => Err(refused(report.rejected, json!({ "report": report }))),
     }
+}
+
+/// [`load_advice`] for a sell process: the same report, dry run and partial rules.
+async fn load_sell_plan(
+    state: &ApiState,
+    caller: &super::auth::Principal,
+    process_id: &ProcessId,
+    q: &AdviceQuery,
+    rows: &[RawRow],
+) -> Result<Response, Problem> {
+    if q.dry_run {
+        let report = state.app.review_sell_plan(process_id, rows).await?;
+        return Ok(Json(json!({ "applied": false, "report": report })).into_response());
+    }
+    match state.app.apply_sell_plan(process_id, rows, q.partial).await? {
+        SellApplyOutcome::Applied(report) => {
+            tracing::info!(by = %caller.name, process = %process_id, "sell plan applied");
+            let summary =
+                json!({ "accepted": report.accepted, "rejected": report.rejected, "skipped": report.skipped });
+            super::audit(state, caller, "process.sell_plan", process_id.as_str(), None, Some(summary)).await;
+            Ok(Json(json!({ "applied": true, "report": report })).into_response())
+        }
+        SellApplyOutcome::Refused(report) => Err(refused(report.rejected, json!({ "report": report }))),
+    }
+}
+
+/// 422: rows were rejected and nothing was written.
+fn refused(rejected: usize, report: serde_json::Value) -> Problem {
+    let mut problem = Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Unprocessable Content",
+        if rejected == 0 {
+            "no row was accepted; nothing was written".to_owned()
+        } else {
+            format!("{rejected} rows were rejected; nothing was written (fix them, or apply with partial=true)")
+        },
+    );
+    problem.extension = Some(report);
+    problem
 }
 
 /// The rows of the body, read by its content type; without one (or a generic one), by its bytes:
 /// a workbook is a zip file, JSON starts with `[` or `{`, anything else is read as CSV.
-fn read_rows(content_type: Option<&str>, body: &[u8], sheet: &str) -> Result<Vec<RawRow>, ImportError> {
+fn read_rows(
+    content_type: Option<&str>,
+    body: &[u8],
+    sheets: &[String],
+    kind: RowKind,
+) -> Result<Vec<RawRow>, ImportError> {
     let essence = content_type.map(|c| c.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
-    let kind = match essence.as_deref() {
+    let format = match essence.as_deref() {
         None | Some("application/octet-stream") => sniff(body),
         Some(declared) => declared,
     };
-    match kind {
-        XLSX => read_xlsx(body, sheet),
-        "text/csv" => read_csv(body),
+    match format {
+        XLSX => {
+            // The first sheet that exists; when none does, the error names the first wanted.
+            let mut first_error = None;
+            for sheet in sheets {
+                match read_xlsx_rows(body, sheet, kind) {
+                    Err(e @ ImportError::SheetMissing { .. }) => {
+                        first_error.get_or_insert(e);
+                    }
+                    read => return read,
+                }
+            }
+            Err(first_error.unwrap_or(ImportError::SheetMissing { wanted: String::new(), present: Vec::new() }))
+        }
+        "text/csv" => read_csv_rows(body, kind),
         _ => {
             let value: serde_json::Value =
                 serde_json::from_slice(body).map_err(|e| ImportError::InvalidJson { reason: e.to_string() })?;
-            rows_from_json(&value)
+            rows_from_json_of(&value, kind)
         }
     }
 }

@@ -12,7 +12,9 @@ mod extract;
 mod journal;
 pub mod openapi;
 mod processes;
+mod result;
 mod schemas;
+mod sell_plan;
 mod staff;
 mod stocks;
 
@@ -63,7 +65,7 @@ impl Family {
         match self {
             Family::Staff => staff::routes(),
             Family::Clients => clients::routes(),
-            Family::Stocks => stocks::routes(),
+            Family::Stocks => stocks::routes().merge(result::routes()).merge(sell_plan::routes()),
             Family::Processes => processes::routes().merge(advice::routes()).merge(bot::routes()),
             Family::Journal => journal::routes().merge(openapi::routes()),
         }

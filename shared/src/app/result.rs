@@ -1,0 +1,131 @@
+//! An IPO's result, gathered from the confirmed answers of its phases: the allotments (phase 2),
+//! each sale date's plan and execution report (phase 3) and the statements (phase 4). The
+//! arithmetic is [`StockResult::compute`]'s.
+
+use super::{App, AppError, Refusal, all_pages};
+use crate::domain::ids::{ClientId, FundId, StockId};
+use crate::domain::money::group_thousands;
+use crate::domain::phase::allotment::Allotted;
+use crate::domain::phase::sell::{Execution, OrderQuantity, OrderType, SellPlanLine};
+use crate::domain::phase::{Advice, Answer};
+use crate::domain::process::ProcessKind;
+use crate::domain::result::{AdvisedFacts, FundFacts, SaleFacts, StatementFacts, StockResult};
+use crate::domain::tracker::TrackerState;
+use chrono::NaiveDate;
+use std::collections::BTreeMap;
+
+/// A plan as staff read it: `50% 시가 (시가 +30% 이상) + 잔량 지정가 34,000원`.
+pub fn plan_summary(line: &SellPlanLine) -> String {
+    line.orders
+        .iter()
+        .map(|o| {
+            let quantity = match o.quantity {
+                OrderQuantity::Shares { shares } => format!("{}주", group_thousands(shares.get())),
+                OrderQuantity::Percent { percent } => format!("{}%", percent.get()),
+                OrderQuantity::Rest => "잔량".to_owned(),
+            };
+            let order = match o.order_type {
+                OrderType::Open => "시가".to_owned(),
+                OrderType::Market => "시장가".to_owned(),
+                OrderType::Limit { price } => format!("지정가 {}원", group_thousands(price.get())),
+            };
+            match &o.condition {
+                Some(c) => format!("{quantity} {order} ({c})"),
+                None => format!("{quantity} {order}"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+impl App {
+    /// The stock's result from what staff confirmed so far.
+    pub async fn stock_result(&self, stock_id: &StockId) -> Result<StockResult, AppError> {
+        let stock = self.store.get_stock(stock_id).await?.value;
+        let Some(offer) = stock.final_price() else {
+            return Err(Refusal::NoFinalPrice { stock: stock.name.to_string() }.into());
+        };
+        let work = self.stock_work(stock_id).await?;
+        let allotments = Self::allotments_in(&work);
+        let mut sales: BTreeMap<(ClientId, FundId), BTreeMap<NaiveDate, SaleFacts>> = BTreeMap::new();
+        let blank = |date| SaleFacts { date, advised: None, reported: None, statement: None };
+        for (process, trackers) in &work {
+            match process.kind {
+                ProcessKind::Sell { sale_date } => {
+                    for t in trackers {
+                        if let Advice::Sell(advice) = t.advice() {
+                            for line in advice.lines.iter() {
+                                let facts = sales
+                                    .entry((t.client_id.clone(), line.fund_id.clone()))
+                                    .or_default()
+                                    .entry(sale_date)
+                                    .or_insert_with(|| blank(sale_date));
+                                facts.advised = Some(AdvisedFacts {
+                                    summary: plan_summary(line),
+                                    quantity: line.advised_quantity(),
+                                    floor_price: line.floor_price().map(|p| p.get()),
+                                });
+                            }
+                        }
+                        let (TrackerState::Confirmed, Some(Answer::Sell(answer))) = (t.state(), t.answer()) else {
+                            continue;
+                        };
+                        for line in answer.lines.iter() {
+                            let facts = sales
+                                .entry((t.client_id.clone(), line.fund_id.clone()))
+                                .or_default()
+                                .entry(sale_date)
+                                .or_insert_with(|| blank(sale_date));
+                            facts.reported = Some(match line.execution {
+                                Execution::Sold { quantity, average_price } => (quantity.get(), average_price.get()),
+                                Execution::NotSold { .. } => (0, 0),
+                            });
+                        }
+                    }
+                }
+                ProcessKind::Statement { sale_date } => {
+                    for t in trackers {
+                        let (TrackerState::Confirmed, Some(Answer::Statement(answer))) = (t.state(), t.answer()) else {
+                            continue;
+                        };
+                        for line in answer.lines.iter() {
+                            let facts = sales
+                                .entry((t.client_id.clone(), line.fund_id.clone()))
+                                .or_default()
+                                .entry(sale_date)
+                                .or_insert_with(|| blank(sale_date));
+                            facts.statement = Some(StatementFacts {
+                                quantity: line.quantity.get(),
+                                gross: line.gross.get(),
+                                commission: line.commission.get(),
+                                tax: line.tax.get(),
+                            });
+                        }
+                    }
+                }
+                ProcessKind::Participation { .. } | ProcessKind::Allotment | ProcessKind::Notice => {}
+            }
+        }
+        let clients = all_pages(|page| async move { self.store.list_clients(&page).await }).await?;
+        let mut facts = Vec::new();
+        for (client_id, allotment) in &allotments {
+            let client = clients.iter().map(|c| &c.value).find(|c| &c.id == client_id);
+            for line in allotment.lines.iter() {
+                let Allotted::Shares { quantity, lockup } = line.allotted else { continue };
+                let key = (client_id.clone(), line.fund_id.clone());
+                facts.push(FundFacts {
+                    client_id: client_id.clone(),
+                    client_name: client.map_or_else(|| client_id.to_string(), |c| c.name.to_string()),
+                    fund_id: line.fund_id.clone(),
+                    fund_name: client
+                        .and_then(|c| c.fund(&line.fund_id))
+                        .map_or_else(|| line.fund_id.to_string(), |f| f.name.to_string()),
+                    allotted: quantity.get(),
+                    lockup,
+                    sales: sales.remove(&key).map(|by_date| by_date.into_values().collect()).unwrap_or_default(),
+                });
+            }
+        }
+        Ok(StockResult::compute(stock_id.clone(), stock.name.to_string(), offer.get(), &facts))
+    }
+}
