@@ -361,6 +361,35 @@ mod tests {
     }
 
     #[test]
+    fn a_sale_kicks_off_before_the_pre_open_and_its_statements_at_t_plus_2() {
+        let schedule = *crate::demo::hanbit().schedule();
+        let cal = KrxCalendar::builtin();
+        let at = |kind: ProcessKind| kind.default_kickoff(&schedule, cal).map(|t| t.to_rfc3339());
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        // 08:00 KST on Tuesday 2026-04-07, listing day.
+        assert_eq!(at(ProcessKind::Sell { sale_date: d("2026-04-07") }).as_deref(), Some("2026-04-06T23:00:00+00:00"));
+        // Sold Tuesday: settles Thursday; sold Friday 04-10: settles Tuesday 04-14.
+        assert_eq!(
+            at(ProcessKind::Statement { sale_date: d("2026-04-07") }).as_deref(),
+            Some("2026-04-09T00:00:00+00:00")
+        );
+        assert_eq!(
+            at(ProcessKind::Statement { sale_date: d("2026-04-10") }).as_deref(),
+            Some("2026-04-14T00:00:00+00:00")
+        );
+        // Sold Wednesday 2026-09-23: the Chuseok holidays (09-24, 09-25) and the weekend pass first.
+        assert_eq!(settlement_date(d("2026-09-23"), cal), d("2026-09-29"));
+        let sell = ProcessKind::Sell { sale_date: d("2026-05-07") };
+        assert_eq!((sell.korean(), sell.phase(), sell.needs_stock()), ("상장 후 매도의견", Phase::Sell, true));
+        let statement = ProcessKind::Statement { sale_date: d("2026-05-07") };
+        assert_eq!(statement.korean(), "매매명세서 확인");
+        assert_eq!(statement.phase(), Phase::Statement);
+        let json = serde_json::to_value(sell).unwrap();
+        assert_eq!(json, serde_json::json!({"kind": "sell", "sale_date": "2026-05-07"}));
+        assert_eq!(serde_json::from_value::<ProcessKind>(json).unwrap(), sell);
+    }
+
+    #[test]
     fn policy_defaults_match_the_current_bot_and_refuse_zero() {
         let p = ReminderPolicy::default();
         assert_eq!(

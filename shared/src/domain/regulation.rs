@@ -286,6 +286,25 @@ mod tests {
     }
 
     #[test]
+    fn commission_ranges_are_dated_and_inclusive() {
+        let reg = Regulation::builtin();
+        let range = reg.commission_range(d(2026, 4, 9)).unwrap();
+        let gross = Won::new(336_000_000);
+        // 0.001% is 3,360원 and 0.5% is 1,680,000원 of this sale; both ends are accepted.
+        assert_eq!(range.bounds(gross), (Won::new(3_360), Won::new(1_680_000)));
+        assert!(range.accepts(gross, Won::new(3_360)) && range.accepts(gross, Won::new(1_680_000)));
+        assert!(!range.accepts(gross, Won::new(3_359)) && !range.accepts(gross, Won::new(1_680_001)));
+        assert!(range.accepts(Won::ZERO, Won::ZERO), "nothing sold, nothing charged");
+        assert_eq!(
+            reg.commission_range(d(2022, 12, 31)),
+            Err(RegulationError::NotConfigured { what: "commission range", date: d(2022, 12, 31) })
+        );
+        let inverted = include_str!("../../config/regulation.json")
+            .replace("\"min_hundredth_basis_points\": 10", "\"min_hundredth_basis_points\": 9000");
+        assert!(matches!(Regulation::parse(&inverted), Err(RegulationError::Invalid(_))));
+    }
+
+    #[test]
     fn malformed_regulation_files_are_refused() {
         let unsorted = r#"{"tick_tables":[{"from":"2023-01-25","steps":[{"from_price":0,"tick":1}]}],
             "transaction_tax":[{"from":"2026-01-01","kospi_basis_points":[20],"kosdaq_basis_points":[20]},
