@@ -25,6 +25,9 @@ use std::time::Duration;
 use testkit::fake_telegram::FakeTelegram;
 use tokio::sync::watch;
 
+/// What every photo sent on `/dev/telegram` shows: a made-up broker screen of a bid.
+const SCREENSHOT: &[u8] = include_bytes!("fake-screenshot.png");
+
 /// The Telegram account that writes in the staff group on this page (the demo registers it on a
 /// staff record).
 pub const STAFF_USER: i64 = 7_100_000_001;
@@ -415,7 +418,10 @@ async fn send(State(chats): State<Chats>, body: Bytes) -> Response {
         "date": now_ms() / 1000,
     });
     if form.photo.is_some() {
-        message["photo"] = json!([{ "file_id": format!("AgACAgUAAxk-devserver-{update_id}"), "file_unique_id": format!("dev{update_id}"), "width": 1280, "height": 960, "file_size": 120_000 }]);
+        // A screenshot the bot can getFile and the dashboard can show beside the answer.
+        let file_id = format!("AgACAgUAAxk-devserver-{update_id}");
+        chats.fake.add_file(&file_id, &format!("photos/devserver-{update_id}.png"), SCREENSHOT);
+        message["photo"] = json!([{ "file_id": file_id, "file_unique_id": format!("dev{update_id}"), "width": 1280, "height": 960, "file_size": 120_000 }]);
         if !text.is_empty() {
             message["caption"] = json!(text);
         }

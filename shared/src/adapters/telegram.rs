@@ -2,7 +2,7 @@
 //! kept out of `Debug` and stripped from every error before it can reach a log.
 
 use crate::domain::ids::ChatId;
-use crate::ports::messenger::{Messenger, OutgoingMessage};
+use crate::ports::messenger::{DownloadedFile, Messenger, OutgoingMessage};
 use crate::telegram::error::{ErrorEnvelope, TelegramError, classify};
 use crate::telegram::types::SentMessage;
 use async_trait::async_trait;
@@ -126,7 +126,35 @@ impl Messenger for TelegramBot {
         let body = json!({ "url": url, "secret_token": secret, "allowed_updates": allowed_updates });
         self.call::<bool>("setWebhook", &body, SEND_TIMEOUT).await.map(|_| ())
     }
+
+    async fn download_file(&self, file_id: &str) -> Result<DownloadedFile, TelegramError> {
+        #[derive(serde::Deserialize)]
+        struct File {
+            file_path: Option<String>,
+        }
+        let file: File = self.call("getFile", &json!({ "file_id": file_id }), SEND_TIMEOUT).await?;
+        let Some(path) = file.file_path else {
+            return Err(TelegramError::InvalidResponse("getFile gave no file_path".into()));
+        };
+        let url = format!("{}/file/bot{}/{path}", self.base, self.token);
+        let response = self
+            .http
+            .get(url)
+            .timeout(DOWNLOAD_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| TelegramError::Network(e.without_url().to_string()))?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(TelegramError::Server { status, description: format!("the file download answered {status}") });
+        }
+        let bytes = response.bytes().await.map_err(|e| TelegramError::Network(e.without_url().to_string()))?;
+        Ok(DownloadedFile { path, bytes: bytes.to_vec() })
+    }
 }
+
+/// Up to 20 MB over a slow link.
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[cfg(test)]
 mod tests {

@@ -18,6 +18,7 @@ mod sell_plan;
 mod staff_commands;
 mod staff_feed;
 mod stocks;
+mod tracker_actions;
 mod tracking;
 mod updates;
 

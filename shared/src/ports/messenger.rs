@@ -27,4 +27,17 @@ pub trait Messenger: Send + Sync {
     /// Long polling, for a bot without a public webhook URL: the raw updates after `offset`.
     async fn get_updates(&self, offset: i64, timeout_secs: u32) -> Result<Vec<serde_json::Value>, TelegramError>;
     async fn set_webhook(&self, url: &str, secret: &str, allowed_updates: &[&str]) -> Result<(), TelegramError>;
+    /// A file a client sent, by its file id (`getFile`, then the download): the bytes and the path
+    /// Telegram keeps it under (its extension says what it is). Bots may download up to 20 MB.
+    async fn download_file(&self, file_id: &str) -> Result<DownloadedFile, TelegramError> {
+        let _ = file_id;
+        Err(TelegramError::Withheld)
+    }
+}
+
+/// A file downloaded from Telegram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadedFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
 }

@@ -1,6 +1,11 @@
 //! One module per page. A page adds its shell path to [`SHELLS`], its entry to [`NAV`] (when it
 //! has one), and its fragment routes (under `/ui`) to [`routes`].
 
+mod actions;
+mod common;
+mod lines;
+mod process;
+mod processes;
 mod today;
 
 use super::WebState;
@@ -18,12 +23,20 @@ pub struct NavItem {
 }
 
 /// The nav, in order.
-pub const NAV: &[NavItem] = &[NavItem { href: "/today", label: "오늘", id: "today" }];
+pub const NAV: &[NavItem] = &[
+    NavItem { href: "/today", label: "오늘", id: "today" },
+    NavItem { href: "/processes", label: "프로세스", id: "processes" },
+];
 
 /// Browser URLs answered with the public shell; each one's data is its fragment at `/ui` + path.
-pub const SHELLS: &[&str] = &["/today"];
+pub const SHELLS: &[&str] = &["/today", "/processes", "/processes/{id}"];
 
 /// Every page's fragments, all under `/ui`, all marked not to be stored.
 pub fn routes(_signin: Arc<SignIn>) -> Router<WebState> {
-    Router::new().merge(today::routes()).layer(axum::middleware::from_fn(fragment_headers))
+    Router::new()
+        .merge(today::routes())
+        .merge(processes::routes())
+        .merge(process::routes())
+        .merge(actions::routes())
+        .layer(axum::middleware::from_fn(fragment_headers))
 }

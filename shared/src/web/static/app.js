@@ -85,6 +85,11 @@
       auth.logout();
       return;
     }
+    if (target.closest('[data-action="close-panel"]')) {
+      var panel = document.getElementById('panel');
+      if (panel) panel.textContent = '';
+      return;
+    }
     var button = target.closest('[data-download]');
     if (!button) return;
     e.preventDefault();
@@ -141,6 +146,7 @@
 
   document.addEventListener('htmx:afterSettle', function (e) {
     loadImages(e.target);
+    if (e.target.id === 'panel' && e.target.firstElementChild) e.target.scrollIntoView({ block: 'start' });
     markNav();
   });
   document.addEventListener('DOMContentLoaded', markNav);

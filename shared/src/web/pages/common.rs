@@ -1,0 +1,88 @@
+//! What several pages read: names for ids, a process's title, the trackers waiting on clients.
+
+use crate::app::{App, all_pages};
+use crate::domain::client::Client;
+use crate::domain::ids::{ClientId, ProcessId, StockId};
+use crate::domain::process::{Process, ProcessKind};
+use crate::domain::stock::Stock;
+use crate::domain::tracker::{Tracker, TrackerState};
+use crate::ports::store::{StoreError, Versioned};
+use std::collections::{BTreeSet, HashMap};
+
+/// Clients and stocks by id, read once for a page.
+#[derive(Default)]
+pub struct Names {
+    pub clients: HashMap<ClientId, Client>,
+    pub stocks: HashMap<StockId, Stock>,
+}
+
+impl Names {
+    /// The clients named, read together, and the stocks of `processes`.
+    pub async fn read<'a>(
+        app: &App,
+        clients: impl IntoIterator<Item = &'a ClientId>,
+        processes: impl IntoIterator<Item = &'a Process>,
+    ) -> Result<Names, StoreError> {
+        let ids: BTreeSet<ClientId> = clients.into_iter().cloned().collect();
+        let ids: Vec<ClientId> = ids.into_iter().collect();
+        let mut names = Names::default();
+        for chunk in ids.chunks(100) {
+            for c in app.store.get_clients(chunk).await? {
+                names.clients.insert(c.value.id.clone(), c.value);
+            }
+        }
+        let stocks: BTreeSet<StockId> = processes.into_iter().filter_map(|p| p.stock_id.clone()).collect();
+        for id in stocks {
+            match app.store.get_stock(&id).await {
+                Ok(s) => {
+                    names.stocks.insert(id, s.value);
+                }
+                Err(StoreError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(names)
+    }
+
+    pub fn client(&self, id: &ClientId) -> String {
+        self.clients.get(id).map_or_else(|| id.to_string(), |c| c.name.to_string())
+    }
+
+    /// `(가상)한빛로보틱스 · 수요예측 참여 (첫날)`; a notice by its kind alone.
+    pub fn process_title(&self, process: &Process) -> String {
+        let stock = process
+            .stock_id
+            .as_ref()
+            .map(|id| self.stocks.get(id).map_or_else(|| id.to_string(), |s| s.name.to_string()));
+        match (stock, process.kind) {
+            (Some(stock), kind) => format!("{stock} · {}", kind.korean()),
+            (None, ProcessKind::Notice) => ProcessKind::Notice.korean().to_owned(),
+            (None, kind) => kind.korean().to_owned(),
+        }
+    }
+}
+
+/// Every process, by kickoff time.
+pub async fn all_processes(app: &App) -> Result<Vec<Versioned<Process>>, StoreError> {
+    all_pages(|page| async move { app.store.list_processes(&page).await }).await
+}
+
+/// Open trackers in `state`, longest waiting first.
+pub async fn open_in_state(app: &App, state: TrackerState) -> Result<Vec<Versioned<Tracker>>, StoreError> {
+    all_pages(|page| async move { app.store.trackers_in_state(state, &page).await }).await
+}
+
+/// Every tracker still waiting on its client across open processes, the longest waiting first.
+pub async fn silent(app: &App, processes: &HashMap<ProcessId, Process>) -> Result<Vec<Tracker>, StoreError> {
+    let mut waiting = Vec::new();
+    for state in [TrackerState::Sent, TrackerState::Acknowledged] {
+        for t in open_in_state(app, state).await? {
+            let open = processes.get(&t.value.process_id).is_some_and(|p| !p.state().is_final());
+            if open && t.value.awaits_client() {
+                waiting.push(t.value);
+            }
+        }
+    }
+    waiting.sort_by_key(Tracker::state_since);
+    Ok(waiting)
+}
