@@ -1,15 +1,20 @@
 //! The fictitious demo data of the domain brief: three offerings and five clients, as the
-//! devserver's `--demo` loads them and as tests use them. Built from literals that a test checks,
-//! so the `expect`s below cannot fire.
+//! devserver's `--demo` loads them and as tests use them, and one finished offering whose four
+//! phases are all confirmed, so a new user sees an IPO's result at once. Built from literals that
+//! a test checks, so the `expect`s below cannot fire.
 
 use crate::domain::client::{Client, FundAccount, FundKind};
-use crate::domain::ids::ClientId;
+use crate::domain::ids::{ClientId, ProcessId};
 use crate::domain::lockup::LockUp;
 use crate::domain::money::{Price, Quantity, Won};
 use crate::domain::phase::bid::{AdviceLine, BidAdvice};
-use crate::domain::phase::{Advice, FundLines};
+use crate::domain::phase::{Advice, Answer, FundLines};
+use crate::domain::process::{Process, ProcessAction, ProcessKind, ReminderPolicy, Round};
 use crate::domain::stock::{Market, NewStock, PriceBand, Schedule, ScheduleDates, Stock};
 use crate::domain::text::Label;
+use crate::domain::time::{Timestamp, at_kst};
+use crate::domain::tracker::{Tracker, TrackerEvent};
+use chrono::{NaiveDate, NaiveTime};
 
 fn label(s: &str) -> Label {
     Label::new(s).expect("demo labels are valid")
@@ -147,6 +152,227 @@ pub fn hanbit_first_day_advice() -> Vec<(ClientId, Advice)> {
     .collect()
 }
 
+/// (가상)세솔소재, KOSDAQ, 9,000–11,000원, priced at 12,000원 and listed 2026-06-09: the finished
+/// IPO of the demo.
+pub fn sesol() -> Stock {
+    let dates = [
+        "2026-04-20",
+        "2026-05-18",
+        "2026-05-22",
+        "2026-05-26",
+        "2026-05-28",
+        "2026-05-29",
+        "2026-06-02",
+        "2026-06-09",
+    ];
+    let mut stock = stock("sesol", "(가상)세솔소재", Market::Kosdaq, (9_000, 11_000), dates, false);
+    stock.set_final_price(price(12_000), d("2026-05-26")).expect("priced after book-building");
+    stock
+}
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().expect("demo dates are valid")
+}
+
+fn qty(n: u64) -> Quantity {
+    Quantity::new(n).expect("demo quantities are positive")
+}
+
+fn id<T: std::str::FromStr>(s: &str) -> T
+where
+    T::Err: std::fmt::Debug,
+{
+    s.parse().expect("demo ids are valid")
+}
+
+/// A tracker the client answered and staff confirmed.
+fn settled(process: &ProcessId, client: &str, advice: Advice, answer: Answer, day: NaiveDate) -> Tracker {
+    let at = |h| at_kst(day, NaiveTime::from_hms_opt(h, 0, 0).expect("valid time"));
+    let mut t = Tracker::new(process.clone(), id(client), advice, at(9));
+    for event in [
+        TrackerEvent::Sent { at: at(9) },
+        TrackerEvent::Submitted { answer, at: at(10) },
+        TrackerEvent::Confirmed { by: id("admin"), answer: None, at: at(11) },
+    ] {
+        t.apply(event).expect("the demo plays legal moves");
+    }
+    t
+}
+
+fn finished(id: &str, kind: ProcessKind, kickoff: Timestamp, now: Timestamp) -> Process {
+    let mut p = Process::new(self::id(id), Some(self::id("sesol")), kind, kickoff, ReminderPolicy::default(), now);
+    for action in [ProcessAction::Start, ProcessAction::Complete] {
+        p.apply(action).expect("the demo plays legal moves");
+    }
+    p
+}
+
+fn lines<T: crate::domain::phase::FundLine>(lines: Vec<T>) -> FundLines<T> {
+    FundLines::new(lines).expect("demo lines name each fund once")
+}
+
+/// (가상)세솔소재 from book-building to its last statement, every answer confirmed: 누리 sells its
+/// 20,000 shares at the open on listing day; 다솜 sells 6,000 of its 8,000 (against the advice to
+/// sell all) and the rest when 가온's 15일 lock-up releases on 06-24, where 가온 sells half at a
+/// limit and half at the open. Statements match the rules (0.20% tax, 0.015% commission).
+pub fn sesol_finished(now: Timestamp) -> Vec<(Process, Vec<Tracker>)> {
+    use crate::domain::phase::allotment::{AllotmentAnswer, AllotmentLine, Allotted, Release};
+    use crate::domain::phase::bid::{BidAnswer, BidLine};
+    use crate::domain::phase::sell::{
+        Execution, ExecutionLine, OrderQuantity, OrderType, Orders, Percent, SellAdvice, SellAnswer, SellOrder,
+        SellPlanLine,
+    };
+    use crate::domain::phase::statement::{StatementAdvice, StatementAnswer, StatementLine};
+    let nine = |day: &str| at_kst(d(day), NaiveTime::from_hms_opt(9, 0, 0).expect("valid time"));
+    let eight = |day: &str| at_kst(d(day), NaiveTime::from_hms_opt(8, 0, 0).expect("valid time"));
+    // (client, fund, bid price, bid quantity, lock-up, allotted)
+    let funds = [
+        ("nuri", "kv", 12_000, 200_000, LockUp::None, 20_000),
+        ("gaon", "ipo", 12_000, 150_000, LockUp::Days15, 15_000),
+        ("dasom", "hedge", 11_500, 100_000, LockUp::None, 8_000),
+    ];
+    let listing = d("2026-06-09");
+    let released = |lockup| {
+        crate::domain::regulation::Regulation::builtin()
+            .first_sale_date(lockup, listing, crate::domain::calendar::KrxCalendar::builtin())
+            .expect("the release rule covers 2026")
+    };
+
+    let first_day =
+        finished("sesol-first-day", ProcessKind::Participation { round: Round::FirstDay }, nine("2026-05-18"), now);
+    let allotment = finished("sesol-allotment", ProcessKind::Allotment, nine("2026-05-28"), now);
+    let mut bids = Vec::new();
+    let mut allotments = Vec::new();
+    for (client, fund, price, quantity, lockup, allotted) in funds {
+        let bid = BidAnswer {
+            lines: lines(vec![BidLine {
+                fund_id: id(fund),
+                price: self::price(price),
+                quantity: qty(quantity),
+                lockup,
+            }]),
+        };
+        let advice = Advice::Bid(BidAdvice {
+            lines: lines(vec![AdviceLine {
+                fund_id: id(fund),
+                price: self::price(price),
+                quantity: qty(quantity),
+                lockup,
+                comment: "밴드 상단 초과 제출".into(),
+            }]),
+        });
+        bids.push(settled(&first_day.id, client, advice, Answer::Bid(bid.clone()), d("2026-05-18")));
+        let mut answer = AllotmentAnswer::new(lines(vec![AllotmentLine {
+            fund_id: id(fund),
+            allotted: Allotted::Shares { quantity: qty(allotted), lockup },
+        }]));
+        answer.releases = vec![Release { fund_id: id(fund), quantity: qty(allotted), lockup, date: released(lockup) }];
+        let advice = Advice::Allotment(crate::domain::phase::allotment::AllotmentAdvice::from(&bid));
+        allotments.push(settled(&allotment.id, client, advice, Answer::Allotment(answer), d("2026-05-28")));
+    }
+
+    let order = |quantity: OrderQuantity, order_type: OrderType| SellOrder {
+        quantity,
+        order_type,
+        condition: None,
+        comment: None,
+    };
+    let all = || OrderQuantity::Percent { percent: Percent::new(100).expect("100% is a percentage") };
+    let plan = |fund: &str, sellable: u64, orders: Vec<SellOrder>| SellPlanLine {
+        fund_id: id(fund),
+        sellable: qty(sellable),
+        orders: Orders::new(orders).expect("demo plans are valid"),
+    };
+    let sold = |fund: &str, quantity: u64, average: u64| ExecutionLine {
+        fund_id: id(fund),
+        execution: Execution::Sold { quantity: qty(quantity), average_price: self::price(average) },
+    };
+    // Gross, 0.015% commission, 0.20% tax (KOSDAQ, 2026) and net of a sale.
+    let statement = |fund: &str, quantity: u64, average: u64| {
+        let gross = quantity * average;
+        let (commission, tax) = (gross * 15 / 100_000, gross * 20 / 10_000);
+        StatementLine {
+            fund_id: id(fund),
+            quantity: qty(quantity),
+            price: self::price(average),
+            gross: Won::new(gross),
+            commission: Won::new(commission),
+            tax: Won::new(tax),
+            net: Won::new(gross - commission - tax),
+        }
+    };
+    // (sale date, kickoff day of its statements, [(client, plan, report)])
+    let sales = [
+        (
+            "2026-06-09",
+            "listing",
+            "2026-06-11",
+            vec![
+                ("nuri", plan("kv", 20_000, vec![order(all(), OrderType::Open)]), sold("kv", 20_000, 18_500)),
+                ("dasom", plan("hedge", 8_000, vec![order(all(), OrderType::Open)]), sold("hedge", 6_000, 18_450)),
+            ],
+        ),
+        (
+            "2026-06-24",
+            "15d",
+            "2026-06-26",
+            vec![
+                (
+                    "gaon",
+                    plan(
+                        "ipo",
+                        15_000,
+                        vec![
+                            order(
+                                OrderQuantity::Percent { percent: Percent::new(50).expect("50% is a percentage") },
+                                OrderType::Limit { price: self::price(16_000) },
+                            ),
+                            order(OrderQuantity::Rest, OrderType::Open),
+                        ],
+                    ),
+                    sold("ipo", 15_000, 15_200),
+                ),
+                ("dasom", plan("hedge", 2_000, vec![order(all(), OrderType::Open)]), sold("hedge", 2_000, 15_300)),
+            ],
+        ),
+    ];
+    let mut out = vec![(first_day, bids), (allotment, allotments)];
+    for (date, slug, statement_day, clients) in sales {
+        let sale_date = d(date);
+        let sell = finished(&format!("sesol-sell-{slug}"), ProcessKind::Sell { sale_date }, eight(date), now);
+        let statements = finished(
+            &format!("sesol-sell-{slug}-statement"),
+            ProcessKind::Statement { sale_date },
+            nine(statement_day),
+            now,
+        );
+        let mut sell_trackers = Vec::new();
+        let mut statement_trackers = Vec::new();
+        for (client, plan, report) in clients {
+            let fund = plan.fund_id.to_string();
+            let answer = SellAnswer { lines: lines(vec![report.clone()]) };
+            let advice = Advice::Sell(SellAdvice { sale_date, previous_close: None, lines: lines(vec![plan]) });
+            let request = StatementAdvice::from_execution(&answer, sale_date, Market::Kosdaq).expect("a fund sold");
+            sell_trackers.push(settled(&sell.id, client, advice, Answer::Sell(answer), sale_date));
+            let (quantity, average) = match report.execution {
+                Execution::Sold { quantity, average_price } => (quantity.get(), average_price.get()),
+                Execution::NotSold { .. } => (0, 0),
+            };
+            let answer = StatementAnswer { lines: lines(vec![statement(&fund, quantity, average)]) };
+            statement_trackers.push(settled(
+                &statements.id,
+                client,
+                Advice::Statement(request),
+                Answer::Statement(answer),
+                d(statement_day),
+            ));
+        }
+        out.push((sell, sell_trackers));
+        out.push((statements, statement_trackers));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,7 +381,7 @@ mod tests {
     #[test]
     fn demo_data_builds_and_its_schedules_are_clean() {
         let cal = KrxCalendar::builtin();
-        for stock in [hanbit(), nuri_energy(), hangyeol_spac()] {
+        for stock in [hanbit(), nuri_energy(), hangyeol_spac(), sesol()] {
             assert_eq!(stock.schedule().warnings(cal, stock.spac), vec![], "{}", stock.name);
         }
         let clients = clients();
@@ -165,6 +391,34 @@ mod tests {
         for (client, advice) in &advice {
             let client = clients.iter().find(|c| &c.id == client).unwrap();
             assert!(advice.funds().iter().all(|f| client.fund(f).is_some()), "{} advised its own funds", client.name);
+        }
+    }
+
+    #[test]
+    fn the_finished_ipo_is_settled_and_its_statements_follow_the_rules() {
+        use crate::domain::phase::Context;
+        let now: Timestamp = "2026-11-01T00:00:00Z".parse().unwrap();
+        let work = sesol_finished(now);
+        assert_eq!(work.len(), 6);
+        let clients = clients();
+        let stock = sesol();
+        for (process, trackers) in &work {
+            assert_eq!(process.state(), crate::domain::process::ProcessState::Completed);
+            for t in trackers {
+                assert_eq!(t.state(), crate::domain::tracker::TrackerState::Confirmed, "{}", process.id);
+                let client = clients.iter().find(|c| c.id == t.client_id).unwrap();
+                let ctx = Context {
+                    client,
+                    stock: Some(&stock),
+                    today: "2026-06-30".parse().unwrap(),
+                    regulation: crate::domain::regulation::Regulation::builtin(),
+                    calendar: crate::domain::calendar::KrxCalendar::builtin(),
+                };
+                let findings = t.advice().check(t.answer().unwrap(), &ctx).unwrap();
+                let errors: Vec<_> =
+                    findings.iter().filter(|f| f.severity() >= crate::domain::phase::Severity::Error).collect();
+                assert!(errors.is_empty(), "{} {}: {errors:?}", process.id, t.client_id);
+            }
         }
     }
 }

@@ -43,6 +43,8 @@ const ROLES: &[(&str, &str, Option<Role>)] = &[
     ("POST", "/api/v1/stocks/{id}/final-price", Some(Advisor)),
     ("PUT", "/api/v1/stocks/{id}/schedule", Some(Advisor)),
     ("POST", "/api/v1/stocks/{id}/withdraw", Some(Advisor)),
+    ("POST", "/api/v1/stocks/{id}/sell-plan", Some(Advisor)),
+    ("GET", "/api/v1/stocks/{id}/result", Some(Viewer)),
     ("GET", "/api/v1/processes", Some(Viewer)),
     ("GET", "/api/v1/processes/{id}", Some(Viewer)),
     ("POST", "/api/v1/processes", Some(Advisor)),

@@ -42,7 +42,7 @@ impl Loaded {
         let dir = data_dir.display();
         match (self.created, self.kept) {
             (_, 0) => {
-                "loaded now: five clients, three IPOs, and (가상)한빛로보틱스's first-day advice, sent on start".into()
+                "loaded now: five clients, three IPOs, (가상)한빛로보틱스's first-day advice, sent on start, and the finished (가상)세솔소재 with its result".into()
             }
             (0, kept) => format!(
                 "existing data kept, nothing loaded or sent: the {kept} demo records are already in {dir} \
@@ -73,7 +73,9 @@ pub async fn load(app: &App, link_fake_groups: bool) -> Result<Loaded, Error> {
         let staff = Staff { id: id.parse()?, name: Label::new(name)?, role, telegram_user_id: account, active: true };
         loaded.count(store.create_staff(&staff).await)?;
     }
-    for stock in [shared::demo::hanbit(), shared::demo::nuri_energy(), shared::demo::hangyeol_spac()] {
+    for stock in
+        [shared::demo::hanbit(), shared::demo::nuri_energy(), shared::demo::hangyeol_spac(), shared::demo::sesol()]
+    {
         loaded.count(store.create_stock(&stock).await)?;
     }
     for (client, chat) in shared::demo::clients().into_iter().zip(DEMO_CHATS) {
@@ -83,6 +85,20 @@ pub async fn load(app: &App, link_fake_groups: bool) -> Result<Loaded, Error> {
             let binding =
                 ChatBinding { chat_id: ChatId(chat), title: Some(group_title(client.name.as_str())), active: true };
             store.link_chat(&client.id, &binding, stored.version).await?;
+        }
+    }
+    // (가상)세솔소재, finished: its four phases confirmed, so `GET /stocks/sesol/result` has a result.
+    // Each process is written with its trackers, already settled; one found is left as it is.
+    for (process, trackers) in shared::demo::sesol_finished(app.clock.now()) {
+        match store.create_process(&process).await {
+            Ok(_) => {
+                for tracker in &trackers {
+                    store.create_tracker(tracker).await?;
+                }
+                loaded.created += 1;
+            }
+            Err(StoreError::AlreadyExists { .. }) => loaded.kept += 1,
+            Err(e) => return Err(e.into()),
         }
     }
     // One first-day participation process for 한빛로보틱스, in draft, with the demo advice.

@@ -13,8 +13,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
-use utoipa::{IntoResponses, PartialSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -45,36 +43,22 @@ fn format(headers: &HeaderMap) -> Option<Format> {
     })
 }
 
-struct ResultResponses;
-
-impl IntoResponses for ResultResponses {
-    fn responses() -> std::collections::BTreeMap<String, RefOr<utoipa::openapi::Response>> {
-        let ok = ResponseBuilder::new()
-            .description(
-                "The result: per client fund (allotted, paid, sold, average price, costs, realised profit and \
-                 return against the offer price), the stock's totals, and each sale against the advice",
-            )
-            .content("application/json", ContentBuilder::new().schema(Some(StockResult::schema())).build())
-            .content("text/csv", ContentBuilder::new().schema(Some(String::schema())).build())
-            .content(XLSX_CONTENT_TYPE, ContentBuilder::new().schema(Some(Vec::<u8>::schema())).build())
-            .build();
-        [
-            ("200".to_owned(), ok.into()),
-            (
-                "406".to_owned(),
-                super::openapi::problem("`Accept` names none of application/json, text/csv and the xlsx type").into(),
-            ),
-        ]
-        .into()
-    }
-}
-
 /// An IPO's result: per client fund, across clients, and the advice against what clients did.
 /// Counts confirmed answers only; a sale whose statement is not confirmed yet counts from its
 /// execution report (`provisional`), and `complete` says whether every share is accounted for.
 #[utoipa::path(get, path = "/api/v1/stocks/{id}/result", tag = "stocks",
-    params(("id" = StockId, Path, example = "hanbit-done")),
-    security(("staff" = ["viewer"])), responses(ResultResponses))]
+    params(("id" = StockId, Path, example = "sesol")),
+    security(("staff" = ["viewer"])),
+    responses(
+        (status = 200, description = "The result: per client fund (allotted, paid, sold, average price, costs, realised \
+            profit and return against the offer price), the stock's totals, and each sale against the advice",
+            content((StockResult = "application/json"), (String = "text/csv"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 406, description = "`Accept` names none of application/json, text/csv and the xlsx type",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The stock has no final price yet (`no_final_price`)",
+            body = Problem, content_type = "application/problem+json"),
+    ))]
 async fn result(
     State(s): State<ApiState>,
     _: Authorized<Viewer>,

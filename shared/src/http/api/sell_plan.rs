@@ -39,7 +39,7 @@ struct SellPlan {
 /// pre-open), each listing the clients whose shares unlock that day. A date that already has a
 /// sell process keeps it. Load each one's plan with `POST /processes/{id}/advice`, then schedule it.
 #[utoipa::path(post, path = "/api/v1/stocks/{id}/sell-plan", tag = "stocks",
-    params(("id" = StockId, Path, example = "hanbit-done"), SellPlanQuery),
+    params(("id" = StockId, Path, example = "sesol"), SellPlanQuery),
     security(("staff" = ["advisor"])), responses((status = 200, body = SellPlan)))]
 async fn sell_plan(
     State(s): State<ApiState>,
