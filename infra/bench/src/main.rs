@@ -6,11 +6,13 @@
 //! - `fanout --clients N`: the phase-1 kickoff to N linked clients.
 //! - `burst --clients N [--stocks K]`: K kickoffs to the same N clients at once, then every client
 //!   acknowledges and answers each within a minute.
+//! - `pages`: every dashboard page fetched from a devserver holding 300 clients and 140 offerings.
 
 mod burst;
 mod fanout;
 mod function;
 mod host;
+mod pages;
 mod quota;
 mod seed;
 
@@ -19,7 +21,8 @@ use std::process::ExitCode;
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const USAGE: &str = "usage: bench fanout --clients N [--lambda-memory MB]
-       bench burst --clients N [--stocks K] [--window SECONDS] [--seed S] [--lambda-memory MB]";
+       bench burst --clients N [--stocks K] [--window SECONDS] [--seed S] [--lambda-memory MB]
+       bench pages [--runs N] [--clients N] [--stocks K] [--running R] [--devserver PATH]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -33,6 +36,7 @@ async fn main() -> ExitCode {
             Ok(options) => burst::run(&options).await,
             Err(e) => Err(e),
         },
+        Some("pages") => pages::run(&args[1..]).await,
         Some(function::COMMAND) => function::serve(&args[1..]).await,
         _ => Err(USAGE.into()),
     };

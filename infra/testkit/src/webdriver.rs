@@ -423,9 +423,27 @@ impl Session {
         base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|e| Error(format!("a screenshot: {e}")))
     }
 
-    /// The viewport as PNG, written to `path` (its folder made).
+    /// The whole page as PNG, beyond the window's height (through the DevTools protocol).
+    pub async fn screenshot_full_page(&self) -> Result<Vec<u8>> {
+        use base64::Engine;
+        let size = self
+            .execute(
+                "const e = document.documentElement; return [e.scrollWidth, Math.max(e.scrollHeight, document.body ? document.body.scrollHeight : 0)]",
+                vec![],
+            )
+            .await?;
+        let (width, height) = (size[0].as_f64().unwrap_or(1280.0), size[1].as_f64().unwrap_or(900.0));
+        let clip = json!({ "x": 0, "y": 0, "width": width, "height": height.min(16_000.0), "scale": 1 });
+        let shot = self
+            .cdp("Page.captureScreenshot", json!({ "format": "png", "captureBeyondViewport": true, "clip": clip }))
+            .await?;
+        let encoded = shot["data"].as_str().ok_or_else(|| Error(format!("a screenshot without data: {shot}")))?;
+        base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|e| Error(format!("a screenshot: {e}")))
+    }
+
+    /// The whole page as PNG, written to `path` (its folder made).
     pub async fn save_screenshot(&self, path: &Path) -> Result<()> {
-        let png = self.screenshot().await?;
+        let png = self.screenshot_full_page().await?;
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         }

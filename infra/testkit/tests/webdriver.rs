@@ -120,6 +120,12 @@ async fn the_client_drives_headless_chromium() {
     );
     assert!(width >= 1000 && height >= 600, "{width}x{height}");
 
+    // The whole page, beyond the window: a page 3,000 pixels tall is shot whole.
+    session.execute("document.body.style.height = '3000px'", vec![]).await.expect("a taller page");
+    let png = session.screenshot_full_page().await.expect("a full-page screenshot");
+    let height = u32::from_be_bytes(png[20..24].try_into().expect("4 bytes"));
+    assert!(height >= 3000, "the whole page: {height} pixels tall");
+
     let profile_marker = driver.profiles().display().to_string();
     assert!(!chromium_pids(&profile_marker).is_empty(), "Chromium runs with its own profile folder");
     session.close().await.expect("the session ends");

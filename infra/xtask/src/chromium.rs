@@ -1,5 +1,6 @@
 //! The browser tests' Chromium: Debian's `chromium` and `chromium-driver` (ChromeDriver of the same
-//! version), and `fonts-nanum` so that Korean renders as text, not boxes, in screenshots. Installed
+//! version), `fonts-nanum` so that Korean renders as text, not boxes, in screenshots, and
+//! `fonts-noto-color-emoji` for the ✅ and ⏰ of the bot's messages and the dashboard. Installed
 //! with apt-get on first use (these are system packages, not the cache's: a clean CI machine gets
 //! them once, as it gets npm's and pip's tools), then named to the tests by path.
 
@@ -27,6 +28,7 @@ struct Found {
     chromium: bool,
     chromedriver: bool,
     korean_fonts: bool,
+    emoji_font: bool,
 }
 
 impl Found {
@@ -34,17 +36,23 @@ impl Found {
         Found {
             chromium: on_path("chromium").is_some(),
             chromedriver: on_path("chromedriver").is_some(),
-            korean_fonts: korean_fonts(),
+            korean_fonts: has_font(":lang=ko", Some(NANUM_DIR)),
+            emoji_font: has_font(":lang=und-zsye", None),
         }
     }
 
     /// The Debian packages that bring what is missing.
     fn packages(self) -> Vec<&'static str> {
-        [(self.chromium, "chromium"), (self.chromedriver, "chromium-driver"), (self.korean_fonts, "fonts-nanum")]
-            .into_iter()
-            .filter(|(there, _)| !there)
-            .map(|(_, package)| package)
-            .collect()
+        [
+            (self.chromium, "chromium"),
+            (self.chromedriver, "chromium-driver"),
+            (self.korean_fonts, "fonts-nanum"),
+            (self.emoji_font, "fonts-noto-color-emoji"),
+        ]
+        .into_iter()
+        .filter(|(there, _)| !there)
+        .map(|(_, package)| package)
+        .collect()
     }
 }
 
@@ -101,11 +109,12 @@ fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-/// Whether a font covers Korean: fontconfig's answer, or Nanum's folder without fontconfig.
-fn korean_fonts() -> bool {
-    match Command::new("fc-list").arg(":lang=ko").arg("family").stderr(Stdio::null()).output() {
+/// Whether a font matches the fontconfig `pattern`; without fontconfig's `fc-list`, whether
+/// `folder` has files (no folder: no font).
+fn has_font(pattern: &str, folder: Option<&str>) -> bool {
+    match Command::new("fc-list").arg(pattern).arg("family").stderr(Stdio::null()).output() {
         Ok(output) if output.status.success() => !String::from_utf8_lossy(&output.stdout).trim().is_empty(),
-        _ => std::fs::read_dir(NANUM_DIR).is_ok_and(|mut entries| entries.next().is_some()),
+        _ => folder.is_some_and(|dir| std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())),
     }
 }
 
@@ -115,10 +124,11 @@ mod tests {
 
     #[test]
     fn only_what_is_missing_is_installed() {
-        let all = Found { chromium: true, chromedriver: true, korean_fonts: true };
+        let all = Found { chromium: true, chromedriver: true, korean_fonts: true, emoji_font: true };
         assert_eq!(all.packages(), Vec::<&str>::new());
-        let none = Found { chromium: false, chromedriver: false, korean_fonts: false };
-        assert_eq!(none.packages(), ["chromium", "chromium-driver", "fonts-nanum"]);
+        let none = Found { chromium: false, chromedriver: false, korean_fonts: false, emoji_font: false };
+        assert_eq!(none.packages(), ["chromium", "chromium-driver", "fonts-nanum", "fonts-noto-color-emoji"]);
+        assert_eq!(Found { emoji_font: false, ..all }.packages(), ["fonts-noto-color-emoji"]);
         assert_eq!(Found { korean_fonts: false, ..all }.packages(), ["fonts-nanum"]);
         assert_eq!(Found { chromedriver: false, ..all }.packages(), ["chromium-driver"]);
     }

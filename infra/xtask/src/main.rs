@@ -19,6 +19,7 @@ const USAGE: &str = "usage: cargo xtask test [-- <cargo test args>]
        cargo xtask bench fanout --clients N [--lambda-memory MB]
        cargo xtask bench burst --clients N [--stocks K] [--window S] [--seed S] [--lambda-memory MB]
        cargo xtask bench lambda [--arch arm64|x86_64] [--runs N]
+       cargo xtask bench pages [--runs N] [--clients N] [--stocks K] [--running R]
        cargo xtask set-webhook --url URL [--secret SECRET] [--stack NAME] [--region R] [--no-grace]
 
   test    check formatting, run clippy, lint template.yaml (cfn-lint), run every test of
@@ -26,8 +27,8 @@ const USAGE: &str = "usage: cargo xtask test [-- <cargo test args>]
           started and Chromium named for the browser tests (a test that finds no server or
           browser fails: IPO_REQUIRE_SERVERS=1), run
           schemathesis against a devserver's OpenAPI document, and a small fanout bench
-          (tools installed into the cache on first use; Debian's chromium, chromium-driver
-          and fonts-nanum with apt-get, as root or through sudo -n)
+          (tools installed into the cache on first use; Debian's chromium, chromium-driver,
+          fonts-nanum and fonts-noto-color-emoji with apt-get, as root or through sudo -n)
   bench   run a benchmark (infra/bench) and print its figures:
           fanout --clients N   the phase-1 kickoff to N clients against the fake Bot API
                                with Telegram's limits on
@@ -39,6 +40,12 @@ const USAGE: &str = "usage: cargo xtask test [-- <cargo test args>]
           --lambda-memory MB   (fanout, burst) run each function process in a release build
                                with the CPU share Lambda gives that memory (a cgroup quota;
                                MB/1769 of a vCPU)
+          pages                every dashboard page (shell and fragment) fetched --runs times
+                               (default 20) with the operator's token from a devserver (dev
+                               profile, embedded store) holding --clients (300) clients and
+                               --stocks (140) offerings with a first-day process each, the
+                               --running (5) latest started and a notice to all; prints
+                               min/median/max ms per page (the goal: under 100 ms)
           lambda               cargo lambda build --release of every function (this machine's
                                arch unless --arch; arm64 falls back to x86_64 when its Rust
                                target cannot be installed), then each bootstrap under cargo

@@ -175,10 +175,16 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         Some("fanout" | "burst") => {
             cache::run(cargo().args(["run", "--quiet"]).args(profile).args(["--package", "bench", "--"]).args(args))
         }
+        // The pages as `cargo run -p devserver` serves them: the dev profile, the devserver built first
+        // (the bench finds it beside itself).
+        Some("pages") => {
+            cache::run(cargo().args(["build", "--quiet", "--package", "devserver"]))?;
+            cache::run(cargo().args(["run", "--quiet", "--package", "bench", "--"]).args(args))
+        }
         // The Lambda bench is about the deployed artifacts, so it builds them (release, cargo lambda).
         Some("lambda") => crate::lambda::bench(&args[1..]),
         _ => Err(format!(
-            "usage: cargo xtask bench fanout --clients N [--lambda-memory MB]\n       cargo xtask bench burst --clients N [--stocks K] [--lambda-memory MB]\n       {}",
+            "usage: cargo xtask bench fanout --clients N [--lambda-memory MB]\n       cargo xtask bench burst --clients N [--stocks K] [--lambda-memory MB]\n       cargo xtask bench pages [--runs N] [--clients N] [--stocks K] [--running R]\n       {}",
             crate::lambda::USAGE
         )),
     }
