@@ -7,6 +7,8 @@
 //! - The tick grid and the day's price limits, as the sell-plan check applies them, agree with a
 //!   brute-force search over the table's grid.
 
+#![allow(clippy::unwrap_used)] // tables read from the shipped JSON, fixtures from literals
+
 use chrono::{Days, NaiveDate};
 use proptest::prelude::*;
 use serde_json::Value;
