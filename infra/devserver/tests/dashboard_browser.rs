@@ -39,9 +39,7 @@ impl Devserver {
             .expect("a free loopback port")
             .port();
         let mut command = Command::new(env!("CARGO_BIN_EXE_devserver"));
-        command
-            .args(["--port", &port.to_string(), "--demo", "--admin-token", "browser-admin", "--data-dir"])
-            .arg(data);
+        command.args(["--port", &port.to_string(), "--demo", "--admin-token", "browser-admin", "--data-dir"]).arg(data);
         for name in ["TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_STAFF_CHAT_ID"] {
             command.env_remove(name);
         }
@@ -135,12 +133,74 @@ async fn send(session: &Session, devserver: &Devserver, chat: i64, text: &str, p
     session.find("form.write button").await.expect("the send button").click().await.expect("sent");
 }
 
+/// The demo process, kicked off on start.
+const PROCESS: &str = "demo-hanbit-first-day";
+
+/// The fake Telegram group of a demo client (the devserver's `DEMO_CHATS`, in `shared::demo::clients()` order).
+fn demo_chat(client: &str) -> i64 {
+    let at = shared::demo::clients().iter().position(|c| c.id.as_str() == client);
+    -1_001_500_000_001 - at.expect("a demo client") as i64
+}
+
+/// `fetch` from the page with its own token, as a person could from the console: the status.
+async fn post_as_page(session: &Session, path: &str) -> u64 {
+    let script = "const done = arguments[arguments.length - 1];
+        fetch(arguments[0], { method: 'POST', headers: { Authorization: 'Bearer ' + window.ipoAuth.token() } })
+            .then(r => done(r.status), e => done('failed: ' + e))";
+    let status = session.execute_async(script, vec![path.into()]).await.expect("a fetch from the page");
+    status.as_u64().unwrap_or_else(|| panic!("POST {path}: {status}"))
+}
+
+/// Signs in on `/login` with the role's button, and waits for Today's fragment.
+async fn sign_in(session: &Session, devserver: &Devserver, role: &str) {
+    session.goto(&devserver.url("/login")).await.expect("the login page");
+    session.wait_for(&format!("#login-{role}"), WAIT).await.expect("the role's button").click().await.expect("a click");
+    session
+        .wait_for(&format!("[data-testid=me][data-role={role}]"), WAIT)
+        .await
+        .unwrap_or_else(|e| panic!("signed in as {role}: {e}"));
+    assert!(session.current_url().await.expect("a URL").ends_with("/today"), "Today comes first");
+}
+
+/// Opens a page of the dashboard by its shell URL and waits for `ready` in its fragment.
+async fn open(session: &Session, devserver: &Devserver, path: &str, ready: &str) {
+    session.goto(&devserver.url(path)).await.expect("the shell");
+    session.wait_for(ready, WAIT).await.unwrap_or_else(|e| panic!("{path}: {e}"));
+}
+
+async fn count(session: &Session, css: &str) -> usize {
+    session.find_all(css).await.expect("a query").len()
+}
+
+/// The file the browser downloaded into `dir` with this extension, once complete.
+async fn downloaded(session: &Session, dir: &Path, extension: &str) -> PathBuf {
+    session
+        .wait_until(&format!("a .{extension} download"), WAIT, async |_| {
+            let found = std::fs::read_dir(dir).ok().and_then(|entries| {
+                entries.filter_map(Result::ok).map(|e| e.path()).find(|p| p.extension().is_some_and(|e| e == extension))
+            });
+            Ok(found)
+        })
+        .await
+        .expect("the export downloaded")
+}
+
+/// Every cell of the workbook's first sheet, as text.
+fn xlsx_rows(path: &Path) -> Vec<Vec<String>> {
+    use calamine::{Reader, Xlsx};
+    let mut workbook: Xlsx<_> = calamine::open_workbook(path).expect("an xlsx workbook");
+    let sheet = workbook.sheet_names().first().cloned().expect("a sheet");
+    let range = workbook.worksheet_range(&sheet).expect("the sheet's cells");
+    range.rows().map(|row| row.iter().map(|cell| cell.to_string()).collect()).collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_use_the_dashboard_in_a_real_browser() {
     let Some(browser) = browser() else { return };
     let data = std::env::temp_dir().join(format!("devserver-test-browser-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
     let downloads = data.join("downloads");
+    let _ = std::fs::remove_dir_all(screens());
     let devserver = Devserver::start(&data);
     let driver = ChromeDriver::start(&browser).await.expect("ChromeDriver starts");
     let session = driver
@@ -160,6 +220,104 @@ async fn staff_use_the_dashboard_in_a_real_browser() {
     let text = body_text(&session).await;
     let (prompt_at, photo_at) = (text.find("실제 참여 내역"), text.rfind("🖼 photo"));
     assert!(prompt_at < photo_at, "the screenshot follows the prompt: {text}");
+
+    // ── The operator signs in and sees the demo kickoff on Today.
+    session.goto(&devserver.url("/today")).await.expect("the shell");
+    session.wait_for("button.login-role", WAIT).await.expect("signed out, the shell sends to /login");
+    shoot(&session, "login").await;
+    sign_in(&session, &devserver, "operator").await;
+    let card = format!("[data-testid=process-card][data-process={PROCESS}]");
+    let card = session.wait_for(&card, WAIT).await.expect("the demo kickoff on Today");
+    assert!(card.text().await.expect("its text").contains("한빛로보틱스"), "the card names the IPO");
+    let silent = session.find_all(&format!("tr[data-testid=silent-row][data-process={PROCESS}]")).await.expect("rows");
+    assert_eq!(silent.len(), 4, "four of the five demo clients have not answered");
+    shoot(&session, "today").await;
+
+    // ── Reminds a silent client from Today; its group gets the reminder.
+    let row = &silent[0];
+    let client = row.attribute("data-client").await.expect("an attribute").expect("the row's client");
+    assert_ne!(client, "nuri", "누리 answered");
+    let chat = demo_chat(&client);
+    session.goto(&devserver.url(&format!("/dev/telegram?chat={chat}"))).await.expect("the chat page");
+    assert!(!body_text(&session).await.contains("⏰"), "no reminder before the press");
+    open(&session, &devserver, "/today", &format!("#remind-{client}")).await;
+    session.find(&format!("#remind-{client}")).await.expect("the remind button").click().await.expect("a press");
+    let flash = session.wait_for("[data-testid=flash]", WAIT).await.expect("a sentence about the reminder");
+    eprintln!("remind: {}", flash.text().await.expect("its text"));
+    shoot(&session, "today-reminded").await;
+    wait_in_chat(&session, &devserver, chat, "⏰").await;
+    let reminder = body_text(&session).await;
+    assert!(reminder.contains("안내를 확인해 주세요"), "the unacknowledged reminder: {reminder}");
+
+    // ── Opens 누리's screenshot answer on the process page and confirms it with values.
+    open(&session, &devserver, &format!("/processes/{PROCESS}"), "tr[data-testid=tracker-row][data-client=nuri]").await;
+    shoot(&session, "process").await;
+    session.find("#confirm-nuri").await.expect("누리's confirm button").click().await.expect("a press");
+    session.wait_for("[data-testid=confirm-panel]", WAIT).await.expect("the confirm panel");
+    let image =
+        session.wait_for("img[data-testid=evidence-image]", WAIT).await.expect("the screenshot beside the form");
+    let loaded = session
+        .wait_until("the screenshot fetched", WAIT, async |_| {
+            let state = image.attribute("data-loaded").await?;
+            Ok(state.filter(|s| s != "pending"))
+        })
+        .await
+        .expect("the screenshot's fetch ended");
+    let price = session.find("[data-testid=price-0]").await.expect("the first fund's price");
+    price.clear().await.expect("cleared");
+    price.send_keys("17,000").await.expect("typed");
+    let quantity = session.find("[data-testid=quantity-0]").await.expect("the first fund's quantity");
+    quantity.clear().await.expect("cleared");
+    quantity.send_keys("450,000").await.expect("typed");
+    shoot(&session, "confirm").await;
+    assert_eq!(loaded, "yes", "the screenshot shows beside the form (fetched through getFile)");
+    session.find("[data-testid=confirm-values]").await.expect("the confirm button").click().await.expect("a press");
+    let confirmed = session
+        .wait_for("tr[data-testid=tracker-row][data-client=nuri][data-state=confirmed]", WAIT)
+        .await
+        .expect("누리 confirmed");
+    let row = confirmed.text().await.expect("the row's text");
+    assert!(row.contains("17,000") && row.contains("450,000"), "the confirmed values: {row}");
+    let deviations = confirmed.find("[data-testid=deviations]").await.expect("the row's deviations");
+    let deviations = deviations.text().await.expect("their text");
+    assert!(deviations.contains("17,500원 → 17,000원"), "the price below the advice, highlighted: {deviations}");
+    shoot(&session, "process-confirmed").await;
+
+    // ── Exports the process to xlsx and reads the file back.
+    session.find("[data-testid=export-process-xlsx]").await.expect("the Excel button").click().await.expect("a press");
+    let file = downloaded(&session, &downloads, "xlsx").await;
+    let rows = xlsx_rows(&file);
+    assert!(rows.len() >= 6, "a header and the five clients: {rows:?}");
+    assert_eq!(rows[0].first().map(String::as_str), Some("고객사"), "the header: {:?}", rows[0]);
+    let nuri: Vec<&Vec<String>> = rows.iter().filter(|r| r.iter().any(|c| c.contains("누리자산운용"))).collect();
+    assert!(!nuri.is_empty(), "누리's rows: {rows:?}");
+    assert!(nuri.iter().any(|r| r.iter().any(|c| c.contains("17,000"))), "누리's confirmed price: {nuri:?}");
+
+    // ── A viewer sees no write buttons, and a POST anyway is refused.
+    session.find("[data-testid=logout]").await.expect("the logout button").click().await.expect("a press");
+    session.wait_for("button.login-role", WAIT).await.expect("back on /login");
+    sign_in(&session, &devserver, "viewer").await;
+    session.wait_for(&format!("[data-testid=process-card][data-process={PROCESS}]"), WAIT).await.expect("Today");
+    assert!(count(&session, "tr[data-testid=silent-row]").await >= 3, "the viewer reads the silent clients");
+    assert_eq!(count(&session, "#main [hx-post], #main form").await, 0, "no write button or form on Today");
+    shoot(&session, "today-viewer").await;
+    open(&session, &devserver, &format!("/processes/{PROCESS}"), "tr[data-testid=tracker-row]").await;
+    assert_eq!(count(&session, "#main [hx-post], #main form").await, 0, "no write button or form on the process");
+    assert_eq!(count(&session, "[data-testid=export-process-xlsx]").await, 1, "exports are reading");
+    shoot(&session, "process-viewer").await;
+    let other = format!("/processes/{PROCESS}/trackers/{client}");
+    for path in [format!("/ui{other}/remind"), format!("/ui{other}/skip"), format!("/api/v1{other}/remind")] {
+        assert_eq!(post_as_page(&session, &path).await, 403, "POST {path} as a viewer");
+    }
+    let reminders = session
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(arguments[0]).then(r => r.text()).then(t => done(t.split('<form class=write')[0].split('⏰').length - 1))",
+            vec![devserver.url(&format!("/dev/telegram?chat={chat}")).into()],
+        )
+        .await
+        .expect("the chat page");
+    assert_eq!(reminders, 1, "the viewer's POST sent no second reminder");
 
     session.close().await.expect("the session ends");
     drop(driver);
