@@ -621,7 +621,49 @@ async fn amendment_moves_sale_dates(engine: Engine) {
     assert_eq!(s.bed.texts(DASOM).len(), before, "[{engine}] nothing on the old listing day");
     s.at(kst("2026-04-14", 8, 0)).await;
     let advice = s.bed.texts(DASOM).pop().unwrap();
-    assert!(advice.contains("상장 후 매도의견") && advice.contains("04-14"), "[{engine}] sent on the new one: {advice}");
+    assert!(
+        advice.contains("상장 후 매도의견") && advice.contains("04-14"),
+        "[{engine}] sent on the new one: {advice}"
+    );
 }
 
-on_both_engines!(play, amendment_moves_sale_dates);
+/// The finished IPO `--demo` loads, (가상)세솔소재, has its result at once; proposing its sell
+/// processes again finds them there.
+async fn the_demo_finished_ipo_has_its_result(engine: Engine) {
+    let Some(s) = scenario(engine).await else { return };
+    s.bed.store.create_stock(&shared::demo::sesol()).await.unwrap();
+    for (process, trackers) in shared::demo::sesol_finished(s.clock.now()) {
+        s.bed.store.create_process(&process).await.unwrap();
+        for tracker in &trackers {
+            s.bed.store.create_tracker(tracker).await.unwrap();
+        }
+    }
+    let (status, body) = s.call_json("GET", "/api/v1/stocks/sesol/result", "application/json", vec![]).await;
+    assert_eq!(status, StatusCode::OK, "[{engine}] {body}");
+    let funds: Vec<Value> = body["funds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| json!([f["fund_id"], f["sold"], f["average_price"], f["net"], f["realised_profit"], f["return_bp"]]))
+        .collect();
+    assert_eq!(
+        funds,
+        vec![
+            json!(["hedge", 8_000, 17_662, 140_996_205, 44_996_205, 4_687]),
+            json!(["ipo", 15_000, 15_200, 227_509_800, 47_509_800, 2_639]),
+            json!(["kv", 20_000, 18_500, 369_204_500, 129_204_500, 5_383]),
+        ],
+        "[{engine}]"
+    );
+    assert_eq!(
+        (body["complete"].clone(), body["advice_summary"]["deviated"]["sales"].clone()),
+        (json!(true), json!(1))
+    );
+    let (status, body) = s.call_json("POST", "/api/v1/stocks/sesol/sell-plan", "application/json", vec![]).await;
+    assert_eq!(status, StatusCode::OK, "[{engine}] {body}");
+    let proposals: Vec<&str> =
+        body["sales"].as_array().unwrap().iter().map(|p| p["proposal"].as_str().unwrap()).collect();
+    assert_eq!(proposals, vec!["exists", "exists"], "[{engine}]");
+}
+
+on_both_engines!(play, amendment_moves_sale_dates, the_demo_finished_ipo_has_its_result);

@@ -405,7 +405,13 @@ mod tests {
                 "sellListing row 4: (가상)가온자산운용 공모주 채권혼합 may sell nothing on 2026-04-07: locked until 2026-05-07 (1개월)"
             ]
         );
-        assert!(reasons(&r, 3)[0].contains("quantity"), "{:?}", reasons(&r, 3));
+        assert_eq!(
+            reasons(&r, 3),
+            vec![
+                "sellListing row 5: no order type (주문유형): write 시가, 시장가 or 지정가",
+                "sellListing row 5: quantity: \"시가\" is not a number: write digits, optionally with commas, 만, 억 or 조",
+            ]
+        );
         assert_eq!((r.accepted, r.rejected), (0, 4));
     }
 
