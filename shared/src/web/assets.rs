@@ -52,6 +52,12 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("static/auth-dev.js"),
         immutable: false,
     },
+    Asset {
+        path: "/static/auth-cognito.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("static/auth-cognito.js"),
+        immutable: false,
+    },
 ];
 
 /// FNV-1a, 64 bits: enough to tell two versions of a file apart, and computable in a const.

@@ -38,10 +38,19 @@ pub fn routes(signin: Arc<SignIn>) -> Router<WebState> {
 
 /// Pages of the shell: cacheable (they hold no data) but revalidated, never framed.
 async fn page_headers(request: Request, next: Next) -> Response {
+    // The sign-in script may fetch from one more origin (Cognito's token endpoint, in AWS).
+    let origin = request.extensions().get::<Arc<SignIn>>().and_then(|s| s.connect_origin().map(str::to_owned));
+    let csp = match origin {
+        Some(origin) => CSP.replacen("connect-src 'self'", &format!("connect-src 'self' {origin}"), 1),
+        None => CSP.to_owned(),
+    };
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_str(&csp).unwrap_or_else(|_| HeaderValue::from_static(CSP)),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
@@ -66,6 +75,7 @@ fn head(title: &str, signin: &SignIn, with_app: bool) -> Markup {
             meta name="htmx-config" content=(HTMX_CONFIG);
             title { (title) }
             link rel="stylesheet" href=(versioned("/static/app.css"));
+            (signin.head())
             script src=(HTMX_PATH) defer {}
             script src=(versioned(signin.script())) defer {}
             @if with_app {

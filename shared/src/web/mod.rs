@@ -13,6 +13,7 @@
 //! (Cognito's Hosted UI with PKCE) that implements the same small `window.ipoAuth` interface.
 
 mod assets;
+pub mod cognito;
 pub mod error;
 pub mod export;
 pub mod fmt;

@@ -8,8 +8,8 @@
 //! ```
 //!
 //! `app.js` calls `ipoAuth.token()` for every htmx request and every download, and `login()` on a
-//! 401. A sign-in with Cognito's Hosted UI (authorization code with PKCE, refresh before expiry)
-//! is another variant here with its own script and `/login` body.
+//! 401. In AWS the sign-in is Cognito's Hosted UI (authorization code with PKCE, refresh before
+//! expiry): [`SignIn::Cognito`], `static/auth-cognito.js`, whose settings every page's head carries.
 
 use crate::domain::staff::Role;
 use maud::{Markup, html};
@@ -19,6 +19,8 @@ use maud::{Markup, html};
 pub enum SignIn {
     /// The devserver: `/login` offers one button per role, each keeping that role's token.
     DevTokens(Vec<DevLogin>),
+    /// The `web` function: the stack's Cognito Hosted UI, authorization code with PKCE.
+    Cognito(super::cognito::CognitoSignIn),
 }
 
 /// One of the devserver's tokens.
@@ -39,6 +41,24 @@ impl SignIn {
     pub fn script(&self) -> &'static str {
         match self {
             SignIn::DevTokens(_) => "/static/auth-dev.js",
+            SignIn::Cognito(_) => "/static/auth-cognito.js",
+        }
+    }
+
+    /// What the sign-in script reads from every page's head.
+    pub fn head(&self) -> Markup {
+        match self {
+            SignIn::DevTokens(_) => html! {},
+            SignIn::Cognito(cognito) => cognito.meta(),
+        }
+    }
+
+    /// The origin the sign-in script fetches from besides the dashboard's own (the shell's
+    /// `connect-src`).
+    pub fn connect_origin(&self) -> Option<&str> {
+        match self {
+            SignIn::DevTokens(_) => None,
+            SignIn::Cognito(cognito) => Some(cognito.origin()),
         }
     }
 
@@ -58,6 +78,7 @@ impl SignIn {
                     }
                 }
             },
+            SignIn::Cognito(cognito) => cognito.login_body(),
         }
     }
 }
