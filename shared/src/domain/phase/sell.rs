@@ -14,6 +14,7 @@ pub use limits::{DayLimits, LimitBasis, Session};
 pub use parse::{parse_line, parse_reply};
 
 use super::{Context, FundLine, FundLines, Severity};
+use crate::domain::calendar::KrxCalendar;
 use crate::domain::ids::FundId;
 use crate::domain::money::{Price, Quantity, Won, bid_amount};
 use crate::domain::phase::allotment::Release;
@@ -398,7 +399,7 @@ pub fn check_plan_line(
     session: Option<&Session>,
     sale_date: NaiveDate,
     reg: &Regulation,
-    calendar: &crate::domain::calendar::KrxCalendar,
+    calendar: &KrxCalendar,
 ) -> Result<Vec<Finding>, RegulationError> {
     let fund_id = &line.fund_id;
     let mut out = Vec::new();
@@ -433,7 +434,7 @@ pub fn check_plan(
     advice: &SellAdvice,
     session: Option<&Session>,
     reg: &Regulation,
-    calendar: &crate::domain::calendar::KrxCalendar,
+    calendar: &KrxCalendar,
 ) -> Result<Vec<Finding>, RegulationError> {
     let mut out = Vec::new();
     for line in &advice.lines {

@@ -8,9 +8,22 @@ use crate::domain::phase::reading::{Number, Unit, fund_of_line, numbers, reply_l
 use crate::domain::phase::{FundLine, FundLines, LineError, LineInput, ReplyError};
 use crate::domain::text::Label;
 
-/// Words that say nothing was sold, spaces removed.
-const NOT_SOLD: &[&str] =
-    &["미매도", "매도안함", "매도안했", "매도하지않", "매도없음", "안팔", "미체결", "전량보유", "보유", "홀딩", "hold"];
+/// Words that say nothing was sold, spaces removed. 보유 alone is not one: "보유 물량 확인
+/// 부탁드립니다" is a question, not an answer.
+const NOT_SOLD: &[&str] = &[
+    "미매도",
+    "매도안함",
+    "매도안했",
+    "매도하지않",
+    "매도없음",
+    "안팔았",
+    "안팔고",
+    "미체결",
+    "전량보유",
+    "계속보유",
+    "보유유지",
+    "홀딩",
+];
 
 /// Words that say every sellable share was sold.
 const ALL: &[&str] = &["전량", "전부", "모두", "다팔"];
@@ -32,12 +45,10 @@ fn says_all(text: &str) -> bool {
     ALL.iter().any(|w| s.contains(w))
 }
 
-/// The reason written with 미매도: the line without the word and the separators around it.
+/// The reason written with 미매도: the line as written, without the bare word 미매도 and the
+/// separators around it ("미매도 - 시가가 공모가 하회"); none when nothing else is written.
 fn reason(text: &str) -> Option<Label> {
-    let mut rest = text.to_owned();
-    for word in ["미매도", "매도 안함", "매도안함", "미체결", "홀딩"] {
-        rest = rest.replace(word, " ");
-    }
+    let rest = text.replace("미매도", " ");
     let trimmed = rest.trim_matches(|c: char| c.is_whitespace() || "-–:/,.()[]·".contains(c));
     Label::new(trimmed).ok()
 }

@@ -340,6 +340,11 @@ fn replies_in_the_forms_clients_write() {
     let one = advice_for_nuri();
     assert_eq!(parse_reply("1만주 / 평균 21,500원", &n, &one), Ok(answer(vec![sold("kv", 10_000, 21_500)])));
     assert!(parse_reply("네 알겠습니다", &n, &one).is_err_and(|e| e.holds_no_answer()));
+    assert!(parse_reply("보유 물량 확인 부탁드립니다", &n, &one).is_err_and(|e| e.holds_no_answer()));
+    assert_eq!(
+        parse_reply("오늘은 안 팔고 홀딩합니다", &n, &one),
+        Ok(answer(vec![not_sold("kv", Some("오늘은 안 팔고 홀딩합니다"))]))
+    );
 }
 
 fn advice_for_nuri() -> SellAdvice {
