@@ -24,7 +24,7 @@ const CARGO_LAMBDA: &str = "cargo-lambda==1.9.2";
 /// zig from PyPI, pinned, installed first so that cargo lambda's dependency is this version.
 const ZIGLANG: &str = "ziglang==0.17.1";
 /// The functions' binaries: each is `target/lambda/<name>/bootstrap` after `cargo lambda build`.
-const FUNCTIONS: [&str; 3] = ["api", "scheduler", "telegram-webhook"];
+const FUNCTIONS: [&str; 4] = ["api", "scheduler", "telegram-webhook", "web"];
 const ARM64_TARGET: &str = "aarch64-unknown-linux-gnu";
 /// A loopback port nothing listens on (discard): AWS and Telegram calls fail at once, locally.
 const NOWHERE: &str = "http://127.0.0.1:9";
@@ -364,6 +364,20 @@ fn cases() -> Vec<Case> {
                 r#"{\"update_id\":1}"#,
             ),
             expect_status: Some(401),
+        },
+        Case {
+            label: "web".into(),
+            function: "web",
+            // The sign-in settings template.yaml gives it (nothing here reaches Cognito).
+            env: vec![
+                ("DASHBOARD_AUTH_DOMAIN", "https://bench.auth.us-east-1.amazoncognito.com".into()),
+                ("DASHBOARD_CLIENT_ID", "benchclient".into()),
+                ("DASHBOARD_CALLBACK_URL", "https://bench.example/login".into()),
+                ("DASHBOARD_LOGOUT_URL", "https://bench.example/login".into()),
+            ],
+            // The public login page: rendered without the table.
+            payload: http_event("GET", "/login", "", ""),
+            expect_status: Some(200),
         },
     ]
 }
