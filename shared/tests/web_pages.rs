@@ -16,7 +16,7 @@ use shared::domain::ids::{ChatId, ProcessId};
 use shared::domain::process::{Process, ProcessKind, ReminderPolicy, Round};
 use shared::domain::staff::{Role, Staff};
 use shared::domain::text::Label;
-use shared::domain::tracker::{Tracker, TrackerState};
+use shared::domain::tracker::{Evidence, EvidenceKind, Tracker, TrackerEvent, TrackerState};
 use shared::http::api::auth::{Principal, StaticTokens};
 use shared::ports::clock::SystemClock;
 use shared::ports::store::{ClientStore, ProcessStore, StaffStore, StockStore, TrackerStore};
@@ -150,6 +150,7 @@ fn writes() -> Vec<(String, Role)> {
         (format!("{tracker}/confirm"), Role::Operator),
         (format!("/ui/processes/{PROCESS}/remind-silent"), Role::Operator),
         (format!("/ui/processes/{PROCESS}/advice?dry_run=true"), Role::Advisor),
+        (format!("/ui/processes/{PROCESS}/control/pause"), Role::Advisor),
     ]
 }
 
@@ -332,7 +333,7 @@ async fn exports_read_back(engine: Engine) {
     // One line per advised fund: 새벽 has two.
     assert_eq!(clients.len(), 6, "{clients:?}");
     assert!(clients.iter().any(|c| c == "(가상)누리자산운용"));
-    let nuri = range.rows().find(|r| r[0].to_string() == "(가상)누리자산운용").unwrap();
+    let nuri = range.rows().find(|r| r[0] == Data::String("(가상)누리자산운용".into())).unwrap();
     assert_eq!(nuri[3].to_string(), "공모 코벤");
     assert_eq!(nuri[4].to_string(), "17,500원 / 500,000주 / 3개월 / 밴드 상단 초과 제출");
 
@@ -350,7 +351,88 @@ async fn exports_read_back(engine: Engine) {
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
 }
 
+async fn a_screenshot_is_shown_beside_the_form(engine: Engine) {
+    let Some(d) = dashboard(engine).await else { return };
+    let (process, client) = (PROCESS.parse().unwrap(), "nuri".parse().unwrap());
+    let stored = d.bed.store.get_tracker(&process, &client).await.unwrap();
+    let mut tracker = stored.value.clone();
+    let now = d.bed.app.clock.now();
+    let evidence = Evidence {
+        kind: EvidenceKind::Photo,
+        file_id: "AgAD-nuri".into(),
+        file_name: None,
+        size: Some(4),
+        received_at: now,
+    };
+    tracker.apply(TrackerEvent::EvidenceReceived { evidence, at: now }).unwrap();
+    d.bed.store.transition_tracker(&tracker, stored.value.state(), stored.version).await.unwrap();
+    d.bed.fake.add_file("AgAD-nuri", "photos/file_7.png", b"\x89PNG".to_vec());
+    let panel = get(&d, &format!("/ui/processes/{PROCESS}/trackers/nuri/confirm"), Some("operator-token")).await.text();
+    let src = format!("data-src=\"/ui/processes/{PROCESS}/trackers/nuri/evidence/0\"");
+    assert!(panel.contains(&src), "{panel}");
+    let file = get(&d, &format!("/ui/processes/{PROCESS}/trackers/nuri/evidence/0"), Some("viewer-token")).await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.text());
+    assert_eq!(file.headers[header::CONTENT_TYPE], "image/png");
+    assert_eq!(file.body, b"\x89PNG");
+    assert!(file.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("sandbox"));
+}
+
+async fn advice_is_reviewed_as_a_table_before_it_is_applied(engine: Engine) {
+    let Some(d) = dashboard(engine).await else { return };
+    let draft = Process::new(
+        "hanbit-last".parse().unwrap(),
+        Some("hanbit".parse().unwrap()),
+        ProcessKind::Participation { round: Round::LastDay },
+        "2026-03-20T00:00:00Z".parse().unwrap(),
+        ReminderPolicy::default(),
+        d.bed.app.clock.now(),
+    );
+    d.bed.store.create_process(&draft).await.unwrap();
+    let advisor = get(&d, "/ui/processes/hanbit-last", Some("advisor-token")).await.text();
+    assert!(advisor.contains("data-testid=\"advice-import\"") && advisor.contains("data-testid=\"control-start\""));
+    let csv = "기관명,펀드,참여가격,참여수량,확약여부,코멘트,발송\n(가상)누리자산운용,공모 코벤,17500,500000,3개월,상단,\n(가상)없는운용,x,17000,1000,미확약,,\n";
+    let boundary = "XyZ";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"advice.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+    );
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let upload = |path: &'static str| {
+        let (d, body, content_type) = (&d, body.clone(), content_type.clone());
+        async move { call(d, Method::POST, path, Some("advisor-token"), Some((&content_type, body.into_bytes()))).await }
+    };
+    let review = upload("/ui/processes/hanbit-last/advice?dry_run=true").await;
+    assert_eq!(review.status, StatusCode::OK, "{}", review.text());
+    let html = review.text();
+    assert_eq!(html.matches("data-status=\"accepted\"").count(), 1, "{html}");
+    assert_eq!(html.matches("data-status=\"rejected\"").count(), 1, "{html}");
+    assert!(html.contains("17,500원 / 500,000주 / 3개월"), "{html}");
+    assert!(
+        d.bed.store.trackers_of_process(&"hanbit-last".parse().unwrap()).await.unwrap().is_empty(),
+        "a dry run writes nothing"
+    );
+    // Applying with a rejected row is refused whole, the report saying why.
+    let refused = upload("/ui/processes/hanbit-last/advice").await;
+    assert!(refused.text().contains("data-testid=\"import-refused\""), "{}", refused.text());
+    assert!(d.bed.store.trackers_of_process(&"hanbit-last".parse().unwrap()).await.unwrap().is_empty());
+}
+
+async fn an_advisor_controls_the_process(engine: Engine) {
+    let Some(d) = dashboard(engine).await else { return };
+    let operator = get(&d, &format!("/ui/processes/{PROCESS}"), Some("operator-token")).await.text();
+    assert!(!operator.contains("process-controls"), "controls are the advisor's");
+    let paused = post(&d, &format!("/ui/processes/{PROCESS}/control/pause"), Some("advisor-token")).await;
+    assert_eq!(paused.status, StatusCode::OK, "{}", paused.text());
+    assert!(paused.text().contains("data-testid=\"control-resume\""), "{}", paused.text());
+    let process = d.bed.store.get_process(&PROCESS.parse().unwrap()).await.unwrap();
+    assert_eq!(process.value.state(), shared::domain::process::ProcessState::Paused);
+    let wrong = post(&d, &format!("/ui/processes/{PROCESS}/control/schedule"), Some("advisor-token")).await;
+    assert_eq!(wrong.status, StatusCode::CONFLICT, "{}", wrong.text());
+}
+
 on_both_engines!(
+    a_screenshot_is_shown_beside_the_form,
+    advice_is_reviewed_as_a_table_before_it_is_applied,
+    an_advisor_controls_the_process,
     every_page_renders_for_each_role,
     the_shell_and_static_files_are_public_and_hold_no_data,
     data_without_a_valid_token_is_401,

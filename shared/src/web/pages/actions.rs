@@ -41,7 +41,7 @@ pub struct ViewQuery {
 }
 
 impl View {
-    fn from_query(q: ViewQuery) -> View {
+    pub fn from_query(q: ViewQuery) -> View {
         match q.view.as_deref() {
             Some("today") => View::Today,
             _ => View::Process { rep: q.rep.filter(|r| !r.is_empty()) },

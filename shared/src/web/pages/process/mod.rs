@@ -4,6 +4,7 @@
 //! import with its dry-run report.
 
 mod confirm;
+mod control;
 mod import;
 
 use super::actions::{View, tracker_buttons};
@@ -33,6 +34,7 @@ pub fn routes() -> Router<WebState> {
         .route("/ui/processes/{id}", get(page))
         .route("/ui/processes/{id}/export", get(export))
         .merge(confirm::routes())
+        .merge(control::routes())
         .merge(import::routes())
 }
 
@@ -170,6 +172,7 @@ fn render(page: &ProcessPage, caller: &Principal, rep: Option<&str>, open: Optio
             (fmt::process_kind(p.kind)) " · 시작 " (fmt::kst_short(p.kickoff_at)) " · " (p.id)
         }
         (progress_bar(&page.counts, "process-progress"))
+        @if role.allows(Role::Advisor) { div.toolbar { (control::buttons(role, p, &view)) } }
 
         @if role.allows(Role::Advisor) && p.state() == ProcessState::Draft && matches!(p.kind, ProcessKind::Participation { .. }) {
             (import::form(&p.id))
