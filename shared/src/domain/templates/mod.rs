@@ -419,9 +419,12 @@ pub fn reply_error(error: &ReplyError, client: &Client, phase: Phase) -> String 
             LineError::MissingLockUp { fund: f } => {
                 format!("{line}번째 줄 ({}): 확약 여부(미확약, 15일, 1개월, 3개월, 6개월)가 없습니다", fund(f))
             }
-            LineError::Invalid { fund: f, .. } => {
-                format!("{line}번째 줄 ({}): 숫자나 확약 기간을 읽지 못했습니다", fund(f))
-            }
+            LineError::Invalid { fund: f, .. } => match phase {
+                Phase::Bid | Phase::Allotment | Phase::Notice => {
+                    format!("{line}번째 줄 ({}): 숫자나 확약 기간을 읽지 못했습니다", fund(f))
+                }
+                Phase::Sell | Phase::Statement => format!("{line}번째 줄 ({}): 숫자를 읽지 못했습니다", fund(f)),
+            },
             LineError::UnknownFund { fund: f } => format!("{line}번째 줄: {f} 은(는) 등록된 펀드가 아닙니다"),
         },
     }
@@ -498,6 +501,38 @@ mod tests {
         );
         assert_eq!(s, "📊 <b>(가상)한빛로보틱스</b>\n• 수요예측 참여 (첫날) (2026-03-16 09:00 KST) — 발송 2 · 확정 3");
         assert!(status("x", &[]).contains("등록된 프로세스가 없습니다"));
+    }
+
+    #[test]
+    fn reply_errors_name_what_each_phase_misses() {
+        let c = crate::demo::clients().into_iter().find(|c| c.id.as_str() == "saebyeok").unwrap();
+        let line = |error| ReplyError::Line { line: 1, error };
+        assert_eq!(
+            reply_error(&line(LineError::MissingPrice { fund: "hy".into() }), &c, Phase::Sell),
+            "1번째 줄 (하이일드): 평균단가가 없습니다"
+        );
+        assert_eq!(
+            reply_error(&line(LineError::MissingPrice { fund: "hy".into() }), &c, Phase::Bid),
+            "1번째 줄 (하이일드): 참여가격이 없습니다"
+        );
+        assert_eq!(
+            reply_error(&line(LineError::MissingQuantity { fund: "hy".into() }), &c, Phase::Sell),
+            "1번째 줄 (하이일드): 매도수량이 없습니다"
+        );
+        assert_eq!(
+            reply_error(&line(LineError::MissingValue { fund: "hy".into(), what: "거래세" }), &c, Phase::Statement),
+            "1번째 줄 (하이일드): 거래세 값이 없습니다"
+        );
+        assert_eq!(
+            reply_error(&ReplyError::Unreadable { line: 2, text: "?".into() }, &c, Phase::Statement),
+            "2번째 줄: 수량 / 단가 / 매매금액 / 수수료 / 거래세 / 정산금액을 찾지 못했습니다"
+        );
+        assert_eq!(
+            already_submitted(Phase::Statement),
+            format!(
+                "이미 매매명세서 내역을 받았습니다. 바꾸시려면 접수 메시지의 [{EDIT_BUTTON}] 을 누른 뒤 다시 보내 주세요."
+            )
+        );
     }
 
     #[test]
