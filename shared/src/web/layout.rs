@@ -2,7 +2,7 @@
 //! share (links that swap fragments, the progress bar, export buttons).
 
 use super::assets::{HTMX_PATH, versioned};
-use super::pages::{NAV, SHELLS};
+use super::pages::{NAV, NAV_ROLES, SHELLS};
 use super::signin::SignIn;
 use super::{WebState, fmt};
 use crate::domain::staff::Role;
@@ -101,7 +101,12 @@ async fn shell(Extension(signin): Extension<Arc<SignIn>>, uri: Uri) -> Markup {
                     a.brand href="/today" { "IPO 자문" }
                     nav #nav aria-label="메뉴" {
                         @for item in NAV {
-                            (link(item.href, html! { (item.label) }, &format!("nav-{}", item.id)))
+                            @match NAV_ROLES.iter().find(|(id, _)| *id == item.id) {
+                                Some((_, role)) => span.gated data-min-role=(fmt::role_name(*role)) {
+                                    (link(item.href, html! { (item.label) }, &format!("nav-{}", item.id)))
+                                },
+                                None => (link(item.href, html! { (item.label) }, &format!("nav-{}", item.id))),
+                            }
                         }
                     }
                     div #me hx-get="/ui/me" hx-trigger="load" {}

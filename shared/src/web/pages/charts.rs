@@ -1,0 +1,385 @@
+//! Charts, where people would rather look than read: how a kickoff progressed over time (sent,
+//! answered, confirmed, counted as they happened), deviations per IPO, and how long each client
+//! takes to answer. Server-rendered inline SVG, no script; every chart's numbers are a table too,
+//! and every table downloads.
+//!
+//! Trackers keep their current state only, so the times come from the message log (the first
+//! message sent about the process, the client's first message that answered it) and, for a
+//! confirmation, the tracker's own `state_since`.
+
+use super::common::{Names, all_processes};
+use super::kit::{Bar, bars, export, table};
+use crate::app::all_pages;
+use crate::domain::ids::{ClientId, ProcessId, StockId};
+use crate::domain::message_log::{Direction, MessageLogEntry};
+use crate::domain::process::{Process, ProcessState};
+use crate::domain::time::Timestamp;
+use crate::domain::tracker::{Tracker, TrackerState};
+use crate::export::{Cell, Table};
+use crate::http::api::auth::{Authorized, Viewer};
+use crate::web::layout::{export_buttons, heading};
+use crate::web::{WebError, WebState, fmt};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use chrono::TimeDelta;
+use maud::{Markup, html};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+
+pub fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/ui/charts", get(page))
+        .route("/ui/charts/kickoff/export", get(export_kickoff))
+        .route("/ui/charts/deviations/export", get(export_deviations))
+        .route("/ui/charts/response/export", get(export_response))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ChartQuery {
+    process: Option<String>,
+    format: Option<String>,
+}
+
+/// One client's way through a process, as far as it went.
+struct Course {
+    client: ClientId,
+    sent: Option<Timestamp>,
+    answered: Option<Timestamp>,
+    confirmed: Option<Timestamp>,
+}
+
+/// The messages of `client` about each process, from `from` on.
+async fn messages_by_process(
+    state: &WebState,
+    client: &ClientId,
+    from: Timestamp,
+) -> Result<HashMap<ProcessId, Vec<MessageLogEntry>>, WebError> {
+    let app = &state.app;
+    let until = app.clock.now() + TimeDelta::minutes(1);
+    let log = all_pages(|page| async move { app.store.client_messages(client, from, until, &page).await }).await?;
+    let mut by: HashMap<ProcessId, Vec<MessageLogEntry>> = HashMap::new();
+    for m in log {
+        if let Some(p) = m.process_id.clone() {
+            by.entry(p).or_default().push(m);
+        }
+    }
+    Ok(by)
+}
+
+fn first(log: Option<&Vec<MessageLogEntry>>, direction: Direction) -> Option<Timestamp> {
+    log.and_then(|l| l.iter().filter(|m| m.direction == direction).map(|m| m.at).min())
+}
+
+/// A tracker's course from its process's messages: an answer that came as a button press leaves
+/// no message, so a tracker past `sent` without one counts from when it entered its state.
+fn course(t: &Tracker, log: Option<&Vec<MessageLogEntry>>, kickoff: Timestamp) -> Course {
+    let state = t.state();
+    let sent = first(log, Direction::Outbound)
+        .or_else(|| (!matches!(state, TrackerState::Pending | TrackerState::Failed)).then_some(kickoff));
+    let answered = first(log, Direction::Inbound).or_else(|| {
+        matches!(state, TrackerState::Acknowledged | TrackerState::Submitted | TrackerState::Confirmed)
+            .then(|| t.state_since())
+    });
+    let confirmed = (state == TrackerState::Confirmed).then(|| t.state_since());
+    Course { client: t.client_id.clone(), sent, answered, confirmed }
+}
+
+struct Kickoff {
+    process: Process,
+    courses: Vec<Course>,
+    names: Names,
+}
+
+fn started(p: &Process) -> bool {
+    matches!(p.state(), ProcessState::Running | ProcessState::Paused | ProcessState::Completed)
+}
+
+async fn kickoff(state: &WebState, processes: &[Process], chosen: Option<&str>) -> Result<Option<Kickoff>, WebError> {
+    let process = match chosen.filter(|c| !c.is_empty()) {
+        Some(id) => processes.iter().find(|p| p.id.as_str() == id),
+        None => processes.iter().filter(|p| started(p)).max_by_key(|p| p.kickoff_at),
+    };
+    let Some(process) = process.cloned() else { return Ok(None) };
+    let trackers = state.app.store.trackers_of_process(&process.id).await?;
+    let mut courses = Vec::new();
+    let from = process.kickoff_at - TimeDelta::hours(12);
+    for t in &trackers {
+        let by = messages_by_process(state, &t.value.client_id, from).await?;
+        courses.push(course(&t.value, by.get(&process.id), process.kickoff_at));
+    }
+    let names = Names::read(&state.app, trackers.iter().map(|t| &t.value.client_id), [&process]).await?;
+    Ok(Some(Kickoff { process, courses, names }))
+}
+
+fn minutes(from: Timestamp, to: Timestamp) -> u64 {
+    u64::try_from((to - from).num_minutes()).unwrap_or(0)
+}
+
+fn kickoff_table(k: &Kickoff) -> Table {
+    let mut t = Table::new(
+        format!("진행 {}", k.names.process_title(&k.process)),
+        &["고객사", "발송 (KST)", "첫 응답 (KST)", "확정 (KST)", "응답까지 (분)"],
+    );
+    let time = |t: Option<Timestamp>| t.map_or(Cell::Empty, |t| Cell::text(fmt::kst_full(t)));
+    for c in &k.courses {
+        let took = match (c.sent, c.answered) {
+            (Some(s), Some(a)) => Cell::Count(minutes(s, a)),
+            _ => Cell::Empty,
+        };
+        t.push(vec![Cell::text(k.names.client(&c.client)), time(c.sent), time(c.answered), time(c.confirmed), took]);
+    }
+    t
+}
+
+/// Step lines of how many clients had been sent, had answered and were confirmed, over time.
+fn progress_chart(k: &Kickoff, now: Timestamp) -> Markup {
+    let series: [(&str, &str, Vec<Timestamp>); 3] = [
+        ("발송", "sent", k.courses.iter().filter_map(|c| c.sent).collect()),
+        ("응답", "answered", k.courses.iter().filter_map(|c| c.answered).collect()),
+        ("확정", "confirmed", k.courses.iter().filter_map(|c| c.confirmed).collect()),
+    ];
+    let total = k.courses.len().max(1) as f64;
+    // From the first send: a process started by hand long after its planned kickoff would
+    // otherwise be a flat line across months.
+    let start = series.iter().flat_map(|(_, _, ts)| ts.iter().copied()).min().unwrap_or(k.process.kickoff_at);
+    let last = series.iter().flat_map(|(_, _, ts)| ts.iter().copied()).max().unwrap_or(start);
+    // Up to now for a process still running, else a little past its last event.
+    let end = if k.process.state() == ProcessState::Running { now.max(last) } else { last + TimeDelta::minutes(10) };
+    let end = end.max(start + TimeDelta::minutes(30));
+    let span = (end - start).num_seconds().max(1) as f64;
+    let (left, top, w, h) = (34.0, 10.0, 420.0, 200.0);
+    let x = |t: Timestamp| left + (t - start).num_seconds() as f64 / span * w;
+    let y = |n: f64| top + h - n / total * h;
+    let path = |ts: &[Timestamp]| {
+        let mut ts = ts.to_vec();
+        ts.sort();
+        let mut d = format!("M{:.1},{:.1}", x(start), y(0.0));
+        for (i, t) in ts.iter().enumerate() {
+            d.push_str(&format!(" H{:.1} V{:.1}", x(*t), y((i + 1) as f64)));
+        }
+        d.push_str(&format!(" H{:.1}", x(end)));
+        d
+    };
+    let ticks: Vec<Timestamp> =
+        (0..=3).map(|i| start + TimeDelta::seconds((span * f64::from(i) / 3.0) as i64)).collect();
+    html! {
+        svg.chart.lines role="img" data-testid="kickoff-chart" viewBox="0 0 480 250" preserveAspectRatio="xMinYMin meet"
+            aria-label={ "고객사 " (k.courses.len()) "곳 중 발송 " (series[0].2.len()) ", 응답 " (series[1].2.len()) ", 확정 " (series[2].2.len()) } {
+            @for n in [0.0, (total / 2.0).round(), total] {
+                line.grid x1=(left) x2=(left + w) y1=(format!("{:.1}", y(n))) y2=(format!("{:.1}", y(n))) {}
+                text.axis x=(left - 6.0) y=(format!("{:.1}", y(n) + 4.0)) text-anchor="end" { (format!("{n:.0}")) }
+            }
+            @for t in &ticks {
+                text.axis x=(format!("{:.1}", x(*t))) y=(top + h + 18.0) text-anchor="middle" { (axis_time(*t, end - start)) }
+            }
+            @for (label, class, ts) in &series {
+                path class={ "series " (class) } d=(path(ts)) data-testid={ "series-" (class) } data-count=(ts.len()) { title { (label) " " (ts.len()) "곳" } }
+            }
+        }
+        ul.legend.chart-legend {
+            @for (label, class, ts) in &series { li { i class={ "line-" (class) } {} (label) " " (ts.len()) "/" (k.courses.len()) } }
+        }
+    }
+}
+
+/// A time on the axis: the hour within a day, with the date beyond one.
+fn axis_time(t: Timestamp, span: TimeDelta) -> String {
+    let local = t.with_timezone(&crate::domain::time::kst());
+    if span > TimeDelta::hours(20) {
+        local.format("%m-%d %H:%M").to_string()
+    } else {
+        local.format("%H:%M").to_string()
+    }
+}
+
+/// Per IPO: answers, answers that deviate from the advice, and how many findings.
+async fn deviations(state: &WebState, processes: &[Process]) -> Result<Table, WebError> {
+    let mut by_stock: BTreeMap<StockId, (u64, u64, u64)> = BTreeMap::new();
+    for p in processes.iter().filter(|p| started(p)) {
+        let Some(stock) = &p.stock_id else { continue };
+        let entry = by_stock.entry(stock.clone()).or_default();
+        for t in state.app.store.trackers_of_process(&p.id).await? {
+            if t.value.answer().is_none() {
+                continue;
+            }
+            entry.0 += 1;
+            let found = t.value.deviations();
+            if !found.is_empty() {
+                entry.1 += 1;
+                entry.2 += found.len() as u64;
+            }
+        }
+    }
+    let names = Names::read(&state.app, [], processes.iter()).await?;
+    let mut t = Table::new("종목별 편차", &["종목", "답변", "편차 있는 답변", "편차 건수"]);
+    for (stock, (answers, deviating, findings)) in by_stock {
+        let name = names.stocks.get(&stock).map_or_else(|| stock.to_string(), |s| s.name.to_string());
+        t.push(vec![Cell::text(name), Cell::Count(answers), Cell::Count(deviating), Cell::Count(findings)]);
+    }
+    Ok(t)
+}
+
+/// Per client: how many answers, and the median and average minutes from the first message sent
+/// about a process to the client's first answer, over the last 90 days.
+async fn response_times(state: &WebState, processes: &[Process]) -> Result<Table, WebError> {
+    let since = state.app.clock.now() - TimeDelta::days(90);
+    let app = &state.app;
+    let clients = all_pages(|page| async move { app.store.list_clients(&page).await }).await?;
+    let kinds: HashMap<&ProcessId, &Process> = processes.iter().map(|p| (&p.id, p)).collect();
+    let mut t =
+        Table::new("고객사별 응답 시간", &["고객사", "응답한 프로세스", "중앙값 (분)", "평균 (분)", "가장 늦은 (분)"]);
+    for c in &clients {
+        let by = messages_by_process(state, &c.value.id, since).await?;
+        let mut took: Vec<u64> = by
+            .iter()
+            .filter(|(p, _)| kinds.contains_key(p))
+            .filter_map(|(_, log)| {
+                match (first(Some(log), Direction::Outbound), first(Some(log), Direction::Inbound)) {
+                    (Some(s), Some(a)) if a >= s => Some(minutes(s, a)),
+                    _ => None,
+                }
+            })
+            .collect();
+        if took.is_empty() {
+            t.push(vec![Cell::text(c.value.name.as_str()), Cell::Count(0), Cell::Empty, Cell::Empty, Cell::Empty]);
+            continue;
+        }
+        took.sort_unstable();
+        let median = took[took.len() / 2];
+        let mean = took.iter().sum::<u64>() / took.len() as u64;
+        let max = took.last().copied().unwrap_or(0);
+        t.push(vec![
+            Cell::text(c.value.name.as_str()),
+            Cell::Count(took.len() as u64),
+            Cell::Count(median),
+            Cell::Count(mean),
+            Cell::Count(max),
+        ]);
+    }
+    Ok(t)
+}
+
+fn count_of(row: &[Cell], i: usize) -> Option<u64> {
+    match row.get(i) {
+        Some(Cell::Count(n)) => Some(*n),
+        _ => None,
+    }
+}
+
+async fn page(
+    State(state): State<WebState>,
+    _: Authorized<Viewer>,
+    Query(q): Query<ChartQuery>,
+) -> Result<Markup, WebError> {
+    let now = state.app.clock.now();
+    let processes: Vec<Process> = all_processes(&state.app).await?.into_iter().map(|p| p.value).collect();
+    let k = kickoff(&state, &processes, q.process.as_deref()).await?;
+    let dev = deviations(&state, &processes).await?;
+    let resp = response_times(&state, &processes).await?;
+    let titles = Names::read(&state.app, [], processes.iter()).await?;
+    let mut choices: Vec<&Process> = processes.iter().filter(|p| started(p)).collect();
+    choices.sort_by_key(|p| std::cmp::Reverse(p.kickoff_at));
+    let options: Vec<(String, String)> = choices
+        .iter()
+        .map(|p| (p.id.to_string(), format!("{} · {}", titles.process_title(p), fmt::kst_short(p.kickoff_at))))
+        .collect();
+    let dev_bars: Vec<Bar> = dev
+        .rows
+        .iter()
+        .map(|r| {
+            let n = count_of(r, 2).unwrap_or(0);
+            Bar {
+                label: r.first().map(Cell::plain).unwrap_or_default(),
+                value: n as f64,
+                text: format!("{n}곳 / 답변 {}", count_of(r, 1).unwrap_or(0)),
+            }
+        })
+        .collect();
+    let resp_bars: Vec<Bar> = resp
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let median = count_of(r, 2)?;
+            Some(Bar {
+                label: r.first().map(Cell::plain).unwrap_or_default(),
+                value: median as f64,
+                text: format!("{}분", median),
+            })
+        })
+        .collect();
+    Ok(html! {
+        (heading("차트"))
+        section.chart-card.card #kickoff-section {
+            h2 {
+                "킥오프 진행"
+                span.spacer {}
+                @if let Some(k) = &k { (export_buttons(&format!("/ui/charts/kickoff/export?process={}", k.process.id), "export-kickoff")) }
+            }
+            @if options.is_empty() {
+                p.empty data-testid="no-kickoff" { "시작한 프로세스가 없습니다." }
+            } @else {
+                div.toolbar {
+                    label for="chart-process" { "프로세스" }
+                    // A select of its own, not a form: reading another chart writes nothing.
+                    select #chart-process name="process" data-testid="chart-process" hx-get="/ui/charts" hx-target="#main" hx-trigger="change" {
+                        @for (value, label) in &options {
+                            option value=(value) selected[k.as_ref().is_some_and(|k| k.process.id.as_str() == value)] { (label) }
+                        }
+                    }
+                }
+            }
+            @if let Some(k) = &k {
+                p.muted { (k.names.process_title(&k.process)) " · 시작 " (fmt::kst_full(k.process.kickoff_at)) " · " (fmt::process_state(k.process.state())) }
+                (progress_chart(k, now))
+                details { summary { "숫자로 보기" } (table(&kickoff_table(k), "kickoff-table")) }
+            }
+        }
+        section.chart-card.card #deviations-section {
+            h2 { "종목별 편차" span.count { "자문과 다른 답변" } span.spacer {} (export_buttons("/ui/charts/deviations/export", "export-deviations")) }
+            @if dev_bars.is_empty() { p.empty { "답변이 아직 없습니다." } } @else {
+                (bars(&dev_bars, "deviations-chart", "종목별 편차 있는 답변 수"))
+            }
+            details { summary { "숫자로 보기" } (table(&dev, "deviations-table")) }
+        }
+        section.chart-card.card #response-section {
+            h2 { "고객사별 응답 시간" span.count { "최근 90일, 중앙값" } span.spacer {} (export_buttons("/ui/charts/response/export", "export-response")) }
+            @if resp_bars.is_empty() { p.empty { "응답 기록이 아직 없습니다." } } @else {
+                (bars(&resp_bars, "response-chart", "고객사별 응답까지 걸린 시간 중앙값 (분)"))
+            }
+            details { summary { "숫자로 보기" } (table(&resp, "response-table")) }
+        }
+    })
+}
+
+async fn export_kickoff(
+    State(state): State<WebState>,
+    _: Authorized<Viewer>,
+    Query(q): Query<ChartQuery>,
+) -> Result<Response, WebError> {
+    let processes: Vec<Process> = all_processes(&state.app).await?.into_iter().map(|p| p.value).collect();
+    let k = kickoff(&state, &processes, q.process.as_deref()).await?.ok_or_else(|| WebError {
+        status: axum::http::StatusCode::NOT_FOUND,
+        detail: "시작한 프로세스가 없습니다".into(),
+    })?;
+    export(&kickoff_table(&k), q.format.as_deref(), &format!("kickoff-{}", k.process.id))
+}
+
+async fn export_deviations(
+    State(state): State<WebState>,
+    _: Authorized<Viewer>,
+    Query(q): Query<ChartQuery>,
+) -> Result<Response, WebError> {
+    let processes: Vec<Process> = all_processes(&state.app).await?.into_iter().map(|p| p.value).collect();
+    export(&deviations(&state, &processes).await?, q.format.as_deref(), "deviations")
+}
+
+async fn export_response(
+    State(state): State<WebState>,
+    _: Authorized<Viewer>,
+    Query(q): Query<ChartQuery>,
+) -> Result<Response, WebError> {
+    let processes: Vec<Process> = all_processes(&state.app).await?.into_iter().map(|p| p.value).collect();
+    export(&response_times(&state, &processes).await?, q.format.as_deref(), "response-times")
+}
