@@ -29,6 +29,9 @@ impl App {
         process_id: &ProcessId,
         client_id: &ClientId,
     ) -> Result<Versioned<Tracker>, AppError> {
+        // Refused before the tracker moves: the start below would be, leaving it pending for the
+        // resume, which is not what "retry now" asked.
+        self.refuse_if_stopped().await?;
         let stored = self.store.get_tracker(process_id, client_id).await?;
         let mut tracker = stored.value.clone();
         tracker.apply(TrackerEvent::Retry { at: self.clock.now() })?;
