@@ -29,7 +29,9 @@ pub use memo::{Memo, StaffMember};
 pub use processes::Progress;
 pub use result::plan_summary;
 pub use sell_advice::SellApplyOutcome;
-pub use sell_plan::{Proposal, ProposedSale, SaleDay, Unlocking, UnlockingClient, UnlockingFund, lockup_slug, sale_days};
+pub use sell_plan::{
+    Proposal, ProposedSale, SaleDay, Unlocking, UnlockingClient, UnlockingFund, lockup_slug, sale_days,
+};
 pub use staff_feed::FeedReport;
 pub use tracking::KickoffReport;
 pub use updates::WebhookOutcome;
