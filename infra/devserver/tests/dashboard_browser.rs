@@ -172,6 +172,44 @@ async fn count(session: &Session, css: &str) -> usize {
     session.find_all(css).await.expect("a query").len()
 }
 
+/// The screenshot's name for a shell path: `/processes/{id}` → `processes-id`.
+fn page_name(shell: &str) -> String {
+    shell.trim_matches('/').replace(['{', '}'], "").replace('/', "-")
+}
+
+/// Opens every page of the dashboard (`shared::web::pages::SHELLS`), waits for its fragment and
+/// screenshots it as `page-…`; a page with an id in its path is reached by the first link to one
+/// on its list page. Returns the pages the role may not see (their fragment answered 403), and
+/// fails on any other error.
+async fn tour(session: &Session, devserver: &Devserver, role: &str, only: Option<&[String]>) -> Vec<String> {
+    let mut refused = Vec::new();
+    for shell in shared::web::pages::SHELLS {
+        if only.is_some_and(|only| !only.iter().any(|s| s == shell)) {
+            continue;
+        }
+        let path = match shell.strip_suffix("/{id}") {
+            None => shell.to_string(),
+            Some(list) => {
+                open(session, devserver, list, "#main h1, [data-testid=flash-error]").await;
+                let links = session.find_all(&format!("#main a[href^='{list}/']")).await.expect("the list's links");
+                let first = links.first().unwrap_or_else(|| panic!("{list} as {role}: no link to open {shell} with"));
+                first.attribute("href").await.expect("an attribute").expect("its href")
+            }
+        };
+        open(session, devserver, &path, "#main h1, [data-testid=flash-error]").await;
+        if let Ok(error) = session.find("[data-testid=flash-error]").await {
+            let said = error.text().await.expect("its text");
+            assert!(said.starts_with("권한이 없습니다"), "{path} as {role}: {said}");
+            refused.push(shell.to_string());
+            continue;
+        }
+        // What loads after the fragment (charts, screenshots) has a moment to come.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        shoot(session, &format!("page-{}", page_name(shell))).await;
+    }
+    refused
+}
+
 /// The file the browser downloaded into `dir` with this extension, once complete.
 async fn downloaded(session: &Session, dir: &Path, extension: &str) -> PathBuf {
     session
@@ -293,6 +331,22 @@ async fn staff_use_the_dashboard_in_a_real_browser() {
     assert!(!nuri.is_empty(), "누리's rows: {rows:?}");
     assert!(nuri.iter().any(|r| r.iter().any(|c| c.contains("17,000"))), "누리's confirmed price: {nuri:?}");
 
+    // ── Every page, as the operator (screenshots); a notice drafted for next year (through the
+    // API, as an advisor would) gives the notice page one to show.
+    let http = reqwest::Client::builder().no_proxy().build().expect("an HTTP client");
+    let notice = serde_json::json!({ "id": "browser-notice", "kind": { "kind": "notice" }, "kickoff_at": "2036-01-02T00:00:00Z" });
+    let created = http.post(devserver.url("/api/v1/processes")).bearer_auth("browser-admin").json(&notice).send().await;
+    let created = created.expect("the API answers");
+    let status = created.status();
+    assert_eq!(status, 201, "a draft notice: {}", created.text().await.unwrap_or_default());
+    let audience = serde_json::json!({ "audience": { "by": "all_linked" },
+        "notice": { "title": "(가상)휴장 안내", "text": "1월 2일은 휴장입니다.", "acknowledge": true } });
+    let url = devserver.url("/api/v1/processes/browser-notice/audience");
+    let set = http.post(url).bearer_auth("browser-admin").json(&audience).send().await.expect("the API answers");
+    assert_eq!(set.status(), 200, "its audience and text");
+    let refused = tour(&session, &devserver, "operator", None).await;
+    assert!(!refused.iter().any(|p| p.starts_with("/today") || p.starts_with("/processes")), "{refused:?}");
+
     // ── A viewer sees no write buttons, and a POST anyway is refused.
     session.find("[data-testid=logout]").await.expect("the logout button").click().await.expect("a press");
     session.wait_for("button.login-role", WAIT).await.expect("back on /login");
@@ -318,6 +372,15 @@ async fn staff_use_the_dashboard_in_a_real_browser() {
         .await
         .expect("the chat page");
     assert_eq!(reminders, 1, "the viewer's POST sent no second reminder");
+
+    // ── What the operator may not open (the audit log), as the admin.
+    if !refused.is_empty() {
+        session.find("[data-testid=logout]").await.expect("the logout button").click().await.expect("a press");
+        session.wait_for("button.login-role", WAIT).await.expect("back on /login");
+        sign_in(&session, &devserver, "admin").await;
+        let still = tour(&session, &devserver, "admin", Some(&refused)).await;
+        assert_eq!(still, Vec::<String>::new(), "the admin opens every page");
+    }
 
     session.close().await.expect("the session ends");
     drop(driver);
