@@ -20,6 +20,9 @@ enum Field {
     /// The tax in total (제세금).
     TaxTotal,
     Net,
+    /// A date's label (매매일, 결제일): kept from reading as 정산 or 매도; the dates themselves are
+    /// blanked before reading ([`without_dates`]).
+    Date,
 }
 
 /// Labels as brokers print them; at one position the longest wins (`증권거래세` over `거래세`).
@@ -45,6 +48,13 @@ const LABELS: &[(&str, Field)] = &[
     ("농특세", Field::TaxPart),
     ("제세금", Field::TaxTotal),
     ("세금", Field::TaxTotal),
+    ("매매일", Field::Date),
+    ("체결일", Field::Date),
+    ("거래일", Field::Date),
+    ("매도일", Field::Date),
+    ("결제일", Field::Date),
+    ("정산일", Field::Date),
+    ("일자", Field::Date),
     ("정산금액", Field::Net),
     ("결제금액", Field::Net),
     ("실수령액", Field::Net),
@@ -74,8 +84,42 @@ fn labels(text: &str) -> Vec<(usize, Field)> {
     out
 }
 
-/// Each figure of a fund's text by its label: the nearest label before the number and after the
-/// previous number. Unlabelled figures fill, in order, what is still missing (`주` marks shares).
+/// The text with its dates (`2026-04-09`, `2026.04.09`, `2026/04/09`, `04-09`, `04.09`) blanked,
+/// character for character: they are no figures.
+fn without_dates(text: &str) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    let digits_from = |chars: &[char], i: usize| chars[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let mut i = 0;
+    while i < chars.len() {
+        let starts_token =
+            chars[i].is_ascii_digit() && (i == 0 || !(chars[i - 1].is_ascii_digit() || chars[i - 1] == ','));
+        if !starts_token {
+            i += 1;
+            continue;
+        }
+        let first = digits_from(&chars, i);
+        let mut end = i + first;
+        let mut groups = 1;
+        let seps: &[char] = if first == 4 { &['-', '.', '/'] } else { &['-', '.'] };
+        while groups < 3 && end + 1 < chars.len() && seps.contains(&chars[end]) {
+            let next = digits_from(&chars, end + 1);
+            if !(1..=2).contains(&next) {
+                break;
+            }
+            end += 1 + next;
+            groups += 1;
+        }
+        let is_date = groups >= 2 && (first == 4 || first <= 2);
+        if is_date {
+            chars[i..end].iter_mut().for_each(|c| *c = ' ');
+        }
+        i = end.max(i + 1);
+    }
+    chars.into_iter().collect()
+}
+
+/// Each figure of a fund's text by its label: the nearest label before the number, if no earlier
+/// number took it. Unlabelled figures fill, in order, what is still missing (`주` marks shares).
 #[derive(Debug, Default)]
 struct Figures {
     quantity: Option<u64>,
@@ -89,13 +133,20 @@ struct Figures {
 
 impl Figures {
     fn read(text: &str) -> Figures {
+        let text = &without_dates(text);
         let found = labels(text);
         let mut f = Figures::default();
         let mut unlabelled: Vec<Number> = Vec::new();
-        let mut previous = 0;
+        let mut taken = vec![false; found.len()];
         for n in numbers(text) {
-            let label = found.iter().rev().find(|(at, _)| *at < n.at && *at >= previous).map(|(_, field)| *field);
-            previous = n.at + 1;
+            let nearest = found.iter().rposition(|(at, _)| *at < n.at);
+            let label = match nearest {
+                Some(i) if !taken[i] && found[i].1 != Field::Date => {
+                    taken[i] = true;
+                    Some(found[i].1)
+                }
+                Some(_) | None => None,
+            };
             match (label, n.unit) {
                 (Some(field), _) => f.set(field, n.value),
                 (None, Unit::Shares) if f.quantity.is_none() => f.quantity = Some(n.value),
@@ -125,6 +176,7 @@ impl Figures {
                 self.tax_parts = Some(self.tax_parts.unwrap_or(0).saturating_add(value));
                 return;
             }
+            Field::Date => return,
         };
         slot.get_or_insert(value);
     }

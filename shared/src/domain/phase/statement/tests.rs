@@ -202,6 +202,8 @@ fn replies_with_labelled_figures() {
     let kospi = "수량 1,000주 단가 48,000원 매매금액 48,000,000원 수수료 7,200원 거래세 24,000원 농특세 72,000원 정산금액 47,896,800원";
     let read = parse_reply(kospi, &n, &[&kv]).unwrap();
     assert_eq!(read.lines.as_slice()[0].tax, w(96_000));
+    let dated = "하이일드 매매일 2026-04-07 결제일 2026.04.09\n매도 12,000주 @28,000 = 336,000,000원\n수수료 50,400 세금 672,000 정산 335,277,600";
+    assert_eq!(parse_reply(dated, &c, &[&hy, &pv]), Ok(answer(vec![statement()])), "dates are no figures");
     let bare = "12,000 / 28,000 / 336,000,000 / 50,400 / 672,000 / 335,277,600";
     let read = parse_reply(bare, &n, &[&kv]).unwrap();
     assert_eq!(read.lines.as_slice()[0].net, w(335_277_600), "unlabelled figures in the printed order");
