@@ -17,7 +17,7 @@ use shared::domain::tracker::{ChatActor, TrackerEvent};
 use shared::http::api::Family;
 use shared::http::api::auth::{Principal, StaticTokens};
 use shared::ports::clock::ManualClock;
-use shared::ports::store::{StockStore, TrackerStore};
+use shared::ports::store::{ClientStore, ProcessStore, StockStore, TrackerStore};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use support::*;
@@ -704,6 +704,33 @@ async fn changes_are_audited_and_background_failures_logged(engine: Engine) -> S
     router.succeeded()
 }
 
+/// After the allotments: the sell processes a stock's allotments call for, and its result, on the
+/// finished IPO `--demo` loads (the whole flow is `ipo_lifecycle.rs`).
+async fn a_finished_ipo_has_its_sell_processes_and_result(engine: Engine) -> Succeeded {
+    let (bed, router) = api(engine).await;
+    for client in shared::demo::clients() {
+        bed.store.create_client(&client).await.unwrap();
+    }
+    bed.store.create_stock(&shared::demo::sesol()).await.unwrap();
+    for (process, trackers) in shared::demo::sesol_finished(bed.app.clock.now()) {
+        bed.store.create_process(&process).await.unwrap();
+        for tracker in &trackers {
+            bed.store.create_tracker(tracker).await.unwrap();
+        }
+    }
+    let (status, body) =
+        call(&router, Method::POST, "/api/v1/stocks/sesol/sell-plan?dry_run=true", Some("advisor-token"), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["sales"][0]["process_id"].as_str(), Some("sesol-sell-listing"));
+    let (status, body) = call(&router, Method::GET, "/api/v1/stocks/sesol/result", Some("viewer-token"), None).await;
+    assert_eq!((status, body["totals"]["sold"].as_u64()), (StatusCode::OK, Some(43_000)), "{body}");
+    // Before its final price a stock has no result.
+    bed.store.create_stock(&shared::demo::hanbit()).await.unwrap();
+    let (status, body) = call(&router, Method::GET, "/api/v1/stocks/hanbit/result", Some("viewer-token"), None).await;
+    assert_eq!((status, body["reason"].as_str()), (StatusCode::CONFLICT, Some("no_final_price")), "{body}");
+    router.succeeded()
+}
+
 /// Each scenario, and then the check that together they succeeded at every operation the
 /// document lists, each with the role it names.
 async fn every_operation_succeeds_in_a_scenario(engine: Engine) {
@@ -716,6 +743,7 @@ async fn every_operation_succeeds_in_a_scenario(engine: Engine) {
     succeeded.extend(an_amendment_moves_kickoffs_and_a_withdrawal_cancels_and_tells_clients(engine).await);
     succeeded.extend(changes_are_audited_and_background_failures_logged(engine).await);
     succeeded.extend(a_notice_goes_to_a_representatives_clients(engine).await);
+    succeeded.extend(a_finished_ipo_has_its_sell_processes_and_result(engine).await);
     let document = serde_json::to_value(shared::http::api::openapi::document()).unwrap();
     let mut missing = Vec::new();
     for (template, item) in document["paths"].as_object().unwrap() {
