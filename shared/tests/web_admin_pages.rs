@@ -156,7 +156,10 @@ fn pages() -> Vec<(&'static str, Role, &'static str)> {
         ("/ui/clients/saebyeok", Role::Viewer, "data-testid=\"funds-table\""),
         ("/ui/staff", Role::Viewer, "김대리"),
         ("/ui/notices", Role::Viewer, "공지 목록"),
-        ("/ui/charts", Role::Viewer, "data-testid=\"kickoff-chart\""),
+        ("/ui/charts", Role::Viewer, "data-testid=\"kickoff-section\""),
+        ("/ui/charts/kickoff", Role::Viewer, "data-testid=\"kickoff-chart\""),
+        ("/ui/charts/deviations", Role::Viewer, "종목별 편차"),
+        ("/ui/charts/response", Role::Viewer, "(가상)새벽자산운용"),
         ("/ui/errors", Role::Operator, "오류 기록"),
         ("/ui/audit", Role::Admin, "감사 기록"),
     ]

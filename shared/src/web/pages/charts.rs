@@ -31,6 +31,9 @@ use std::collections::{BTreeMap, HashMap};
 pub fn routes() -> Router<WebState> {
     Router::new()
         .route("/ui/charts", get(page))
+        .route("/ui/charts/kickoff", get(kickoff_section))
+        .route("/ui/charts/deviations", get(deviations_section))
+        .route("/ui/charts/response", get(response_section))
         .route("/ui/charts/kickoff/export", get(export_kickoff))
         .route("/ui/charts/deviations/export", get(export_deviations))
         .route("/ui/charts/response/export", get(export_response))
@@ -50,22 +53,48 @@ struct Course {
     confirmed: Option<Timestamp>,
 }
 
-/// The messages of `client` about each process, from `from` on.
+/// A client's messages about each process.
+type ByProcess = HashMap<ProcessId, Vec<MessageLogEntry>>;
+
+/// How many clients' logs are read at once: one query each, so a page of 300 clients is not 300
+/// round trips one after the other, without flooding the store.
+const READ_AT_ONCE: usize = 16;
+
+/// The messages of each of `clients` about each process, from `from` on.
 async fn messages_by_process(
     state: &WebState,
-    client: &ClientId,
+    clients: &[ClientId],
     from: Timestamp,
-) -> Result<HashMap<ProcessId, Vec<MessageLogEntry>>, WebError> {
-    let app = &state.app;
-    let until = app.clock.now() + TimeDelta::minutes(1);
-    let log = all_pages(|page| async move { app.store.client_messages(client, from, until, &page).await }).await?;
-    let mut by: HashMap<ProcessId, Vec<MessageLogEntry>> = HashMap::new();
-    for m in log {
-        if let Some(p) = m.process_id.clone() {
-            by.entry(p).or_default().push(m);
+) -> Result<HashMap<ClientId, ByProcess>, WebError> {
+    let until = state.app.clock.now() + TimeDelta::minutes(1);
+    let mut out = HashMap::new();
+    for chunk in clients.chunks(READ_AT_ONCE) {
+        let mut reads = tokio::task::JoinSet::new();
+        for client in chunk {
+            let (app, client) = (state.app.clone(), client.clone());
+            reads.spawn(async move {
+                let app = &app;
+                let id = &client;
+                let log =
+                    all_pages(|page| async move { app.store.client_messages(id, from, until, &page).await }).await;
+                (client, log)
+            });
+        }
+        while let Some(joined) = reads.join_next().await {
+            let (client, log) = joined.map_err(|e| WebError {
+                status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                detail: format!("a message log read stopped: {e}"),
+            })?;
+            let mut by: ByProcess = HashMap::new();
+            for m in log? {
+                if let Some(p) = m.process_id.clone() {
+                    by.entry(p).or_default().push(m);
+                }
+            }
+            out.insert(client, by);
         }
     }
-    Ok(by)
+    Ok(out)
 }
 
 fn first(log: Option<&Vec<MessageLogEntry>>, direction: Direction) -> Option<Timestamp> {
@@ -103,12 +132,16 @@ async fn kickoff(state: &WebState, processes: &[Process], chosen: Option<&str>) 
     };
     let Some(process) = process.cloned() else { return Ok(None) };
     let trackers = state.app.store.trackers_of_process(&process.id).await?;
-    let mut courses = Vec::new();
     let from = process.kickoff_at - TimeDelta::hours(12);
-    for t in &trackers {
-        let by = messages_by_process(state, &t.value.client_id, from).await?;
-        courses.push(course(&t.value, by.get(&process.id), process.kickoff_at));
-    }
+    let clients: Vec<ClientId> = trackers.iter().map(|t| t.value.client_id.clone()).collect();
+    let logs = messages_by_process(state, &clients, from).await?;
+    let courses = trackers
+        .iter()
+        .map(|t| {
+            let log = logs.get(&t.value.client_id).and_then(|by| by.get(&process.id));
+            course(&t.value, log, process.kickoff_at)
+        })
+        .collect();
     let names = Names::read(&state.app, trackers.iter().map(|t| &t.value.client_id), [&process]).await?;
     Ok(Some(Kickoff { process, courses, names }))
 }
@@ -230,8 +263,11 @@ async fn response_times(state: &WebState, processes: &[Process]) -> Result<Table
     let kinds: HashMap<&ProcessId, &Process> = processes.iter().map(|p| (&p.id, p)).collect();
     let mut t =
         Table::new("고객사별 응답 시간", &["고객사", "응답한 프로세스", "중앙값 (분)", "평균 (분)", "가장 늦은 (분)"]);
+    let ids: Vec<ClientId> = clients.iter().map(|c| c.value.id.clone()).collect();
+    let logs = messages_by_process(state, &ids, since).await?;
+    let none = ByProcess::new();
     for c in &clients {
-        let by = messages_by_process(state, &c.value.id, since).await?;
+        let by = logs.get(&c.value.id).unwrap_or(&none);
         let mut took: Vec<u64> = by
             .iter()
             .filter(|(p, _)| kinds.contains_key(p))
@@ -268,7 +304,27 @@ fn count_of(row: &[Cell], i: usize) -> Option<u64> {
     }
 }
 
-async fn page(
+/// The page: each chart is its own fragment, loaded as the page opens, so the page answers at once
+/// and a slow chart (one log read per client) holds up only itself.
+async fn page(_: Authorized<Viewer>, Query(q): Query<ChartQuery>) -> Markup {
+    let kickoff = match q.process.as_deref().filter(|p| !p.is_empty()) {
+        Some(p) => {
+            format!("/ui/charts/kickoff?process={}", form_urlencoded::byte_serialize(p.as_bytes()).collect::<String>())
+        }
+        None => "/ui/charts/kickoff".to_owned(),
+    };
+    html! {
+        (heading("차트"))
+        @for (id, title, url) in [("kickoff-section", "킥오프 진행", kickoff.as_str()),
+            ("deviations-section", "종목별 편차", "/ui/charts/deviations"), ("response-section", "고객사별 응답 시간", "/ui/charts/response")] {
+            section.chart-card.card id=(id) data-testid=(id) hx-get=(url) hx-trigger="load" {
+                h2 { (title) } p.muted { "불러오는 중…" }
+            }
+        }
+    }
+}
+
+async fn kickoff_section(
     State(state): State<WebState>,
     _: Authorized<Viewer>,
     Query(q): Query<ChartQuery>,
@@ -276,15 +332,44 @@ async fn page(
     let now = state.app.clock.now();
     let processes: Vec<Process> = all_processes(&state.app).await?.into_iter().map(|p| p.value).collect();
     let k = kickoff(&state, &processes, q.process.as_deref()).await?;
-    let dev = deviations(&state, &processes).await?;
-    let resp = response_times(&state, &processes).await?;
-    let titles = Names::read(&state.app, [], processes.iter()).await?;
     let mut choices: Vec<&Process> = processes.iter().filter(|p| started(p)).collect();
     choices.sort_by_key(|p| std::cmp::Reverse(p.kickoff_at));
+    let titles = Names::read(&state.app, [], choices.iter().copied()).await?;
     let options: Vec<(String, String)> = choices
         .iter()
         .map(|p| (p.id.to_string(), format!("{} · {}", titles.process_title(p), fmt::kst_short(p.kickoff_at))))
         .collect();
+    Ok(html! {
+        h2 {
+            "킥오프 진행"
+            span.spacer {}
+            @if let Some(k) = &k { (export_buttons(&format!("/ui/charts/kickoff/export?process={}", k.process.id), "export-kickoff")) }
+        }
+        @if options.is_empty() {
+            p.empty data-testid="no-kickoff" { "시작한 프로세스가 없습니다." }
+        } @else {
+            div.toolbar {
+                label for="chart-process" { "프로세스" }
+                // A select of its own, not a form: reading another chart writes nothing.
+                select #chart-process name="process" data-testid="chart-process" hx-get="/ui/charts/kickoff"
+                    hx-target="#kickoff-section" hx-trigger="change" {
+                    @for (value, label) in &options {
+                        option value=(value) selected[k.as_ref().is_some_and(|k| k.process.id.as_str() == value)] { (label) }
+                    }
+                }
+            }
+        }
+        @if let Some(k) = &k {
+            p.muted { (k.names.process_title(&k.process)) " · 시작 " (fmt::kst_full(k.process.kickoff_at)) " · " (fmt::process_state(k.process.state())) }
+            (progress_chart(k, now))
+            details { summary { "숫자로 보기" } (table(&kickoff_table(k), "kickoff-table")) }
+        }
+    })
+}
+
+async fn deviations_section(State(state): State<WebState>, _: Authorized<Viewer>) -> Result<Markup, WebError> {
+    let processes: Vec<Process> = all_processes(&state.app).await?.into_iter().map(|p| p.value).collect();
+    let dev = deviations(&state, &processes).await?;
     let dev_bars: Vec<Bar> = dev
         .rows
         .iter()
@@ -297,6 +382,18 @@ async fn page(
             }
         })
         .collect();
+    Ok(html! {
+        h2 { "종목별 편차" span.count { "자문과 다른 답변" } span.spacer {} (export_buttons("/ui/charts/deviations/export", "export-deviations")) }
+        @if dev_bars.is_empty() { p.empty { "답변이 아직 없습니다." } } @else {
+            (bars(&dev_bars, "deviations-chart", "종목별 편차 있는 답변 수"))
+        }
+        details { summary { "숫자로 보기" } (table(&dev, "deviations-table")) }
+    })
+}
+
+async fn response_section(State(state): State<WebState>, _: Authorized<Viewer>) -> Result<Markup, WebError> {
+    let processes: Vec<Process> = all_processes(&state.app).await?.into_iter().map(|p| p.value).collect();
+    let resp = response_times(&state, &processes).await?;
     let resp_bars: Vec<Bar> = resp
         .rows
         .iter()
@@ -305,51 +402,16 @@ async fn page(
             Some(Bar {
                 label: r.first().map(Cell::plain).unwrap_or_default(),
                 value: median as f64,
-                text: format!("{}분", median),
+                text: format!("{median}분"),
             })
         })
         .collect();
     Ok(html! {
-        (heading("차트"))
-        section.chart-card.card #kickoff-section {
-            h2 {
-                "킥오프 진행"
-                span.spacer {}
-                @if let Some(k) = &k { (export_buttons(&format!("/ui/charts/kickoff/export?process={}", k.process.id), "export-kickoff")) }
-            }
-            @if options.is_empty() {
-                p.empty data-testid="no-kickoff" { "시작한 프로세스가 없습니다." }
-            } @else {
-                div.toolbar {
-                    label for="chart-process" { "프로세스" }
-                    // A select of its own, not a form: reading another chart writes nothing.
-                    select #chart-process name="process" data-testid="chart-process" hx-get="/ui/charts" hx-target="#main" hx-trigger="change" {
-                        @for (value, label) in &options {
-                            option value=(value) selected[k.as_ref().is_some_and(|k| k.process.id.as_str() == value)] { (label) }
-                        }
-                    }
-                }
-            }
-            @if let Some(k) = &k {
-                p.muted { (k.names.process_title(&k.process)) " · 시작 " (fmt::kst_full(k.process.kickoff_at)) " · " (fmt::process_state(k.process.state())) }
-                (progress_chart(k, now))
-                details { summary { "숫자로 보기" } (table(&kickoff_table(k), "kickoff-table")) }
-            }
+        h2 { "고객사별 응답 시간" span.count { "최근 90일, 중앙값" } span.spacer {} (export_buttons("/ui/charts/response/export", "export-response")) }
+        @if resp_bars.is_empty() { p.empty { "응답 기록이 아직 없습니다." } } @else {
+            (bars(&resp_bars, "response-chart", "고객사별 응답까지 걸린 시간 중앙값 (분)"))
         }
-        section.chart-card.card #deviations-section {
-            h2 { "종목별 편차" span.count { "자문과 다른 답변" } span.spacer {} (export_buttons("/ui/charts/deviations/export", "export-deviations")) }
-            @if dev_bars.is_empty() { p.empty { "답변이 아직 없습니다." } } @else {
-                (bars(&dev_bars, "deviations-chart", "종목별 편차 있는 답변 수"))
-            }
-            details { summary { "숫자로 보기" } (table(&dev, "deviations-table")) }
-        }
-        section.chart-card.card #response-section {
-            h2 { "고객사별 응답 시간" span.count { "최근 90일, 중앙값" } span.spacer {} (export_buttons("/ui/charts/response/export", "export-response")) }
-            @if resp_bars.is_empty() { p.empty { "응답 기록이 아직 없습니다." } } @else {
-                (bars(&resp_bars, "response-chart", "고객사별 응답까지 걸린 시간 중앙값 (분)"))
-            }
-            details { summary { "숫자로 보기" } (table(&resp, "response-table")) }
-        }
+        details { summary { "숫자로 보기" } (table(&resp, "response-table")) }
     })
 }
 
