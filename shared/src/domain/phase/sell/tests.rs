@@ -175,6 +175,16 @@ fn later_days_follow_the_previous_close_or_are_only_bounded() {
 }
 
 #[test]
+fn a_bound_six_months_on_is_wide_and_never_overflows() {
+    let bounded = session("2026-10-07", None).limits(Regulation::builtin(), KrxCalendar::builtin()).unwrap().unwrap();
+    let LimitBasis::Reachable { sessions, .. } = bounded.basis else { panic!("{bounded:?}") };
+    assert!(sessions > 120, "{sessions} sessions");
+    assert!(bounded.low.get() < 10, "{bounded:?}");
+    assert!(bounded.high.get() > 1_000_000_000_000);
+    assert!(bounded.contains(p(17_000)));
+}
+
+#[test]
 fn an_off_grid_limit_or_one_outside_listing_day_limits_refuses_the_plan() {
     let s = session("2026-04-07", None);
     let off_grid = plan("hy", 12_000, vec![order(shares(1_000), limit(34_020))]);
