@@ -459,6 +459,8 @@ async fn play(engine: Engine) {
         ],
         "[{engine}]"
     );
+    let results: Vec<&String> = notices.iter().filter(|n| n.starts_with("🏁")).collect();
+    assert_eq!(results.len(), 1, "[{engine}] told once, after the last statement: {results:#?}");
     let summary = notices.last().unwrap();
     assert_eq!(
         summary,
@@ -594,12 +596,18 @@ async fn amendment_moves_sale_dates(engine: Engine) {
     s.clock.set(kst("2026-03-30", 10, 0));
     s.bed.app.propose_sell_processes(&"hanbit".parse().unwrap(), false).await.unwrap();
     let listing: ProcessId = "hanbit-sell-listing".parse().unwrap();
-    let rows = shared::import::read_csv_rows(
-        "기관명,펀드,매도수량,주문유형\n(가상)다솜자산운용,사모 헤지,전량,시가\n".as_bytes(),
-        shared::import::RowKind::Sell,
-    )
-    .unwrap();
-    s.bed.app.apply_sell_plan(&listing, &rows, false).await.unwrap();
+    // The plan from the firm's workbook, its sheet named `sell` (no sheet for the date itself).
+    let mut sheet = shared::export::Table::new("sell", &["기관명", "펀드", "매도수량", "주문유형", "지정가"]);
+    sheet.push(vec![
+        shared::export::Cell::text("(가상)다솜자산운용"),
+        shared::export::Cell::text("사모 헤지"),
+        shared::export::Cell::text("전량"),
+        shared::export::Cell::text("시가"),
+        shared::export::Cell::Empty,
+    ]);
+    let uri = format!("/api/v1/processes/{listing}/advice");
+    let (status, body) = s.call_json("POST", &uri, XLSX, sheet.to_xlsx().unwrap()).await;
+    assert_eq!((status, &body["report"]["accepted"]), (StatusCode::OK, &json!(1)), "[{engine}] {body}");
     s.bed.app.schedule_process(&listing).await.unwrap();
     let stock = s.bed.store.get_stock(&"hanbit".parse().unwrap()).await.unwrap();
     let mut dates = *stock.value.schedule().dates();

@@ -461,13 +461,16 @@ impl App {
     }
 
     /// Tells staff the stock's result once nothing is left to confirm: every sell and statement
-    /// process's trackers confirmed, and every confirmed sale's statement asked for and confirmed.
+    /// process (not cancelled) has trackers and all are confirmed, and every sale date that sold
+    /// has its statements confirmed.
     async fn summarise_if_done(&self, stock_id: &StockId) -> Result<(), AppError> {
         let work = self.stock_work(stock_id).await?;
         let mut sell_dates = Vec::new();
         let mut statement_dates = Vec::new();
         for (process, trackers) in &work {
-            let all_confirmed = trackers.iter().all(|t| t.state() == TrackerState::Confirmed);
+            // A process with no trackers yet (a proposed sale date whose plan is still to come) is
+            // work left, not work done.
+            let all_confirmed = !trackers.is_empty() && trackers.iter().all(|t| t.state() == TrackerState::Confirmed);
             match process.kind {
                 ProcessKind::Sell { sale_date } => {
                     if !all_confirmed {
