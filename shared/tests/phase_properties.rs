@@ -14,11 +14,14 @@ use proptest::prelude::*;
 use serde_json::Value;
 use shared::domain::calendar::KrxCalendar;
 use shared::domain::ids::FundId;
+use shared::domain::lockup::LockUp;
 use shared::domain::market::Market;
 use shared::domain::money::{Price, Quantity, Won};
 use shared::domain::phase::Severity;
+use shared::domain::phase::allotment::Release;
 use shared::domain::phase::sell::{
-    Finding as SellFinding, OrderQuantity, OrderType, Orders, SellOrder, SellPlanLine, Session, check_plan_line,
+    EarlierSale, Finding as SellFinding, OrderQuantity, OrderType, Orders, Percent, SellOrder, SellPlanLine, Session,
+    check_plan_line, sellable,
 };
 use shared::domain::phase::statement::{self, ConfirmedSale, Finding, StatementLine, check_line};
 use shared::domain::regulation::Regulation;
@@ -266,6 +269,62 @@ proptest! {
         prop_assert_eq!(off_grid, !on_grid(date, limit));
         prop_assert_eq!(outside, !(low..=high).contains(&limit));
         prop_assert!(found.iter().all(|f| f.severity() == Severity::Error));
+    }
+}
+
+fn percent_order(p: u64) -> SellOrder {
+    SellOrder {
+        quantity: OrderQuantity::Percent { percent: Percent::new(p).unwrap() },
+        order_type: OrderType::Open,
+        condition: None,
+        comment: None,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Percentages round down and 잔량 takes exactly what they leave: a plan ending in 잔량 sells
+    /// everything the fund may sell, never more, and is never refused for its quantity.
+    #[test]
+    fn the_rest_fills_the_plan_to_what_the_fund_may_sell(
+        sellable_shares in 1u64..10_000_000,
+        percents in proptest::collection::vec(1u64..=100, 0..5),
+    ) {
+        prop_assume!(percents.iter().sum::<u64>() <= 100);
+        let mut orders: Vec<SellOrder> = percents.iter().map(|p| percent_order(*p)).collect();
+        orders.push(SellOrder { quantity: OrderQuantity::Rest, ..percent_order(1) });
+        let plan = SellPlanLine { fund_id: hy(), sellable: Quantity::new(sellable_shares).unwrap(), orders: Orders::new(orders).unwrap() };
+        let shares = plan.order_shares();
+        for (p, s) in percents.iter().zip(&shares) {
+            prop_assert_eq!(*s, sellable_shares * p / 100);
+        }
+        prop_assert_eq!(shares.iter().sum::<u64>(), sellable_shares);
+        prop_assert_eq!(plan.advised_quantity(), sellable_shares);
+        let date: NaiveDate = "2026-05-07".parse().unwrap();
+        prop_assert_eq!(check_plan_line(&plan, None, date, reg(), KrxCalendar::builtin()).unwrap(), vec![]);
+    }
+
+    /// What a fund may sell is what was released by the date less what it sold before it.
+    #[test]
+    fn sellable_is_released_less_sold_before(
+        released in proptest::collection::vec((1u64..1_000_000, 0u64..200), 1..4),
+        sold in proptest::collection::vec((1u64..1_000_000, 0u64..200), 0..4),
+        day in 0u64..200,
+    ) {
+        let listing: NaiveDate = "2026-04-07".parse().unwrap();
+        let at = |d: u64| listing.checked_add_days(Days::new(d)).unwrap();
+        let releases: Vec<Release> = released
+            .iter()
+            .map(|(q, d)| Release { fund_id: hy(), quantity: Quantity::new(*q).unwrap(), lockup: LockUp::None, date: at(*d) })
+            .collect();
+        let earlier: Vec<EarlierSale> =
+            sold.iter().map(|(q, d)| EarlierSale { fund_id: hy(), date: at(*d), quantity: *q }).collect();
+        let free: u64 = released.iter().filter(|(_, d)| *d <= day).map(|(q, _)| q).sum();
+        let used: u64 = sold.iter().filter(|(_, d)| *d < day).map(|(q, _)| q).sum();
+        prop_assert_eq!(sellable(&hy(), at(day), &releases, &earlier), free.saturating_sub(used));
+        let other: FundId = "pv-kv".parse().unwrap();
+        prop_assert_eq!(sellable(&other, at(day), &releases, &earlier), 0, "another fund's shares are not this one's");
     }
 }
 
