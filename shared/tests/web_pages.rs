@@ -131,6 +131,7 @@ async fn post(d: &Dashboard, path: &str, token: Option<&str>) -> Answer {
 fn pages() -> Vec<(String, &'static str)> {
     vec![
         ("/ui/me".into(), "data-testid=\"me\""),
+        ("/ui/bot".into(), "data-testid=\"bot\""),
         ("/ui/today".into(), "(가상)누리자산운용"),
         ("/ui/processes".into(), "(가상)한빛로보틱스"),
         ("/ui/processes?state=all".into(), "data-testid=\"process-row\""),
@@ -151,6 +152,8 @@ fn writes() -> Vec<(String, Role)> {
         (format!("/ui/processes/{PROCESS}/remind-silent"), Role::Operator),
         (format!("/ui/processes/{PROCESS}/advice?dry_run=true"), Role::Advisor),
         (format!("/ui/processes/{PROCESS}/control/pause"), Role::Advisor),
+        ("/ui/bot/stop".into(), Role::Operator),
+        ("/ui/bot/resume".into(), Role::Advisor),
     ]
 }
 
@@ -429,7 +432,32 @@ async fn an_advisor_controls_the_process(engine: Engine) {
     assert_eq!(wrong.status, StatusCode::CONFLICT, "{}", wrong.text());
 }
 
+async fn the_emergency_stop_shows_on_every_page(engine: Engine) {
+    let Some(d) = dashboard(engine).await else { return };
+    assert!(get(&d, "/ui/bot", Some("operator-token")).await.text().contains("data-testid=\"bot-stop-form\""));
+    let form = (
+        "application/x-www-form-urlencoded",
+        "reason=%EC%9E%98%EB%AA%BB%EB%90%9C+%EA%B0%80%EA%B2%A9".as_bytes().to_vec(),
+    );
+    let stopped = call(&d, Method::POST, "/ui/bot/stop", Some("operator-token"), Some(form)).await;
+    assert_eq!(stopped.status, StatusCode::OK, "{}", stopped.text());
+    assert!(stopped.text().contains("data-testid=\"bot-stopped\"") && stopped.text().contains("잘못된 가격"));
+    let viewer = get(&d, "/ui/bot", Some("viewer-token")).await.text();
+    assert!(viewer.contains("긴급 정지 중") && !viewer.contains("hx-post"), "{viewer}");
+    assert!(get(&d, "/ui/bot", Some("advisor-token")).await.text().contains("data-testid=\"bot-resume\""));
+    // Held: a remind now is refused, nothing is sent.
+    let before = d.bed.fake.sent(NURI_CHAT).len();
+    let remind = post(&d, &format!("/ui/processes/{PROCESS}/trackers/nuri/remind"), Some("operator-token")).await;
+    assert!(!remind.status.is_success(), "{}", remind.text());
+    assert_eq!(d.bed.fake.sent(NURI_CHAT).len(), before);
+    let resumed = post(&d, "/ui/bot/resume", Some("advisor-token")).await;
+    assert_eq!(resumed.status, StatusCode::OK, "{}", resumed.text());
+    assert!(resumed.text().contains("재개했습니다"), "{}", resumed.text());
+    assert!(!get(&d, "/ui/bot", Some("viewer-token")).await.text().contains("긴급 정지 중"));
+}
+
 on_both_engines!(
+    the_emergency_stop_shows_on_every_page,
     a_screenshot_is_shown_beside_the_form,
     advice_is_reviewed_as_a_table_before_it_is_applied,
     an_advisor_controls_the_process,

@@ -111,6 +111,8 @@ async fn shell(Extension(signin): Extension<Arc<SignIn>>, uri: Uri) -> Markup {
                     }
                     div #me hx-get="/ui/me" hx-trigger="load" {}
                 }
+                // The emergency stop's banner and buttons (pages::bot), on every page.
+                div #bot hx-get="/ui/bot" hx-trigger="load" hx-swap="outerHTML" {}
                 div #flash role="status" aria-live="polite" {}
                 main #main data-testid="main" hx-get=(fragment) hx-trigger="load" {
                     p.muted { "불러오는 중…" }

@@ -2,6 +2,7 @@
 //! has one), and its fragment routes (under `/ui`) to [`routes`].
 
 mod actions;
+mod bot;
 mod charts;
 mod clients;
 mod common;
@@ -71,6 +72,7 @@ pub fn routes(_signin: Arc<SignIn>) -> Router<WebState> {
         .merge(processes::routes())
         .merge(process::routes())
         .merge(actions::routes())
+        .merge(bot::routes())
         .merge(stocks::routes())
         .merge(clients::routes())
         .merge(staff::routes())
