@@ -731,6 +731,19 @@ async fn a_finished_ipo_has_its_sell_processes_and_result(engine: Engine) -> Suc
     router.succeeded()
 }
 
+/// The emergency stop through the API (what it holds is `bot_control.rs`).
+async fn the_bot_is_stopped_and_resumed(engine: Engine) -> Succeeded {
+    let (_bed, router) = api(engine).await;
+    let (status, body) = call(&router, Method::GET, "/api/v1/bot", Some("viewer-token"), None).await;
+    assert_eq!((status, body["state"].as_str()), (StatusCode::OK, Some("running")), "{body}");
+    let reason = json!({ "reason": "잘못된 가격이 발송됨" });
+    let (status, body) = call(&router, Method::POST, "/api/v1/bot/stop", Some("operator-token"), Some(reason)).await;
+    assert_eq!((status, body["state"].as_str()), (StatusCode::OK, Some("stopped")), "{body}");
+    let (status, body) = call(&router, Method::POST, "/api/v1/bot/resume", Some("advisor-token"), None).await;
+    assert_eq!((status, body["bot"]["state"].as_str()), (StatusCode::OK, Some("running")), "{body}");
+    router.succeeded()
+}
+
 /// Each scenario, and then the check that together they succeeded at every operation the
 /// document lists, each with the role it names.
 async fn every_operation_succeeds_in_a_scenario(engine: Engine) {
@@ -744,6 +757,7 @@ async fn every_operation_succeeds_in_a_scenario(engine: Engine) {
     succeeded.extend(changes_are_audited_and_background_failures_logged(engine).await);
     succeeded.extend(a_notice_goes_to_a_representatives_clients(engine).await);
     succeeded.extend(a_finished_ipo_has_its_sell_processes_and_result(engine).await);
+    succeeded.extend(the_bot_is_stopped_and_resumed(engine).await);
     let document = serde_json::to_value(shared::http::api::openapi::document()).unwrap();
     let mut missing = Vec::new();
     for (template, item) in document["paths"].as_object().unwrap() {
