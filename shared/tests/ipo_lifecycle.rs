@@ -596,7 +596,16 @@ async fn amendment_moves_sale_dates(engine: Engine) {
     s.clock.set(kst("2026-03-30", 10, 0));
     s.bed.app.propose_sell_processes(&"hanbit".parse().unwrap(), false).await.unwrap();
     let listing: ProcessId = "hanbit-sell-listing".parse().unwrap();
-    // The plan from the firm's workbook, its sheet named `sell` (no sheet for the date itself).
+    // A dry run writes nothing; `partial` applies the accepted rows despite a refused one.
+    let csv = "기관명,펀드,매도수량,주문유형\n(가상)다솜자산운용,사모 헤지,전량,시가\n(가상)가온자산운용,공모주 채권혼합,전량,시가\n";
+    let uri = format!("/api/v1/processes/{listing}/advice");
+    let (status, body) = s.call_json("POST", &format!("{uri}?dry_run=true"), "text/csv", csv.into()).await;
+    assert_eq!((status, &body["applied"], &body["report"]["rejected"]), (StatusCode::OK, &json!(false), &json!(1)));
+    assert!(s.bed.store.trackers_of_process(&listing).await.unwrap().is_empty(), "[{engine}]");
+    let (status, body) = s.call_json("POST", &format!("{uri}?partial=true"), "text/csv", csv.into()).await;
+    assert_eq!((status, &body["applied"], &body["report"]["accepted"]), (StatusCode::OK, &json!(true), &json!(1)));
+    assert_eq!(s.bed.store.trackers_of_process(&listing).await.unwrap().len(), 1, "[{engine}]");
+    // The plan again from the firm's workbook, its sheet named `sell` (no sheet for the date itself).
     let mut sheet = shared::export::Table::new("sell", &["기관명", "펀드", "매도수량", "주문유형", "지정가"]);
     sheet.push(vec![
         shared::export::Cell::text("(가상)다솜자산운용"),
@@ -605,7 +614,6 @@ async fn amendment_moves_sale_dates(engine: Engine) {
         shared::export::Cell::text("시가"),
         shared::export::Cell::Empty,
     ]);
-    let uri = format!("/api/v1/processes/{listing}/advice");
     let (status, body) = s.call_json("POST", &uri, XLSX, sheet.to_xlsx().unwrap()).await;
     assert_eq!((status, &body["report"]["accepted"]), (StatusCode::OK, &json!(1)), "[{engine}] {body}");
     s.bed.app.schedule_process(&listing).await.unwrap();

@@ -27,6 +27,7 @@ use crate::ports::store::StoreError;
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use tracing::Instrument;
 
 /// One fund's shares that unlock on a sale date.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -392,7 +393,8 @@ impl App {
     /// all confirmed asks for its statements at T+2; a stock whose last statement is confirmed
     /// gets its result summarised to staff. Failures are logged, never the confirmation's.
     pub(crate) async fn after_confirm(&self, process_id: &ProcessId) {
-        if let Err(e) = self.settle(process_id).await {
+        let span = tracing::info_span!("after_confirm", process = %process_id);
+        if let Err(e) = self.settle(process_id).instrument(span).await {
             tracing::error!(process = %process_id, error = %e, "follow-up of a confirmation failed");
         }
     }
