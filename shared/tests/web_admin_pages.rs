@@ -446,6 +446,8 @@ async fn exports_read_back(engine: Engine) {
     let hanbit = rows.iter().find(|r| r[0] == "hanbit").unwrap();
     assert_eq!((hanbit[1].as_str(), hanbit[5].as_str(), hanbit[6].as_str()), ("(가상)한빛로보틱스", "14000", "16000"));
 
+    let schedule = get(&d, "/ui/stocks/hanbit/export?format=csv", VIEWER).await.text();
+    assert!(schedule.contains("상장,2026-04-07") && schedule.contains("15일 확약 해제"), "{schedule}");
     let calendar = get(&d, "/ui/stocks/calendar/export?month=2026-03&format=csv", VIEWER).await.text();
     assert!(calendar.contains("2026-03-16,(가상)한빛로보틱스,수요예측 시작"), "{calendar}");
 

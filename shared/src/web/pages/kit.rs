@@ -266,6 +266,31 @@ pub fn before_query(t: Timestamp) -> String {
 mod tests {
     use super::*;
 
+    /// A log kept oldest first, read back newest first a page at a time: every entry once, ties
+    /// at a page's end kept together, nothing older than the widest window.
+    #[tokio::test]
+    async fn logs_read_back_newest_first_without_gaps() {
+        let base = chrono::DateTime::parse_from_rfc3339("2026-11-28T00:00:00Z").map(|t| t.to_utc()).unwrap_or_default();
+        // Minutes back from base: two entries share minute 30; one is a year and more old.
+        let log: Vec<Timestamp> =
+            [600_000, 3_000, 90, 30, 30, 10, 1].iter().map(|m| base - TimeDelta::minutes(*m)).collect();
+        let read = |from: Timestamp, until: Timestamp, page: PageRequest| {
+            let items: Vec<Timestamp> = log.iter().copied().filter(|t| *t >= from && *t < until).collect();
+            // Two at a time, as a store's pages would come.
+            let start: usize = page.cursor.as_ref().and_then(|c| c.0.parse().ok()).unwrap_or(0);
+            let next = (start + 2 < items.len()).then(|| crate::ports::store::Cursor((start + 2).to_string()));
+            let items = items.into_iter().skip(start).take(2).collect();
+            async move { Ok::<_, StoreError>(Page { items, next }) }
+        };
+        let (first, more) = newest_first(base, 3, |t: &Timestamp| *t, read).await.unwrap_or_default();
+        let minutes = |ts: &[Timestamp]| ts.iter().map(|t| (base - *t).num_minutes()).collect::<Vec<_>>();
+        assert_eq!(minutes(&first), [1, 10, 30, 30], "the tie at minute 30 comes along");
+        let before = more.unwrap_or(base);
+        let (second, more) = newest_first(before, 3, |t: &Timestamp| *t, read).await.unwrap_or_default();
+        assert_eq!(minutes(&second), [90, 3_000]);
+        assert_eq!(more, None, "nothing more within the widest window");
+    }
+
     #[test]
     fn fields_read_as_typed_and_name_the_field() {
         let f = Fields(vec![("price".into(), " 17,000 ".into()), ("blank".into(), " ".into())]);

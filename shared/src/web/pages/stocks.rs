@@ -42,6 +42,7 @@ pub fn routes() -> Router<WebState> {
         .route("/ui/stocks/new", get(new_form))
         .route("/ui/stocks/check", post(check_new))
         .route("/ui/stocks/{id}", get(detail))
+        .route("/ui/stocks/{id}/export", get(export_schedule))
         .route("/ui/stocks/{id}/schedule", axum::routing::put(amend))
         .route("/ui/stocks/{id}/schedule/check", post(check_amendment))
         .route("/ui/stocks/{id}/final-price", post(final_price))
@@ -587,6 +588,33 @@ async fn detail(
     render_detail(&state, &caller, &stock_id(&id)?).await
 }
 
+/// The stock's dates and its lock-up releases, as shown and downloaded.
+fn schedule_table(st: &Stock) -> Table {
+    let d = st.schedule().dates();
+    let mut schedule = Table::new(format!("{} 일정", st.name), &["일정", "날짜"]);
+    for (field, label) in DATE_FIELDS {
+        if let Some(date) = date_of(d, field) {
+            schedule.push(vec![Cell::text(label), Cell::Date(date)]);
+        }
+    }
+    for lockup in [LockUp::Days15, LockUp::Months1, LockUp::Months3, LockUp::Months6] {
+        if let Ok(date) = Regulation::builtin().first_sale_date(lockup, d.listing, KrxCalendar::builtin()) {
+            schedule.push(vec![Cell::text(format!("{} 확약 해제 (첫 매도일)", lockup.korean())), Cell::Date(date)]);
+        }
+    }
+    schedule
+}
+
+async fn export_schedule(
+    State(state): State<WebState>,
+    _: Authorized<Viewer>,
+    Path(id): Path<String>,
+    Query(q): Query<MonthQuery>,
+) -> Result<Response, WebError> {
+    let stock = state.app.store.get_stock(&stock_id(&id)?).await?.value;
+    export(&schedule_table(&stock), q.format.as_deref(), &format!("schedule-{}", stock.id))
+}
+
 async fn processes_of(state: &WebState, id: &StockId) -> Result<Vec<Process>, WebError> {
     let app = &state.app;
     let found = all_pages(|page| async move { app.store.processes_of_stock(id, &page).await }).await?;
@@ -604,17 +632,7 @@ async fn render_detail(state: &WebState, caller: &Principal, id: &StockId) -> Re
     let open: Vec<&Process> = processes.iter().filter(|p| !p.state().is_final()).collect();
     let advisor = may(caller.role, Role::Advisor) && st.status() == StockStatus::Active;
     let today = kst_date(state.app.clock.now());
-    let mut schedule = Table::new(format!("{} 일정", st.name), &["일정", "날짜"]);
-    for (field, label) in DATE_FIELDS {
-        if let Some(date) = date_of(d, field) {
-            schedule.push(vec![Cell::text(label), Cell::Date(date)]);
-        }
-    }
-    for lockup in [LockUp::Days15, LockUp::Months1, LockUp::Months3, LockUp::Months6] {
-        if let Ok(date) = Regulation::builtin().first_sale_date(lockup, d.listing, cal) {
-            schedule.push(vec![Cell::text(format!("{} 확약 해제 (첫 매도일)", lockup.korean())), Cell::Date(date)]);
-        }
-    }
+    let schedule = schedule_table(st);
     Ok(html! {
         (heading(st.name.as_str()))
         p { (link("/stocks", html! { "← 종목 목록" }, "back-stocks")) }
@@ -633,7 +651,7 @@ async fn render_detail(state: &WebState, caller: &Principal, id: &StockId) -> Re
             }
             div.card { h3 { "경고" } (warnings_box(&warnings, "stock-warnings")) }
         }
-        h2 { "일정" }
+        h2 { "일정" span.spacer {} (export_buttons(&format!("/ui/stocks/{}/export", st.id), "export-schedule")) }
         (table(&schedule, "schedule-table"))
         h2 { "프로세스" span.count { (processes.len()) "건" } }
         @if processes.is_empty() { p.empty { "이 종목의 프로세스가 없습니다." } } @else {
