@@ -446,10 +446,18 @@ async fn play(engine: Engine) {
     // What staff read from phase 3 on: the wrong tax with both amounts, 가온's sale of unreleased
     // shares, the statements asked for, and the result.
     let notices: Vec<String> = s.bed.staff_notices().split_off(before_phase3);
-    let tax = notices.iter().find(|n| n.contains("128,250")).unwrap_or_else(|| panic!("[{engine}] {notices:#?}"));
-    assert!(tax.contains("171,000"), "[{engine}] the tax notice names both amounts: {tax}");
-    let oversold = notices.iter().find(|n| n.contains("20,000주") && n.contains("18,000주"));
-    assert!(oversold.is_some(), "[{engine}] 가온's oversale told: {notices:#?}");
+    let told = |text: &str| assert!(notices.iter().any(|n| n == text), "[{engine}] not told {text:?}: {notices:#?}");
+    told(
+        "📥 (가상)새벽자산운용 — (가상)한빛로보틱스 매매명세서 내역 제출\n🚫 사모 코벤 거래세 128,250원 ≠ 세율에 따른 세액 171,000원 (차이 -42,750원)",
+    );
+    told("📎 (가상)다솜자산운용 — (가상)한빛로보틱스 자료 제출 (캡처/파일): 값을 확인해 확정해 주세요.");
+    told(
+        "📥 (가상)가온자산운용 — (가상)한빛로보틱스 매도 내역 제출\n🚫 공모주 채권혼합 매도 20,000주 이(가) 매도 가능 수량 18,000주 초과 (보호예수 물량 또는 이미 매도한 물량)\nℹ\u{fe0f} 공모주 채권혼합 20,000주 매도 · 평균 26,000원 · 매도금액 520,000,000원\n⚠\u{fe0f} 공모주 채권혼합 매도 20,000주 (자문 18,000주, +2,000주)",
+    );
+    // 바른 kept its shares on listing day: they carry to the next sale date.
+    told(
+        "📥 (가상)바른투자일임 — (가상)한빛로보틱스 매도 내역 제출\nℹ\u{fe0f} 일임 미매도 (지정가 미도달)\n⚠\u{fe0f} 일임 매도 0주 (자문 2,000주, -2,000주)\nℹ\u{fe0f} 일임 잔여 2,000주 은(는) 다음 매도일로 이월",
+    );
     let planned: Vec<&String> = notices.iter().filter(|n| n.starts_with("🧾")).collect();
     assert_eq!(
         planned,
