@@ -3,10 +3,12 @@
 //! (300 clients of two funds each under six representatives, 140 offerings whose schedules run
 //! from last winter to next month, one first-day process per offering advising a third of the
 //! clients), then the devserver binary is started on it, the R latest processes are started
-//! through the staff API (their advice sent through the built-in fake Telegram, so Today has
-//! running processes and silent clients), and every dashboard page, shell and fragment, is fetched
-//! N times with the operator's token. Prints min / median / max ms per page; the goal is under
-//! 100 ms each. Figures, not a test: nothing here fails on a slow answer.
+//! through the staff API with a notice to every client (their messages sent through the built-in
+//! fake Telegram, so Today has running processes and silent clients), and every dashboard page is
+//! fetched N times with the operator's token: its shell (public, no data), and what loads with it
+//! (`hx-trigger="load"`: the page's fragment under `/ui`, and what that loads in turn, a chart
+//! each, say; `/ui/me` and `/ui/bot`, common to every shell, once). Prints min / median / max ms
+//! per URL; the goal is under 100 ms each. Figures, not a test: nothing fails on a slow answer.
 
 use crate::Error;
 use chrono::{Days, NaiveDate};
@@ -143,40 +145,38 @@ async fn measure(options: &Options, data: &Path) -> Result<(), Error> {
         running.len() + 1,
         options.runs,
     );
-    let mut worst: Option<(f64, String)> = None;
-    let mut over = 0;
+    let mut report = Report::default();
+    // What every shell loads besides its page (who is signed in, the emergency stop's state),
+    // measured once.
+    let mut seen: Vec<String> = Vec::new();
     for shell in shared::web::pages::SHELLS {
         let Some(path) = ids.fill(shell) else {
-            println!("  {shell:<40} (no id to fill in: not measured)");
+            println!("  {shell:<44} (no id to fill in: not measured)");
             continue;
         };
-        // The shell (public, the same for every page) and the fragment with the page's data.
-        for (url, token) in [(path.clone(), None), (format!("/ui{path}"), Some(operator.as_str()))] {
-            let timed = time(&http, &api(&url), token, options.runs).await?;
-            let (status, bytes) = (timed.status, timed.bytes);
-            // Below its role (the audit log is the admin's): the admin's token, said so.
-            let (timed, who) = if status == reqwest::StatusCode::FORBIDDEN {
-                (time(&http, &api(&url), Some(ADMIN_TOKEN), options.runs).await?, " (admin; operator 403)")
-            } else {
-                (timed, "")
-            };
-            let [min, median, max] = timed.ms;
-            println!(
-                "  {url:<40} {min:>7.1} {median:>7.1} {max:>7.1}   {} {} bytes{who}",
-                timed.status.as_u16(),
-                if who.is_empty() { bytes } else { timed.bytes }
-            );
+        // The shell (public, no data), then what it loads (`hx-trigger="load"`): the page's
+        // fragment with its data, and what that fragment loads in turn (a chart each, say).
+        let fragment = format!("/ui{path}");
+        let mut queue = vec![(path, None::<&str>, 0usize)];
+        while let Some((url, token, depth)) = queue.pop() {
+            let (timed, body) = report.measure(&http, &api(&url), &url, token, depth, options.runs).await?;
             if !timed.status.is_success() {
                 eprintln!("pages: {url} answered {}", timed.status);
             }
-            if median >= 100.0 {
-                over += 1;
-            }
-            if worst.as_ref().is_none_or(|(m, _)| median > *m) {
-                worst = Some((median, url));
+            // Reversed onto the stack: measured in the page's order.
+            for load in load_urls(&body).into_iter().rev() {
+                let common_to_shells = depth == 0 && load != fragment;
+                if common_to_shells {
+                    if seen.contains(&load) {
+                        continue;
+                    }
+                    seen.push(load.clone());
+                }
+                queue.push((load, Some(operator.as_str()), depth + 1));
             }
         }
     }
+    let (worst, over) = (report.worst, report.over);
     if let Some((median, url)) = worst {
         let verdict = if over == 0 { "every median under 100 ms".to_owned() } else { format!("{over} over 100 ms") };
         println!("pages slowest median {median:.1} ms ({url}): {verdict}");
@@ -243,6 +243,61 @@ fn operator_token(banner: &[String]) -> Option<String> {
     })
 }
 
+/// The figures so far.
+#[derive(Default)]
+struct Report {
+    worst: Option<(f64, String)>,
+    over: usize,
+}
+
+impl Report {
+    /// Times `url` with `token` (the admin's when the operator's is refused: the audit log is the
+    /// admin's, said so), prints its line, and returns the timing and the body.
+    async fn measure(
+        &mut self,
+        http: &reqwest::Client,
+        full: &str,
+        url: &str,
+        token: Option<&str>,
+        depth: usize,
+        runs: usize,
+    ) -> Result<(Timed, String), Error> {
+        let mut timed = time(http, full, token, runs).await?;
+        let mut who = "";
+        if timed.status == reqwest::StatusCode::FORBIDDEN {
+            timed = time(http, full, Some(ADMIN_TOKEN), runs).await?;
+            who = " (admin; operator 403)";
+        }
+        let [min, median, max] = timed.ms;
+        let shown = format!("{}{url}", "  ".repeat(depth + 1));
+        println!(
+            "{shown:<46} {min:>7.1} {median:>7.1} {max:>7.1}   {} {} bytes{who}",
+            timed.status.as_u16(),
+            timed.body.len()
+        );
+        if median >= 100.0 {
+            self.over += 1;
+        }
+        if self.worst.as_ref().is_none_or(|(m, _)| median > *m) {
+            self.worst = Some((median, url.to_owned()));
+        }
+        let body = std::mem::take(&mut timed.body);
+        Ok((timed, body))
+    }
+}
+
+/// The URLs a page fetches once it is there: `hx-get` of the elements with `hx-trigger="load"`.
+fn load_urls(html: &str) -> Vec<String> {
+    html.split('<')
+        .filter(|tag| tag.contains("hx-trigger=\"load"))
+        .filter_map(|tag| {
+            let (_, rest) = tag.split_once("hx-get=\"")?;
+            let (url, _) = rest.split_once('"')?;
+            Some(url.replace("&amp;", "&"))
+        })
+        .collect()
+}
+
 /// The ids the pages with one in their path are measured with.
 struct Ids {
     process: String,
@@ -268,7 +323,8 @@ impl Ids {
 
 struct Timed {
     status: reqwest::StatusCode,
-    bytes: usize,
+    /// The first answer's body.
+    body: String,
     /// Min, median, max.
     ms: [f64; 3],
 }
@@ -284,7 +340,7 @@ async fn time(http: &reqwest::Client, url: &str, token: Option<&str>, runs: usiz
     };
     let first = get().send().await?;
     let status = first.status();
-    let bytes = first.bytes().await?.len();
+    let body = first.text().await?;
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let at = Instant::now();
@@ -294,7 +350,7 @@ async fn time(http: &reqwest::Client, url: &str, token: Option<&str>, runs: usiz
     }
     times.sort_by(f64::total_cmp);
     let ms = [times[0], times[times.len() / 2], times[times.len() - 1]];
-    Ok(Timed { status, bytes, ms })
+    Ok(Timed { status, body, ms })
 }
 
 fn advised_per_process(clients: usize) -> usize {
@@ -464,6 +520,13 @@ mod tests {
             ["  login     Authorization: Bearer adm".to_owned(), "            operator  Bearer 0f3a".to_owned()];
         assert_eq!(operator_token(&banner), Some("0f3a".to_owned()));
         assert_eq!(operator_token(&["  login  Authorization: Bearer x".to_owned()]), None);
+    }
+
+    #[test]
+    fn what_a_page_loads_is_read_off_its_html() {
+        let html = r#"<div id="me" hx-get="/ui/me" hx-trigger="load"></div><a hx-get="/ui/today" href="/today">x</a>
+            <section class="card" hx-get="/ui/charts/kickoff?process=p&amp;x=1" hx-trigger="load"></section>"#;
+        assert_eq!(load_urls(html), ["/ui/me", "/ui/charts/kickoff?process=p&x=1"]);
     }
 
     #[test]

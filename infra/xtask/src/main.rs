@@ -19,7 +19,7 @@ const USAGE: &str = "usage: cargo xtask test [-- <cargo test args>]
        cargo xtask bench fanout --clients N [--lambda-memory MB]
        cargo xtask bench burst --clients N [--stocks K] [--window S] [--seed S] [--lambda-memory MB]
        cargo xtask bench lambda [--arch arm64|x86_64] [--runs N]
-       cargo xtask bench pages [--runs N] [--clients N] [--stocks K] [--running R]
+       cargo xtask bench pages [--runs N] [--clients N] [--stocks K] [--running R] [--release]
        cargo xtask set-webhook --url URL [--secret SECRET] [--stack NAME] [--region R] [--no-grace]
 
   test    check formatting, run clippy, lint template.yaml (cfn-lint), run every test of
@@ -40,12 +40,13 @@ const USAGE: &str = "usage: cargo xtask test [-- <cargo test args>]
           --lambda-memory MB   (fanout, burst) run each function process in a release build
                                with the CPU share Lambda gives that memory (a cgroup quota;
                                MB/1769 of a vCPU)
-          pages                every dashboard page (shell and fragment) fetched --runs times
-                               (default 20) with the operator's token from a devserver (dev
-                               profile, embedded store) holding --clients (300) clients and
-                               --stocks (140) offerings with a first-day process each, the
-                               --running (5) latest started and a notice to all; prints
-                               min/median/max ms per page (the goal: under 100 ms)
+          pages                every dashboard page fetched --runs times (default 20) with the
+                               operator's token: its shell, and what loads with it (the page's
+                               fragment, and what that loads in turn), from a devserver (dev
+                               profile unless --release; embedded store) holding --clients (300)
+                               clients and --stocks (140) offerings with a first-day process
+                               each, the --running (5) latest started and a notice to all;
+                               prints min/median/max ms per URL (the goal: under 100 ms)
           lambda               cargo lambda build --release of every function (this machine's
                                arch unless --arch; arm64 falls back to x86_64 when its Rust
                                target cannot be installed), then each bootstrap under cargo

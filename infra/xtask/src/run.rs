@@ -177,14 +177,18 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         }
         // The pages as `cargo run -p devserver` serves them: the dev profile, the devserver built first
         // (the bench finds it beside itself).
+        // `--release` measures both in the release profile instead.
         Some("pages") => {
-            cache::run(cargo().args(["build", "--quiet", "--package", "devserver"]))?;
-            cache::run(cargo().args(["run", "--quiet", "--package", "bench", "--"]).args(args))
+            let release = args.iter().any(|a| a == "--release");
+            let profile: &[&str] = if release { &["--release"] } else { &[] };
+            let rest = args.iter().filter(|a| *a != "--release");
+            cache::run(cargo().args(["build", "--quiet"]).args(profile).args(["--package", "devserver"]))?;
+            cache::run(cargo().args(["run", "--quiet"]).args(profile).args(["--package", "bench", "--"]).args(rest))
         }
         // The Lambda bench is about the deployed artifacts, so it builds them (release, cargo lambda).
         Some("lambda") => crate::lambda::bench(&args[1..]),
         _ => Err(format!(
-            "usage: cargo xtask bench fanout --clients N [--lambda-memory MB]\n       cargo xtask bench burst --clients N [--stocks K] [--lambda-memory MB]\n       cargo xtask bench pages [--runs N] [--clients N] [--stocks K] [--running R]\n       {}",
+            "usage: cargo xtask bench fanout --clients N [--lambda-memory MB]\n       cargo xtask bench burst --clients N [--stocks K] [--lambda-memory MB]\n       cargo xtask bench pages [--runs N] [--clients N] [--stocks K] [--running R] [--release]\n       {}",
             crate::lambda::USAGE
         )),
     }
