@@ -396,7 +396,19 @@ async fn play(engine: Engine) {
         {"client": "(가상)가온자산운용", "fund": "공모주 채권혼합", "quantity": "전량", "order": "시장가"},
         {"client": "(가상)바른투자일임", "quantity": "전량", "order": "시가", "comment": "상장일 미매도분"}
     ]);
-    let uri = format!("/api/v1/processes/{one_month}/advice");
+    // Staff know the previous close (27,000원): the day's limits are exact, 18,900–35,100원.
+    let uri = format!("/api/v1/processes/{one_month}/advice?previous_close=27000");
+    let mut too_high = rows.clone();
+    too_high[1]["limit_price"] = json!("36,000");
+    let (status, body) = s
+        .call_json("POST", &format!("{uri}&dry_run=true"), "application/json", too_high.to_string().into_bytes())
+        .await;
+    assert_eq!(status, StatusCode::OK, "[{engine}] {body}");
+    assert_eq!(
+        body["report"]["rows"][1]["outcome"]["reasons"],
+        json!(["json row 2: limit price 36,000원 is outside the day's price limits 18,900원 – 35,100원"]),
+        "[{engine}]"
+    );
     let (status, body) = s.call_json("POST", &uri, "application/json", rows.to_string().into_bytes()).await;
     assert_eq!(status, StatusCode::OK, "[{engine}] {body}");
     assert_eq!(body["report"]["accepted"], json!(4));

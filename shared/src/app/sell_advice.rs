@@ -5,6 +5,7 @@
 use super::{App, AppError, Refusal, all_pages};
 use crate::domain::calendar::KrxCalendar;
 use crate::domain::ids::ProcessId;
+use crate::domain::money::Price;
 use crate::domain::phase::Advice;
 use crate::domain::phase::sell::{SellAdvice, Session};
 use crate::domain::process::{ProcessKind, ProcessState};
@@ -35,15 +36,22 @@ impl App {
         }
     }
 
-    /// Reviews a sell plan's rows; changes nothing.
-    pub async fn review_sell_plan(&self, process_id: &ProcessId, rows: &[RawRow]) -> Result<SellReport, AppError> {
-        Ok(self.sell_review(process_id, rows).await?.0)
+    /// Reviews a sell plan's rows; changes nothing. `previous_close`, when staff know it, makes
+    /// the day's price limits exact after listing day (±30% of it) instead of a bound.
+    pub async fn review_sell_plan(
+        &self,
+        process_id: &ProcessId,
+        rows: &[RawRow],
+        previous_close: Option<Price>,
+    ) -> Result<SellReport, AppError> {
+        Ok(self.sell_review(process_id, rows, previous_close).await?.0)
     }
 
     async fn sell_review(
         &self,
         process_id: &ProcessId,
         rows: &[RawRow],
+        previous_close: Option<Price>,
     ) -> Result<(SellReport, super::sell_plan::Sellable, chrono::NaiveDate), AppError> {
         let loaded = self.load_process(process_id).await?;
         let ProcessKind::Sell { sale_date } = loaded.process.kind else {
@@ -62,7 +70,7 @@ impl App {
             date: sale_date,
             listing: stock.schedule().dates().listing,
             offer_price,
-            previous_close: None,
+            previous_close,
         });
         let clients = all_pages(|page| async move { self.store.list_clients(&page).await }).await?;
         let clients: Vec<_> = clients.into_iter().map(|c| c.value).filter(|c| c.active).collect();
@@ -86,6 +94,7 @@ impl App {
         process_id: &ProcessId,
         rows: &[RawRow],
         partial: bool,
+        previous_close: Option<Price>,
     ) -> Result<SellApplyOutcome, AppError> {
         let stored = self.store.get_process(process_id).await?;
         if stored.value.state() != ProcessState::Draft {
@@ -96,7 +105,7 @@ impl App {
             }
             .into());
         }
-        let (report, sellable, sale_date) = self.sell_review(process_id, rows).await?;
+        let (report, sellable, sale_date) = self.sell_review(process_id, rows, previous_close).await?;
         if !report.is_clean() && !partial {
             return Ok(SellApplyOutcome::Refused(report));
         }
@@ -117,7 +126,7 @@ impl App {
         let trackers: Vec<Tracker> = plans
             .into_iter()
             .map(|(client, lines)| {
-                let advice = SellAdvice { sale_date, previous_close: None, lines };
+                let advice = SellAdvice { sale_date, previous_close, lines };
                 Tracker::new(process_id.clone(), client, Advice::Sell(advice), now)
             })
             .collect();

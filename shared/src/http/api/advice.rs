@@ -41,6 +41,10 @@ struct AdviceQuery {
     #[serde(default)]
     #[param(example = false)]
     partial: bool,
+    /// Sell plans only: the previous session's close, which makes a later day's price limits
+    /// exact (±30% of it); without it they are only bounded, and a limit outside them is a warning.
+    #[param(value_type = Option<u64>, minimum = 1)]
+    previous_close: Option<crate::domain::money::Price>,
 }
 
 /// One row of advice as JSON; the same columns as the workbook's sheet.
@@ -135,6 +139,11 @@ async fn load_advice(
     if row_kind == RowKind::Sell {
         return load_sell_plan(&state, &caller, &process_id, &q, &rows).await;
     }
+    if q.previous_close.is_some() {
+        return Err(
+            Problem::bad_request("previous_close is for sell plans").field("previous_close", "only for a sell process")
+        );
+    }
     if q.dry_run {
         let report = state.app.review_advice(&process_id, &rows).await?;
         return Ok(Json(json!({ "applied": false, "report": report })).into_response());
@@ -160,10 +169,10 @@ async fn load_sell_plan(
     rows: &[RawRow],
 ) -> Result<Response, Problem> {
     if q.dry_run {
-        let report = state.app.review_sell_plan(process_id, rows).await?;
+        let report = state.app.review_sell_plan(process_id, rows, q.previous_close).await?;
         return Ok(Json(json!({ "applied": false, "report": report })).into_response());
     }
-    match state.app.apply_sell_plan(process_id, rows, q.partial).await? {
+    match state.app.apply_sell_plan(process_id, rows, q.partial, q.previous_close).await? {
         SellApplyOutcome::Applied(report) => {
             tracing::info!(by = %caller.name, process = %process_id, "sell plan applied");
             let summary =
