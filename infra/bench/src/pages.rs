@@ -1,7 +1,7 @@
 //! `pages [--runs N] [--clients N] [--stocks K] [--running R] [--devserver PATH]`: how fast the
 //! dashboard answers on the devserver with a firm's year of data. The store file is filled first
-//! (300 clients of two funds each under six representatives, 140 offerings whose schedules run
-//! from last winter to next month, one first-day process per offering advising a third of the
+//! (300 clients of two funds each under six representatives, 140 offerings two days apart whose
+//! book-building runs over the nine months up to a week ahead, one first-day process per offering advising a third of the
 //! clients), then the devserver binary is started on it, the R latest processes are started
 //! through the staff API with a notice to every client (their messages sent through the built-in
 //! fake Telegram, so Today has running processes and silent clients), and every dashboard page is
