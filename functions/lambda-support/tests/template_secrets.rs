@@ -101,7 +101,7 @@ fn functions_are_given_the_names_of_the_secrets_and_may_read_and_decrypt_only_th
         assert_eq!(decryptable, given, "{name:?} decrypts exactly the parameters it is given");
         readers += usize::from(!given.is_empty());
     }
-    assert_eq!(readers, 4, "the webhook, the scheduler, and the stocks and processes functions send");
+    assert_eq!(readers, 5, "the webhook, the scheduler, the stocks and processes functions and the dashboard send");
 
     let alias = template["Resources"]["EncryptionKeyAlias"]["Properties"]["AliasName"].clone();
     assert_eq!(text(&alias), Some(key_alias_of_stack(STACK)));
