@@ -133,6 +133,9 @@ async fn send(session: &Session, devserver: &Devserver, chat: i64, text: &str, p
     session.find("form.write button").await.expect("the send button").click().await.expect("sent");
 }
 
+/// Whatever writes, anywhere on the page (the header's emergency stop too): what a viewer never sees.
+const WRITES: &str = "[hx-post], [hx-put], [hx-patch], [hx-delete], form[method=post], form[method=POST]";
+
 /// The demo process, kicked off on start.
 const PROCESS: &str = "demo-hanbit-first-day";
 
@@ -269,6 +272,7 @@ async fn staff_use_the_dashboard_in_a_real_browser() {
     assert!(card.text().await.expect("its text").contains("한빛로보틱스"), "the card names the IPO");
     let silent = session.find_all(&format!("tr[data-testid=silent-row][data-process={PROCESS}]")).await.expect("rows");
     assert_eq!(silent.len(), 4, "four of the five demo clients have not answered");
+    assert!(count(&session, WRITES).await >= 4, "the operator is offered writes (the selector finds them)");
     shoot(&session, "today").await;
 
     // ── Reminds a silent client from Today; its group gets the reminder.
@@ -353,10 +357,10 @@ async fn staff_use_the_dashboard_in_a_real_browser() {
     sign_in(&session, &devserver, "viewer").await;
     session.wait_for(&format!("[data-testid=process-card][data-process={PROCESS}]"), WAIT).await.expect("Today");
     assert!(count(&session, "tr[data-testid=silent-row]").await >= 3, "the viewer reads the silent clients");
-    assert_eq!(count(&session, "#main [hx-post], #main form").await, 0, "no write button or form on Today");
+    assert_eq!(count(&session, WRITES).await, 0, "no write button or form on Today, nor in the header");
     shoot(&session, "today-viewer").await;
     open(&session, &devserver, &format!("/processes/{PROCESS}"), "tr[data-testid=tracker-row]").await;
-    assert_eq!(count(&session, "#main [hx-post], #main form").await, 0, "no write button or form on the process");
+    assert_eq!(count(&session, WRITES).await, 0, "no write button or form on the process");
     assert_eq!(count(&session, "[data-testid=export-process-xlsx]").await, 1, "exports are reading");
     shoot(&session, "process-viewer").await;
     let other = format!("/processes/{PROCESS}/trackers/{client}");
