@@ -46,11 +46,46 @@ struct ChartQuery {
 }
 
 /// One client's way through a process, as far as it went.
+#[derive(Clone)]
 struct Course {
     client: ClientId,
     sent: Option<Timestamp>,
     answered: Option<Timestamp>,
     confirmed: Option<Timestamp>,
+}
+
+/// How long a chart's figures are reused. The charts read every client's message log (one query
+/// each), which takes seconds with a firm's 300 clients; the figures move slowly, and a minute old
+/// is fresh enough to look at. Kept per process (per `App`), so tests and instances never share.
+const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+
+type Key = (usize, String);
+/// Figures by key, with when they were computed and for which `App`. The entry holds a weak
+/// reference to it, so its address cannot be reused by another while the entry lives (tests run
+/// several at once), and figures of an `App` gone are never read.
+type Cache<T> = std::sync::Mutex<HashMap<Key, (std::time::Instant, std::sync::Weak<crate::app::App>, T)>>;
+static TABLES: std::sync::LazyLock<Cache<Table>> = std::sync::LazyLock::new(Default::default);
+static COURSES: std::sync::LazyLock<Cache<Vec<Course>>> = std::sync::LazyLock::new(Default::default);
+
+fn key(state: &WebState, what: &str) -> Key {
+    (std::sync::Arc::as_ptr(&state.app) as usize, what.to_owned())
+}
+
+fn live<T>(entry: &(std::time::Instant, std::sync::Weak<crate::app::App>, T)) -> bool {
+    entry.0.elapsed() < FRESH_FOR && entry.1.strong_count() > 0
+}
+
+fn recall<T: Clone>(cache: &Cache<T>, key: &Key) -> Option<T> {
+    let cache = cache.lock().ok()?;
+    cache.get(key).filter(|e| live(e)).map(|(_, _, v)| v.clone())
+}
+
+fn keep<T>(cache: &Cache<T>, state: &WebState, key: Key, value: T) {
+    // A poisoned lock only loses the reuse: the next request computes again.
+    if let Ok(mut cache) = cache.lock() {
+        cache.retain(|_, e| live(e));
+        cache.insert(key, (std::time::Instant::now(), std::sync::Arc::downgrade(&state.app), value));
+    }
 }
 
 /// A client's messages about each process.
@@ -131,18 +166,26 @@ async fn kickoff(state: &WebState, processes: &[Process], chosen: Option<&str>) 
         None => processes.iter().filter(|p| started(p)).max_by_key(|p| p.kickoff_at),
     };
     let Some(process) = process.cloned() else { return Ok(None) };
-    let trackers = state.app.store.trackers_of_process(&process.id).await?;
-    let from = process.kickoff_at - TimeDelta::hours(12);
-    let clients: Vec<ClientId> = trackers.iter().map(|t| t.value.client_id.clone()).collect();
-    let logs = messages_by_process(state, &clients, from).await?;
-    let courses = trackers
-        .iter()
-        .map(|t| {
-            let log = logs.get(&t.value.client_id).and_then(|by| by.get(&process.id));
-            course(&t.value, log, process.kickoff_at)
-        })
-        .collect();
-    let names = Names::read(&state.app, trackers.iter().map(|t| &t.value.client_id), [&process]).await?;
+    let cache_key = key(state, process.id.as_str());
+    let courses: Vec<Course> = match recall(&COURSES, &cache_key) {
+        Some(courses) => courses,
+        None => {
+            let trackers = state.app.store.trackers_of_process(&process.id).await?;
+            let from = process.kickoff_at - TimeDelta::hours(12);
+            let clients: Vec<ClientId> = trackers.iter().map(|t| t.value.client_id.clone()).collect();
+            let logs = messages_by_process(state, &clients, from).await?;
+            let courses: Vec<Course> = trackers
+                .iter()
+                .map(|t| {
+                    let log = logs.get(&t.value.client_id).and_then(|by| by.get(&process.id));
+                    course(&t.value, log, process.kickoff_at)
+                })
+                .collect();
+            keep(&COURSES, state, cache_key, courses.clone());
+            courses
+        }
+    };
+    let names = Names::read(&state.app, courses.iter().map(|c| &c.client), [&process]).await?;
     Ok(Some(Kickoff { process, courses, names }))
 }
 
@@ -229,6 +272,16 @@ fn axis_time(t: Timestamp, span: TimeDelta) -> String {
 
 /// Per IPO: answers, answers that deviate from the advice, and how many findings.
 async fn deviations(state: &WebState, processes: &[Process]) -> Result<Table, WebError> {
+    let cache_key = key(state, "deviations");
+    if let Some(table) = recall(&TABLES, &cache_key) {
+        return Ok(table);
+    }
+    let table = count_deviations(state, processes).await?;
+    keep(&TABLES, state, cache_key, table.clone());
+    Ok(table)
+}
+
+async fn count_deviations(state: &WebState, processes: &[Process]) -> Result<Table, WebError> {
     let mut by_stock: BTreeMap<StockId, (u64, u64, u64)> = BTreeMap::new();
     for p in processes.iter().filter(|p| started(p)) {
         let Some(stock) = &p.stock_id else { continue };
@@ -245,7 +298,7 @@ async fn deviations(state: &WebState, processes: &[Process]) -> Result<Table, We
             }
         }
     }
-    let names = Names::read(&state.app, [], processes.iter()).await?;
+    let names = Names::read(&state.app, [], processes.iter().filter(|p| started(p))).await?;
     let mut t = Table::new("종목별 편차", &["종목", "답변", "편차 있는 답변", "편차 건수"]);
     for (stock, (answers, deviating, findings)) in by_stock {
         let name = names.stocks.get(&stock).map_or_else(|| stock.to_string(), |s| s.name.to_string());
@@ -257,6 +310,16 @@ async fn deviations(state: &WebState, processes: &[Process]) -> Result<Table, We
 /// Per client: how many answers, and the median and average minutes from the first message sent
 /// about a process to the client's first answer, over the last 90 days.
 async fn response_times(state: &WebState, processes: &[Process]) -> Result<Table, WebError> {
+    let cache_key = key(state, "response");
+    if let Some(table) = recall(&TABLES, &cache_key) {
+        return Ok(table);
+    }
+    let table = measure_response_times(state, processes).await?;
+    keep(&TABLES, state, cache_key, table.clone());
+    Ok(table)
+}
+
+async fn measure_response_times(state: &WebState, processes: &[Process]) -> Result<Table, WebError> {
     let since = state.app.clock.now() - TimeDelta::days(90);
     let app = &state.app;
     let clients = all_pages(|page| async move { app.store.list_clients(&page).await }).await?;
@@ -315,6 +378,7 @@ async fn page(_: Authorized<Viewer>, Query(q): Query<ChartQuery>) -> Markup {
     };
     html! {
         (heading("차트"))
+        p.muted { "수치는 1분 동안 다시 쓰입니다: 고객사마다 메시지 기록을 읽어 셉니다." }
         @for (id, title, url) in [("kickoff-section", "킥오프 진행", kickoff.as_str()),
             ("deviations-section", "종목별 편차", "/ui/charts/deviations"), ("response-section", "고객사별 응답 시간", "/ui/charts/response")] {
             section.chart-card.card id=(id) data-testid=(id) hx-get=(url) hx-trigger="load" {
