@@ -411,7 +411,8 @@ impl App {
 
     async fn ask_statements(&self, sell: &Process, stock_id: &StockId, sale_date: NaiveDate) -> Result<(), AppError> {
         let trackers = self.store.trackers_of_process(&sell.id).await?;
-        if trackers.is_empty() || trackers.iter().any(|t| t.value.state() != TrackerState::Confirmed) {
+        // Settled: confirmed, or a client staff chose not to chase (its sale is not asked about).
+        if trackers.is_empty() || trackers.iter().any(|t| !settled(t.value.state())) {
             return Ok(());
         }
         let kind = ProcessKind::Statement { sale_date };
@@ -472,7 +473,7 @@ impl App {
         for (process, trackers) in &work {
             // A process with no trackers yet (a proposed sale date whose plan is still to come) is
             // work left, not work done.
-            let all_confirmed = !trackers.is_empty() && trackers.iter().all(|t| t.state() == TrackerState::Confirmed);
+            let all_confirmed = !trackers.is_empty() && trackers.iter().all(|t| settled(t.state()));
             match process.kind {
                 ProcessKind::Sell { sale_date } => {
                     if !all_confirmed {
@@ -501,6 +502,11 @@ impl App {
         self.notify_staff(templates::result::summary(&result)).await;
         Ok(())
     }
+}
+
+/// A tracker nothing more is expected of: confirmed, or skipped by staff.
+fn settled(state: TrackerState) -> bool {
+    matches!(state, TrackerState::Confirmed | TrackerState::Skipped)
 }
 
 fn new_kind_date(kind: ProcessKind) -> Option<NaiveDate> {
