@@ -290,9 +290,53 @@ async fn resume_carries_each_process_on_where_it_stood(engine: testkit::Engine) 
     assert_eq!(s.process_state(&"tomorrow".parse().unwrap()).await, ProcessState::Scheduled);
 }
 
+/// A stop in the middle of a fan-out: what was not sent stays pending and unclaimed (none is
+/// failed, none reads as an interrupted send), and after the resume every client has its message
+/// exactly once.
+async fn a_stop_during_a_fan_out_leaves_the_rest_pending_and_the_resume_sends_it_once(engine: testkit::Engine) {
+    use shared::domain::pacing::{Rate, TelegramLimits};
+    const N: usize = 24;
+    let clock = Arc::new(ManualClock::new(kst(9, 0)));
+    // The bot's sends a tenth of a second apart: the fan-out takes seconds, and the stop lands in it.
+    let fast = Rate { interval_ms: 1, burst: 1 };
+    let limits =
+        TelegramLimits { per_bot: Rate { interval_ms: 100, burst: 1 }, per_chat: fast, per_group_minute: fast };
+    let Some(bed) = bed_on(engine, FakeConfig::default().without_limits(), limits, clock.clone()).await else { return };
+    let process = first_day_process(&bed, "cut-mid-way", N).await;
+    let app = bed.app.clone();
+    let started = {
+        let process = process.clone();
+        tokio::spawn(async move { app.start_now(&process).await })
+    };
+    let sent = |bed: &Bed| (0..N).filter(|i| !bed.fake.sent(client_chat(*i).0).is_empty()).count();
+    assert!(bed.fake.wait_for(std::time::Duration::from_secs(30), |_| sent(&bed) >= 3).await, "the fan-out began");
+    bed.app.stop_bot("김운영", None, Label::new("오발송").unwrap()).await.unwrap();
+    let report = started.await.unwrap().unwrap();
+    let cut = sent(&bed);
+    assert!(cut < N, "the stop cut the fan-out short ({cut} of {N} sent)");
+    assert_eq!(report.sent.len(), cut, "the report counts what went");
+    assert!(report.failed.is_empty(), "nothing held is a failure: {:?}", report.failed);
+    let trackers = bed.store.trackers_of_process(&process).await.unwrap();
+    let pending: Vec<_> = trackers.iter().filter(|t| t.value.state() == TrackerState::Pending).collect();
+    assert_eq!(pending.len(), N - cut);
+    assert!(pending.iter().all(|t| t.value.send_started_at().is_none()), "every claim the stop refused was given back");
+
+    // Before the first reminder (09:05): each group then holds only its advice.
+    clock.set(kst(9, 2));
+    bed.app.resume_bot("박자문").await.unwrap();
+    clock.set(kst(9, 3));
+    bed.app.run_due_jobs(kst(9, 3)).await.unwrap();
+    for i in 0..N {
+        assert_eq!(bed.fake.sent(client_chat(i).0).len(), 1, "client {i} has its advice once");
+    }
+    let trackers = bed.store.trackers_of_process(&process).await.unwrap();
+    assert!(trackers.iter().all(|t| t.value.state() == TrackerState::Sent));
+}
+
 on_both_engines!(
     stop_and_resume_are_told_audited_and_refused_twice,
     a_kickoff_while_stopped_sends_nothing_until_resumed,
     reminders_and_replies_are_held_and_go_after_resume,
     resume_carries_each_process_on_where_it_stood,
+    a_stop_during_a_fan_out_leaves_the_rest_pending_and_the_resume_sends_it_once,
 );
