@@ -528,7 +528,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_missing_browser_is_a_skip_under_cargo_test_and_a_failure_under_the_test_command() {
+    fn without_the_binaries_a_test_skips_under_cargo_test_and_fails_under_the_test_command() {
         let browser = Browser { chromium: "/nowhere/chromium".into(), chromedriver: "/nowhere/chromedriver".into() };
         assert_eq!(decide(&browser, true, false), Ok(()));
         assert_eq!(decide(&browser, true, true), Ok(()));

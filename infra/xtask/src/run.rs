@@ -87,6 +87,9 @@ struct Counts {
     dynamodb_local: usize,
     eventbridge: usize,
     ssm: usize,
+    /// The tests in headless Chromium: a name with `browser` or `chromium` in it (and no other
+    /// test has one).
+    browser: usize,
 }
 
 impl Counts {
@@ -101,13 +104,15 @@ impl Counts {
             self.eventbridge += 1;
         } else if name.starts_with("ssm::") {
             self.ssm += 1;
+        } else if name.contains("browser") || name.contains("chromium") {
+            self.browser += 1;
         }
     }
 
     fn summary(&self) -> String {
         format!(
-            "per engine: dynoxide {} passed, DynamoDB Local {} passed\nEventBridge Scheduler on moto: {} passed\nSSM Parameter Store on moto: {} passed",
-            self.dynoxide, self.dynamodb_local, self.eventbridge, self.ssm
+            "per engine: dynoxide {} passed, DynamoDB Local {} passed\nEventBridge Scheduler on moto: {} passed\nSSM Parameter Store on moto: {} passed\nin headless Chromium: {} passed",
+            self.dynoxide, self.dynamodb_local, self.eventbridge, self.ssm, self.browser
         )
     }
 
@@ -131,6 +136,9 @@ impl Counts {
         }
         if self.ssm == 0 {
             return Err("the SSM Parameter Store tests ran no test on moto".into());
+        }
+        if self.browser == 0 {
+            return Err("no test ran in headless Chromium".into());
         }
         Ok(())
     }
@@ -217,16 +225,18 @@ test eventbridge::schedule_creates_a_one_time_schedule_in_kst ... ok
 test ssm::what_set_webhook_writes_a_cold_start_reads ... ok
 test ssm::a_missing_parameter_is_named_and_no_value_is_shown ... ignored
 test three_hundred_acknowledgements_within_a_second_each_get_their_prompt ... ok
+test staff_use_the_dashboard_in_a_real_browser ... ok
+test the_client_drives_headless_chromium ... FAILED
 test dynoxide::demo ... ok (this line is no pass)
 test result: FAILED. 7 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s
 ";
-        assert_eq!(counts(output), Counts { dynoxide: 2, dynamodb_local: 2, eventbridge: 1, ssm: 1 });
+        assert_eq!(counts(output), Counts { dynoxide: 2, dynamodb_local: 2, eventbridge: 1, ssm: 1, browser: 1 });
         assert_eq!(counts(output).check(), Ok(()));
     }
 
     #[test]
     fn a_server_suite_that_ran_nothing_or_an_engine_that_ran_less_fails_the_run() {
-        let all = Counts { dynoxide: 3, dynamodb_local: 3, eventbridge: 1, ssm: 1 };
+        let all = Counts { dynoxide: 3, dynamodb_local: 3, eventbridge: 1, ssm: 1, browser: 2 };
         assert_eq!(all.check(), Ok(()));
         for short in [
             Counts { dynamodb_local: 0, ..all },
@@ -234,6 +244,7 @@ test result: FAILED. 7 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; 
             Counts { dynamodb_local: 2, ..all },
             Counts { eventbridge: 0, ..all },
             Counts { ssm: 0, ..all },
+            Counts { browser: 0, ..all },
         ] {
             assert!(short.check().is_err(), "{short:?}");
         }
