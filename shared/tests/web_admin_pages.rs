@@ -299,6 +299,10 @@ async fn a_stock_and_a_client_created_through_the_pages_are_stored_and_audited(e
     // A stale version is refused, not applied.
     let stale = call(&d, Method::PUT, "/ui/stocks/ex/schedule", Some(ADVISOR), Some(&amended)).await;
     assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.text());
+    assert!(stale.text().contains("다른 사람이 먼저 바꿨습니다"), "said in Korean, with what to do: {}", stale.text());
+    let taken = call(&d, Method::POST, "/ui/stocks", Some(ADVISOR), Some(&new_stock("ex", "2027-03-12"))).await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.text());
+    assert!(taken.text().contains("ID ex는 이미 있습니다"), "{}", taken.text());
 
     // Withdrawal cancels the stock's open processes.
     let hanbit = get(&d, "/ui/stocks/hanbit", ADVISOR).await.text();

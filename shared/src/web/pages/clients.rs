@@ -4,7 +4,7 @@
 
 use super::actions::flash;
 use super::common::Names;
-use super::kit::{Fields, before_or_now, before_query, export, newest_first, select, telegram_text};
+use super::kit::{Fields, before_or_now, before_query, export, newest_first, select, telegram_text, write_error};
 use crate::app::all_pages;
 use crate::domain::client::{Client, FundAccount, FundKind};
 use crate::domain::ids::{ClientId, FundId, StaffId};
@@ -520,7 +520,7 @@ async fn create(
 ) -> Result<(HeaderMap, Markup), WebError> {
     let id = f.parse_opt::<ClientId>("id", "고객사 ID")?.unwrap_or_else(ClientId::generate);
     let client = client_from(&state, &f, id).await?;
-    let created = state.app.store.create_client(&client).await?;
+    let created = state.app.store.create_client(&client).await.map_err(write_error)?;
     state
         .app
         .record_audit(&caller.name, "client.create", created.value.id.as_str(), None, Some(json!(created.value)))
@@ -542,7 +542,7 @@ async fn update(
     let mut client = client_from(&state, &f, id.clone()).await?;
     // The chat binding changes only by linking, as in the API.
     client.chat = before.value.chat.clone();
-    let updated = state.app.store.update_client(&client, version).await?;
+    let updated = state.app.store.update_client(&client, version).await.map_err(write_error)?;
     state
         .app
         .record_audit(&caller.name, "client.update", id.as_str(), Some(json!(before.value)), Some(json!(updated.value)))

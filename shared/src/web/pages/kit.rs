@@ -81,6 +81,22 @@ impl Fields {
     }
 }
 
+/// A write's error as staff read it on these pages: a record someone else changed since the form
+/// was drawn, or an id already taken, in Korean with what to do; anything else as the API says it.
+pub fn write_error(e: impl Into<crate::app::AppError>) -> WebError {
+    use crate::app::AppError;
+    let conflict = |detail: String| WebError { status: axum::http::StatusCode::CONFLICT, detail };
+    match e.into() {
+        AppError::Store(StoreError::Conflict { .. }) => {
+            conflict("다른 사람이 먼저 바꿨습니다. 페이지를 새로 불러와 확인한 뒤 다시 하세요.".into())
+        }
+        AppError::Store(StoreError::AlreadyExists { id, .. }) => {
+            conflict(format!("ID {id}는 이미 있습니다. 다른 ID를 쓰거나 비워 두세요."))
+        }
+        other => other.into(),
+    }
+}
+
 const WEEKDAYS: [&str; 7] = ["월", "화", "수", "목", "금", "토", "일"];
 
 pub fn weekday(d: NaiveDate) -> &'static str {

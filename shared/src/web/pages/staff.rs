@@ -3,7 +3,7 @@
 
 use super::actions::flash;
 use super::clients::all_staff;
-use super::kit::{Fields, export, select};
+use super::kit::{Fields, export, select, write_error};
 use crate::domain::ids::{StaffId, TelegramUserId};
 use crate::domain::staff::{Role, Staff};
 use crate::export::{Cell, Table};
@@ -126,7 +126,7 @@ async fn create(
         telegram_user_id: f.parse_opt::<i64>("telegram_user_id", "텔레그램 사용자 ID")?.map(TelegramUserId),
         active: true,
     };
-    let created = state.app.store.create_staff(&staff).await?;
+    let created = state.app.store.create_staff(&staff).await.map_err(write_error)?;
     // Role checks read the staff list through this memo: a new member counts at once.
     state.app.memo.forget_staff();
     state
@@ -148,7 +148,7 @@ async fn update(
     let before = state.app.store.get_staff(&id).await?;
     // Only the role and whether active change here; name and Telegram account stay as they were.
     let staff = Staff { role: role_from(&f)?, active: f.checked("active"), ..before.value.clone() };
-    let updated = state.app.store.update_staff(&staff, version).await?;
+    let updated = state.app.store.update_staff(&staff, version).await.map_err(write_error)?;
     state.app.memo.forget_staff();
     state
         .app

@@ -6,8 +6,8 @@
 
 use super::actions::flash;
 use super::common::Names;
-use super::kit::{Fields, date_long, date_short, export, select, table};
-use crate::app::{AppError, all_pages};
+use super::kit::{Fields, date_long, date_short, export, select, table, write_error};
+use crate::app::all_pages;
 use crate::domain::calendar::KrxCalendar;
 use crate::domain::ids::StockId;
 use crate::domain::lockup::LockUp;
@@ -556,7 +556,7 @@ async fn create(
         Ok(stock) => stock,
         Err(errors) => return Err(WebError::bad_request(errors.join(" "))),
     };
-    let created = state.app.store.create_stock(&stock).await?;
+    let created = state.app.store.create_stock(&stock).await.map_err(write_error)?;
     state
         .app
         .record_audit(&caller.name, "stock.create", created.value.id.as_str(), None, Some(json!(created.value)))
@@ -733,7 +733,7 @@ async fn amend(
     let schedule = Schedule::new(schedule_from(&f)?).map_err(|e| WebError::bad_request(order_errors(&e).join(" ")))?;
     let version = f.version()?;
     let before = state.app.store.get_stock(&id).await.ok().map(|s| json!(s.value));
-    let (saved, moved) = state.app.amend_schedule(&id, schedule, version).await?;
+    let (saved, moved) = state.app.amend_schedule(&id, schedule, version).await.map_err(write_error)?;
     state.app.record_audit(&caller.name, "stock.amend", id.as_str(), before, Some(json!(saved.value))).await;
     after_change(&state, &caller, &saved, &format!("일정을 정정했습니다. 함께 옮겨진 프로세스: {moved}건.")).await
 }
@@ -751,7 +751,7 @@ async fn final_price(
     stock
         .set_final_price(price, kst_date(state.app.clock.now()))
         .map_err(|e| WebError { status: axum::http::StatusCode::CONFLICT, detail: e.to_string() })?;
-    let saved = state.app.store.update_stock(&stock, version).await.map_err(AppError::from)?;
+    let saved = state.app.store.update_stock(&stock, version).await.map_err(write_error)?;
     state.app.record_audit(&caller.name, "stock.final_price", id.as_str(), None, Some(json!(saved.value))).await;
     after_change(&state, &caller, &saved, &format!("확정 공모가를 {price}으로 정했습니다.")).await
 }
@@ -763,7 +763,7 @@ async fn withdraw(
     f: Fields,
 ) -> Result<Markup, WebError> {
     let id = stock_id(&id)?;
-    let saved = state.app.withdraw_stock(&id, f.version()?).await?;
+    let saved = state.app.withdraw_stock(&id, f.version()?).await.map_err(write_error)?;
     state.app.record_audit(&caller.name, "stock.withdraw", id.as_str(), None, Some(json!(saved.value))).await;
     after_change(&state, &caller, &saved, "철회했습니다. 끝나지 않은 프로세스는 취소되었습니다.").await
 }
