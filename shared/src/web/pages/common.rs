@@ -6,7 +6,7 @@ use crate::domain::ids::{ClientId, ProcessId, StockId};
 use crate::domain::process::{Process, ProcessKind};
 use crate::domain::stock::Stock;
 use crate::domain::tracker::{Tracker, TrackerState};
-use crate::ports::store::{StoreError, Versioned};
+use crate::ports::store::{PageRequest, StoreError, Versioned};
 use std::collections::{BTreeSet, HashMap};
 
 /// Clients and stocks by id, read once for a page.
@@ -32,13 +32,24 @@ impl Names {
             }
         }
         let stocks: BTreeSet<StockId> = processes.into_iter().filter_map(|p| p.stock_id.clone()).collect();
-        for id in stocks {
-            match app.store.get_stock(&id).await {
-                Ok(s) => {
-                    names.stocks.insert(id, s.value);
+        // A few stocks are read one by one; more, as the whole list (two pages for a year's IPOs).
+        if stocks.len() > 8 {
+            let all = all_pages(|page| async move { app.store.list_stocks(&page).await }).await?;
+            names.stocks = all
+                .into_iter()
+                .map(|s| s.value)
+                .filter(|s| stocks.contains(&s.id))
+                .map(|s| (s.id.clone(), s))
+                .collect();
+        } else {
+            for id in stocks {
+                match app.store.get_stock(&id).await {
+                    Ok(s) => {
+                        names.stocks.insert(id, s.value);
+                    }
+                    Err(StoreError::NotFound { .. }) => {}
+                    Err(e) => return Err(e),
                 }
-                Err(StoreError::NotFound { .. }) => {}
-                Err(e) => return Err(e),
             }
         }
         Ok(names)
@@ -72,17 +83,49 @@ pub async fn open_in_state(app: &App, state: TrackerState) -> Result<Vec<Version
     all_pages(|page| async move { app.store.trackers_in_state(state, &page).await }).await
 }
 
-/// Every tracker still waiting on its client across open processes, the longest waiting first.
-pub async fn silent(app: &App, processes: &HashMap<ProcessId, Process>) -> Result<Vec<Tracker>, StoreError> {
+/// The trackers still waiting on their clients across open processes, the longest waiting first:
+/// at most `limit` of them (`None`: all), and whether more are waiting. Each state's open trackers
+/// are kept longest waiting first, so only the first pages of each are read for a page that shows
+/// the oldest.
+pub async fn silent(
+    app: &App,
+    processes: &HashMap<ProcessId, Process>,
+    limit: Option<usize>,
+) -> Result<(Vec<Tracker>, bool), StoreError> {
     let mut waiting = Vec::new();
+    let mut more = false;
     for state in [TrackerState::Sent, TrackerState::Acknowledged] {
-        for t in open_in_state(app, state).await? {
-            let open = processes.get(&t.value.process_id).is_some_and(|p| !p.state().is_final());
-            if open && t.value.awaits_client() {
-                waiting.push(t.value);
+        let mut taken = 0;
+        let mut request = PageRequest::first(100);
+        loop {
+            let page = app.store.trackers_in_state(state, &request).await?;
+            for t in page.items {
+                let open = processes.get(&t.value.process_id).is_some_and(|p| !p.state().is_final());
+                if open && t.value.awaits_client() {
+                    if limit.is_some_and(|l| taken >= l) {
+                        more = true;
+                        break;
+                    }
+                    taken += 1;
+                    waiting.push(t.value);
+                }
+            }
+            match page.next {
+                Some(cursor) if limit.is_none_or(|l| taken < l) => request = PageRequest::after(100, cursor),
+                Some(_) => {
+                    more = true;
+                    break;
+                }
+                None => break,
             }
         }
     }
     waiting.sort_by_key(Tracker::state_since);
-    Ok(waiting)
+    if let Some(limit) = limit
+        && waiting.len() > limit
+    {
+        waiting.truncate(limit);
+        more = true;
+    }
+    Ok((waiting, more))
 }

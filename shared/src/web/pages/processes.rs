@@ -21,7 +21,7 @@ pub fn routes() -> Router<WebState> {
 }
 
 /// The most rows one page shows: each needs its counts read.
-const SHOWN: usize = 100;
+const SHOWN: usize = 50;
 
 #[derive(Debug, Default, Deserialize)]
 struct ListQuery {
@@ -61,11 +61,22 @@ async fn read(state: &WebState, filter: &str) -> Result<Listed, WebError> {
     all.sort_by_key(|p| std::cmp::Reverse(p.kickoff_at));
     let total = all.len();
     all.truncate(SHOWN);
-    let mut rows = Vec::with_capacity(all.len());
-    for p in all {
-        let counts = state.app.state_counts(&p.id).await?;
-        rows.push((p, counts));
+    // One read per row, several at once.
+    let mut reads = tokio::task::JoinSet::new();
+    // A draft keeps no counts (they would be counted from every tracker): it shows as not started.
+    for (i, p) in all.iter().enumerate().filter(|(_, p)| p.state() != ProcessState::Draft) {
+        let (app, id) = (state.app.clone(), p.id.clone());
+        reads.spawn(async move { (i, app.state_counts(&id).await) });
     }
+    let mut counts = vec![Vec::new(); all.len()];
+    while let Some(joined) = reads.join_next().await {
+        let (i, read) = joined
+            .map_err(|e| WebError { status: axum::http::StatusCode::INTERNAL_SERVER_ERROR, detail: e.to_string() })?;
+        if let Some(slot) = counts.get_mut(i) {
+            *slot = read?;
+        }
+    }
+    let rows: Vec<_> = all.into_iter().zip(counts).collect();
     let names = Names::read(&state.app, std::iter::empty(), rows.iter().map(|(p, _)| p)).await?;
     Ok(Listed { rows, total, names })
 }
@@ -107,7 +118,10 @@ async fn page(
                                 td { (link(&format!("/processes/{}", p.id), html! { (listed.names.process_title(p)) }, "process-link")) }
                                 td { span.badge { (fmt::process_state(p.state())) } }
                                 td.num { (fmt::kst_short(p.kickoff_at)) }
-                                td { (progress_bar(counts, "progress")) }
+                                td {
+                                    @if p.state() == ProcessState::Draft { span.muted { "예약 전" } }
+                                    @else { (progress_bar(counts, "progress")) }
+                                }
                             }
                         }
                     }

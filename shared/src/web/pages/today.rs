@@ -30,14 +30,20 @@ struct Today {
     now: crate::domain::time::Timestamp,
     /// Running, paused, or kicking off today, with their counts by state.
     processes: Vec<(Process, Vec<(TrackerState, usize)>)>,
+    /// The longest waiting, at most [`SHOWN`] on the page.
     silent: Vec<Tracker>,
+    /// Whether more clients are waiting than the page shows.
+    more: bool,
     failed: Vec<Tracker>,
     by_id: HashMap<ProcessId, Process>,
     names: Names,
 }
 
+/// The most silent clients the page lists; the export has them all.
+const SHOWN: usize = 100;
+
 impl Today {
-    async fn read(state: &WebState) -> Result<Today, WebError> {
+    async fn read(state: &WebState, limit: Option<usize>) -> Result<Today, WebError> {
         let app = &state.app;
         let now = app.clock.now();
         let today = kst_date(now);
@@ -48,11 +54,14 @@ impl Today {
             let live = matches!(p.state(), ProcessState::Running | ProcessState::Paused);
             let due_today = kst_date(p.kickoff_at) == today && !p.state().is_final();
             if live || due_today {
-                let counts = app.state_counts(&p.id).await?;
+                // A draft keeps no counts (they would be counted from every tracker): its card
+                // says it is not scheduled yet instead.
+                let counts =
+                    if p.state() == ProcessState::Draft { Vec::new() } else { app.state_counts(&p.id).await? };
                 processes.push((p, counts));
             }
         }
-        let silent = silent(app, &by_id).await?;
+        let (silent, more) = silent(app, &by_id, limit).await?;
         let failed: Vec<Tracker> = open_in_state(app, TrackerState::Failed)
             .await?
             .into_iter()
@@ -62,7 +71,7 @@ impl Today {
         let clients = silent.iter().chain(&failed).map(|t| &t.client_id);
         let shown = silent.iter().chain(&failed).filter_map(|t| by_id.get(&t.process_id));
         let names = Names::read(app, clients, shown.chain(processes.iter().map(|(p, _)| p))).await?;
-        Ok(Today { now, processes, silent, failed, by_id, names })
+        Ok(Today { now, processes, silent, more, failed, by_id, names })
     }
 
     fn title_of(&self, process: &ProcessId) -> String {
@@ -71,12 +80,12 @@ impl Today {
 }
 
 async fn page(State(state): State<WebState>, Authorized(caller, _): Authorized<Viewer>) -> Result<Markup, WebError> {
-    let today = Today::read(&state).await?;
+    let today = Today::read(&state, Some(SHOWN)).await?;
     Ok(render(&today, caller.role))
 }
 
 pub(super) async fn render_for(state: &WebState, role: Role) -> Result<Markup, WebError> {
-    Ok(render(&Today::read(state).await?, role))
+    Ok(render(&Today::read(state, Some(SHOWN)).await?, role))
 }
 
 fn render(t: &Today, role: Role) -> Markup {
@@ -99,13 +108,20 @@ fn render(t: &Today, role: Role) -> Markup {
                         "시작 " (fmt::kst_short(p.kickoff_at))
                         @if waiting > 0 { " · 미응답 " strong { (waiting) } "곳" }
                     }
-                    (progress_bar(counts, "progress"))
+                    @if p.state() == ProcessState::Draft {
+                        p.finding data-testid="not-scheduled" { "아직 예약되지 않았습니다: 권고를 확인하고 예약하거나 시작하세요." }
+                    } @else {
+                        (progress_bar(counts, "progress"))
+                    }
                 }
             }
         }
 
         h2 #silent {
-            "미응답 고객사" span.count { (t.silent.len()) "곳 · 오래된 순" }
+            "미응답 고객사"
+            span.count {
+                @if t.more { "오래된 " (t.silent.len()) "곳 · 나머지는 내려받기로" } @else { (t.silent.len()) "곳 · 오래된 순" }
+            }
             span.spacer {}
             (export_buttons("/ui/today/silent", "export-silent"))
         }
@@ -185,7 +201,7 @@ async fn export_silent(
     Query(q): Query<FormatQuery>,
 ) -> Result<Response, WebError> {
     let format = Format::parse(q.format.as_deref())?;
-    let t = Today::read(&state).await?;
+    let t = Today::read(&state, None).await?;
     let mut table = Table::new(
         "미응답 고객사",
         &["고객사", "프로세스", "상태", "대기 시작 (KST)", "대기 (분)", "독촉 횟수", "에스컬레이션"],

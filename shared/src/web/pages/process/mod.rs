@@ -65,9 +65,11 @@ impl ProcessPage {
     async fn read(state: &WebState, process_id: &ProcessId) -> Result<ProcessPage, WebError> {
         let app = &state.app;
         let process = app.store.get_process(process_id).await?.value;
-        let counts = app.state_counts(process_id).await?;
         let mut trackers: Vec<Tracker> =
             app.store.trackers_of_process(process_id).await?.into_iter().map(|t| t.value).collect();
+        // Counted from the trackers read anyway: exact, and no second read for a draft.
+        let counts =
+            TrackerState::ALL.iter().map(|s| (*s, trackers.iter().filter(|t| t.state() == *s).count())).collect();
         trackers.sort_by(|a, b| a.client_id.as_str().cmp(b.client_id.as_str()));
         let names = Names::read(app, trackers.iter().map(|t| &t.client_id), std::iter::once(&process)).await?;
         let staff = app.active_staff().await?;
