@@ -18,12 +18,14 @@ pub struct FundValues {
 impl FundValues {
     /// `공모주: 17,000원 / 1,000주 / 미확약`; the comment is shown apart ([`FundValues::comment`]).
     pub fn sentence(&self) -> String {
-        let values: Vec<&str> = self
+        let values: Vec<String> = self
             .values
             .iter()
-            .filter(|(k, _)| k != "comment")
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
+            .filter(|(k, v)| k != "comment" && !v.is_empty())
+            .map(|(k, v)| match label(k) {
+                Some(label) => format!("{label} {v}"),
+                None => v.clone(),
+            })
             .collect();
         if values.is_empty() { self.fund.clone() } else { format!("{}: {}", self.fund, values.join(" / ")) }
     }
@@ -81,6 +83,22 @@ fn flatten(object: &Map<String, Value>, out: &mut Vec<(String, String)>) {
     }
 }
 
+/// What a value is called, for the values beyond a line's price, quantity and lock-up (a sell
+/// plan's, a trade statement's).
+fn label(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "sellable" => "매도가능",
+        "average_price" => "평균단가",
+        "gross" => "매도금액",
+        "commission" => "수수료",
+        "tax" => "세금",
+        "net" => "정산금액",
+        "sale_date" | "date" => "매도일",
+        "market" => "시장",
+        _ => return None,
+    })
+}
+
 fn rank(key: &str) -> (u8, String) {
     let first = ["result", "price", "quantity", "lockup"].iter().position(|k| *k == key);
     (first.map_or(9, |i| u8::try_from(i).unwrap_or(9)), key.to_owned())
@@ -89,14 +107,10 @@ fn rank(key: &str) -> (u8, String) {
 fn number(key: &str, n: &serde_json::Number) -> String {
     let Some(whole) = n.as_u64() else { return n.to_string() };
     let grouped = group_thousands(whole);
-    if key.contains("price")
-        || key.contains("amount")
-        || key.contains("won")
-        || key.contains("fee")
-        || key.contains("tax")
-    {
+    let won = ["price", "amount", "won", "fee", "tax", "gross", "net", "commission", "cost", "proceeds"];
+    if won.iter().any(|w| key.contains(w)) {
         format!("{grouped}원")
-    } else if key.contains("quantity") {
+    } else if key.contains("quantity") || key == "sellable" {
         format!("{grouped}주")
     } else {
         grouped
