@@ -271,6 +271,16 @@ pub struct SellAdvice {
     pub lines: FundLines<SellPlanLine>,
 }
 
+impl SellAdvice {
+    /// When an execution report can first be due: the regular session's close (15:30 KST) on the
+    /// sale date. A client that acknowledged the plan at 08:00 has nothing to report before then,
+    /// so reminders and escalation count from the close, not from the acknowledgement.
+    pub fn report_due_from(&self) -> crate::domain::time::Timestamp {
+        let close = chrono::NaiveTime::from_hms_opt(15, 30, 0).unwrap_or(chrono::NaiveTime::MIN);
+        crate::domain::time::at_kst(self.sale_date, close)
+    }
+}
+
 /// What one fund did on the sale date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "result", rename_all = "snake_case")]

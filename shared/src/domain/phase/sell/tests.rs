@@ -379,3 +379,22 @@ fn staff_fields_read_all_none_and_reasons() {
     let stranger = LineInput { fund: "하이일드".into(), ..input("1", Some("1"), None) };
     assert!(matches!(parse_line(&c, &stranger, &one), Err(LineError::UnknownFund { .. })));
 }
+
+#[test]
+fn a_client_that_acknowledged_a_plan_is_chased_for_its_report_from_the_close() {
+    use crate::domain::process::ReminderPolicy;
+    use crate::domain::reminder::{NextAction, next_action};
+    use crate::domain::tracker::{ChatActor, Tracker, TrackerEvent};
+    let eight: crate::domain::time::Timestamp = "2026-04-06T23:00:00Z".parse().unwrap();
+    let close: crate::domain::time::Timestamp = "2026-04-07T06:30:00Z".parse().unwrap();
+    let advice = crate::domain::phase::Advice::Sell(listing_day_plan());
+    let mut tr = Tracker::new("p".parse().unwrap(), "saebyeok".parse().unwrap(), advice, eight);
+    tr.apply(TrackerEvent::Sent { at: eight }).unwrap();
+    let by = ChatActor { user_id: crate::domain::ids::TelegramUserId(1), name: "a".into() };
+    tr.apply(TrackerEvent::Acknowledged { by, at: eight + chrono::TimeDelta::minutes(2) }).unwrap();
+    let policy = ReminderPolicy::default();
+    assert_eq!(
+        next_action(&policy, &tr, true),
+        NextAction::Remind { at: close + policy.remind_unsubmitted_every.delta() }
+    );
+}
