@@ -482,6 +482,44 @@ async fn exports_read_back(engine: Engine) {
     assert_eq!(get(&d, "/ui/stocks/export?format=pdf", VIEWER).await.status, StatusCode::BAD_REQUEST);
 }
 
+/// A stock's page loads its later phases: the finished demo IPO's result, each table with its
+/// download; an advisor proposes the sell processes (those of the finished IPO exist), a viewer
+/// may not; a stock with no allotment has no result yet and says why.
+async fn a_stocks_result_and_its_sell_proposals(engine: Engine) {
+    let Some(d) = dashboard(engine).await else { return };
+    d.bed.store.create_stock(&shared::demo::sesol()).await.unwrap();
+    for (process, trackers) in shared::demo::sesol_finished(d.bed.app.clock.now()) {
+        d.bed.store.create_process(&process).await.unwrap();
+        for tracker in &trackers {
+            d.bed.store.create_tracker(tracker).await.unwrap();
+        }
+    }
+    let page = get(&d, "/ui/stocks/sesol", VIEWER).await.text();
+    assert!(page.contains("hx-get=\"/ui/stocks/sesol/result\""), "{page}");
+    assert!(!page.contains("propose-sell"), "a viewer is offered no proposal: {page}");
+    assert!(get(&d, "/ui/stocks/sesol", ADVISOR).await.text().contains("propose-sell"));
+    let result = get(&d, "/ui/stocks/sesol/result", VIEWER).await;
+    assert_eq!(result.status, StatusCode::OK);
+    let result = result.text();
+    assert!(result.contains("result-table-0") && result.contains("140,996,205원"), "{result}");
+    let funds = xlsx_rows(get(&d, "/ui/stocks/sesol/result/export?table=0&format=xlsx", VIEWER).await.body);
+    assert!(funds.iter().any(|r| r.iter().any(|c| c == "140996205")), "{funds:?}");
+    assert_eq!(
+        get(&d, "/ui/stocks/sesol/result/export?table=9&format=csv", VIEWER).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let none = get(&d, "/ui/stocks/hanbit/result", VIEWER).await.text();
+    assert!(none.contains("result-none"), "{none}");
+
+    let refused = call(&d, Method::POST, "/ui/stocks/sesol/sell-plan", Some(VIEWER), Some("")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let proposed = call(&d, Method::POST, "/ui/stocks/sesol/sell-plan", Some(ADVISOR), Some("")).await;
+    assert_eq!(proposed.status, StatusCode::OK);
+    let proposed = proposed.text();
+    assert_eq!(proposed.matches("data-testid=\"sell-proposal\"").count(), 2, "{proposed}");
+    assert!(proposed.contains("있음") && !proposed.contains("새 초안"), "{proposed}");
+}
+
 on_both_engines!(
     every_admin_page_renders_for_each_role,
     a_viewer_sees_no_write_form_and_is_refused_when_posting,
@@ -489,4 +527,5 @@ on_both_engines!(
     the_calendar_shows_the_demo_dates,
     a_notice_is_previewed_applied_and_sent,
     exports_read_back,
+    a_stocks_result_and_its_sell_proposals,
 );

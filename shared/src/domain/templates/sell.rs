@@ -44,14 +44,13 @@ fn order(o: &SellOrder, shares: u64) -> String {
 
 /// A fund's plan in one line for staff and the result: `50% 시가, 잔량 지정가 34,000원`.
 pub fn summary(line: &SellPlanLine) -> String {
-    line.orders
-        .iter()
-        .map(|o| {
-            let condition = o.condition.as_ref().map_or_else(String::new, |c| format!("{c}: "));
-            format!("{condition}{} {}", quantity(o.quantity), order_type(o.order_type))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    line.orders.iter().map(order_summary).collect::<Vec<_>>().join(", ")
+}
+
+/// One order for staff, with its condition: `시가 +30% 이상이면: 50% 시가`.
+pub fn order_summary(o: &SellOrder) -> String {
+    let condition = o.condition.as_ref().map_or_else(String::new, |c| format!("{c}: "));
+    format!("{condition}{} {}", quantity(o.quantity), order_type(o.order_type))
 }
 
 /// `04-07 (상장일)` or `05-07`.

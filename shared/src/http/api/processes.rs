@@ -192,10 +192,10 @@ async fn list(
 /// Creates a draft process; its advice (participation) or its clients (allotment, notice) come next.
 #[utoipa::path(post, path = "/api/v1/processes", tag = "processes",
     request_body(content = ProcessInput, examples(
-        ("notice" = (summary = "A notice to send later", value = json!({"id": "example-notice", "kind": "notice",
+        ("notice" = (summary = "A notice to send later", value = json!({"id": "example-notice", "kind": {"kind": "notice"},
             "kickoff_at": "2036-01-02T00:00:00Z"}))),
         ("participation" = (summary = "A first-day participation", value = json!({"id": "example-first-day",
-            "stock_id": "nuri-energy", "kind": "participation", "round": "first_day"}))),
+            "stock_id": "nuri-energy", "kind": {"kind": "participation", "round": "first_day"}}))),
     )),
     security(("staff" = ["advisor"])), responses((status = 201, body = StoredProcess)))]
 async fn create(

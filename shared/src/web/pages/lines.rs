@@ -3,6 +3,7 @@
 
 use crate::domain::client::Client;
 use crate::domain::money::group_thousands;
+use crate::domain::phase::sell::SellPlanLine;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -60,6 +61,12 @@ pub fn fund_lines(client: Option<&Client>, content: &impl Serialize) -> Vec<Fund
                 .map_or_else(|| fund_id.clone(), |f| f.name.to_string());
             let mut values = Vec::new();
             flatten(line, &mut values);
+            // A sell plan's orders are a list: shown as the client reads them, in one line.
+            if line.contains_key("orders")
+                && let Ok(plan) = serde_json::from_value::<SellPlanLine>(Value::Object(line.clone()))
+            {
+                values.push(("orders".to_owned(), crate::domain::templates::sell::summary(&plan)));
+            }
             // JSON objects come back in key order; people read price, quantity, lock-up.
             values.sort_by_key(|(k, _)| rank(k));
             FundValues { fund_id, fund, values }
@@ -88,6 +95,7 @@ fn flatten(object: &Map<String, Value>, out: &mut Vec<(String, String)>) {
 fn label(key: &str) -> Option<&'static str> {
     Some(match key {
         "sellable" => "매도가능",
+        "orders" => "주문",
         "average_price" => "평균단가",
         "gross" => "매도금액",
         "commission" => "수수료",
@@ -100,7 +108,7 @@ fn label(key: &str) -> Option<&'static str> {
 }
 
 fn rank(key: &str) -> (u8, String) {
-    let first = ["result", "price", "quantity", "lockup"].iter().position(|k| *k == key);
+    let first = ["result", "price", "quantity", "lockup", "sellable", "orders"].iter().position(|k| *k == key);
     (first.map_or(9, |i| u8::try_from(i).unwrap_or(9)), key.to_owned())
 }
 
@@ -135,5 +143,12 @@ mod tests {
         assert_eq!(lines[0].sentence(), "a: 미배정");
         assert_eq!(lines[1].sentence(), "b: 300주 / 15일");
         assert_eq!(fund_lines(None, &json!({"title": "휴장 안내", "text": "…"}))[0].sentence(), "휴장 안내");
+        let plan = json!({"sale_date": "2026-04-07", "lines": [{"fund_id": "hy", "sellable": 12000, "orders": [
+            {"quantity": {"unit": "percent", "percent": 50}, "order_type": {"type": "open"}, "condition": "시가 +30% 이상이면"},
+            {"quantity": {"unit": "rest"}, "order_type": {"type": "limit", "price": 34000}}]}]});
+        assert_eq!(
+            fund_lines(None, &plan)[0].sentence(),
+            "hy: 매도가능 12,000주 / 주문 시가 +30% 이상이면: 50% 시가, 잔량 지정가 34,000원"
+        );
     }
 }

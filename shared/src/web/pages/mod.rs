@@ -13,6 +13,7 @@ mod notices;
 mod process;
 mod processes;
 mod staff;
+mod stock_result;
 mod stocks;
 mod today;
 
@@ -74,6 +75,7 @@ pub fn routes(_signin: Arc<SignIn>) -> Router<WebState> {
         .merge(actions::routes())
         .merge(bot::routes())
         .merge(stocks::routes())
+        .merge(stock_result::routes())
         .merge(clients::routes())
         .merge(staff::routes())
         .merge(notices::routes())

@@ -662,8 +662,8 @@ async fn render_detail(state: &WebState, caller: &Principal, id: &StockId) -> Re
                 }
             }
         }
+        (super::stock_result::section(&st.id, caller.role))
         @if advisor {
-            div #stock-result {}
             h2 { "공모가 확정" }
             @if today <= d.bookbuilding_end {
                 p.muted { "수요예측이 " (date_long(d.bookbuilding_end)) "에 끝난 뒤에 확정할 수 있습니다." }

@@ -2,10 +2,12 @@
 //! first (a dry run, its report shown as a table) and applied only when staff press apply, which
 //! sends the same file again: the server reviews it afresh and never trusts a report.
 
-use crate::app::{App, ApplyOutcome};
+use crate::app::{App, ApplyOutcome, SellApplyOutcome};
 use crate::domain::ids::ProcessId;
+use crate::domain::phase::sell::SellOrder;
+use crate::domain::process::ProcessKind;
 use crate::http::api::auth::{Advisor, Authorized};
-use crate::import::{RawRow, read_csv, read_xlsx};
+use crate::import::{ImportError, RawRow, RowKind, read_csv_rows, read_xlsx_rows};
 use crate::web::pages::actions::{View, answer};
 use crate::web::{WebError, WebState};
 use axum::Router;
@@ -24,11 +26,22 @@ pub fn routes() -> Router<WebState> {
 }
 
 /// The upload form; its two buttons post the same file, one as a dry run.
-pub fn form(process: &ProcessId) -> Markup {
+pub fn form(process: &ProcessId, kind: ProcessKind) -> Markup {
     let url = format!("/ui/processes/{process}/advice");
+    let columns = match kind {
+        ProcessKind::Sell { .. } => {
+            " 엑셀(xlsx, 시트 sell-매도일 또는 sell) 또는 CSV: 기관명, 펀드, 매도수량 (주, %, 잔량), 주문유형 (시가, 시장가, 지정가), 지정가, 조건, 코멘트, 발송"
+        }
+        ProcessKind::Participation { .. }
+        | ProcessKind::Allotment
+        | ProcessKind::Notice
+        | ProcessKind::Statement { .. } => {
+            " 엑셀(xlsx) 또는 CSV: 기관명, 펀드, 참여가격, 참여수량, 확약여부, 코멘트, 발송"
+        }
+    };
     html! {
         details.card data-testid="advice-import" open {
-            summary { strong { "권고 불러오기" } span.muted { " 엑셀(xlsx) 또는 CSV: 기관명, 펀드, 참여가격, 참여수량, 확약여부, 코멘트, 발송" } }
+            summary { strong { "권고 불러오기" } span.muted { (columns) } }
             form.toolbar hx-encoding="multipart/form-data" hx-target="#import-report" id="advice-form" {
                 input type="file" name="file" accept=".xlsx,.csv,text/csv" required data-testid="advice-file";
                 button type="submit" hx-post={ (url) "?dry_run=true" } data-testid="advice-review" { "검토" }
@@ -46,15 +59,27 @@ struct ImportQuery {
     dry_run: bool,
 }
 
-/// The uploaded file's rows: a workbook by its zip bytes, CSV otherwise.
-async fn rows(mut multipart: Multipart, sheet: &str) -> Result<Vec<RawRow>, WebError> {
+/// The uploaded file's rows: a workbook by its zip bytes (the first of `sheets` it has), CSV
+/// otherwise.
+async fn rows(mut multipart: Multipart, sheets: &[String], kind: RowKind) -> Result<Vec<RawRow>, WebError> {
     while let Some(field) = multipart.next_field().await.map_err(|e| WebError::bad_request(e.body_text()))? {
         if field.name() != Some("file") {
             continue;
         }
         let bytes = field.bytes().await.map_err(|e| WebError::bad_request(e.body_text()))?;
-        let read = if bytes.starts_with(b"PK\x03\x04") { read_xlsx(&bytes, sheet) } else { read_csv(&bytes) };
-        return read.map_err(|e| WebError::bad_request(e.to_string()));
+        if !bytes.starts_with(b"PK\x03\x04") {
+            return read_csv_rows(&bytes, kind).map_err(|e| WebError::bad_request(e.to_string()));
+        }
+        let mut missing = None;
+        for sheet in sheets {
+            match read_xlsx_rows(&bytes, sheet, kind) {
+                Err(e @ ImportError::SheetMissing { .. }) => {
+                    missing.get_or_insert(e);
+                }
+                read => return read.map_err(|e| WebError::bad_request(e.to_string())),
+            }
+        }
+        return Err(WebError::bad_request(missing.map_or_else(|| "시트가 없습니다".to_owned(), |e| e.to_string())));
     }
     Err(WebError::bad_request("파일을 골라 주세요"))
 }
@@ -68,7 +93,11 @@ async fn load(
 ) -> Result<Response, WebError> {
     let process_id: ProcessId = id.parse().map_err(|_| WebError::bad_request("id: not a process id"))?;
     let process = state.app.store.get_process(&process_id).await?.value;
-    let rows = rows(multipart, App::advice_sheet(process.kind)).await?;
+    if let ProcessKind::Sell { .. } = process.kind {
+        let rows = rows(multipart, &App::sell_sheets(process.kind), RowKind::Sell).await?;
+        return load_sell_plan(&state, &caller, &process_id, q.dry_run, &rows).await;
+    }
+    let rows = rows(multipart, &[App::advice_sheet(process.kind).to_owned()], RowKind::Bid).await?;
     if q.dry_run {
         let report = state.app.review_advice(&process_id, &rows).await?;
         return Ok(report_table(&serde_json::to_value(&report).unwrap_or_default(), false).into_response());
@@ -88,6 +117,34 @@ async fn load(
             let mut response = report_table(&serde_json::to_value(&report).unwrap_or_default(), true).into_response();
             *response.status_mut() = StatusCode::OK;
             Ok(response)
+        }
+    }
+}
+
+/// [`load`] for a sell process: the same review, audit and page as the API's sell-plan import.
+async fn load_sell_plan(
+    state: &WebState,
+    caller: &crate::http::api::auth::Principal,
+    process_id: &ProcessId,
+    dry_run: bool,
+    rows: &[RawRow],
+) -> Result<Response, WebError> {
+    if dry_run {
+        let report = state.app.review_sell_plan(process_id, rows, None).await?;
+        return Ok(report_table(&serde_json::to_value(&report).unwrap_or_default(), false).into_response());
+    }
+    match state.app.apply_sell_plan(process_id, rows, false, None).await? {
+        SellApplyOutcome::Applied(report) => {
+            let summary = serde_json::json!({ "accepted": report.accepted, "rejected": report.rejected, "skipped": report.skipped });
+            state.app.record_audit(&caller.name, "process.sell_plan", process_id.as_str(), None, Some(summary)).await;
+            let message = format!("매도 권고 {}행을 적용했습니다.", report.accepted);
+            let page = answer(state, caller, &View::Process { rep: None }, process_id, &message).await?;
+            let mut response = page.into_response();
+            response.headers_mut().insert(HeaderName::from_static("hx-retarget"), HeaderValue::from_static("#main"));
+            Ok(response)
+        }
+        SellApplyOutcome::Refused(report) => {
+            Ok(report_table(&serde_json::to_value(&report).unwrap_or_default(), true).into_response())
         }
     }
 }
@@ -128,7 +185,9 @@ fn report_table(report: &Value, refused: bool) -> Markup {
                             td { (text(row.get("fund_id"))) }
                             td { (match status.as_str() { "accepted" => "적용", "rejected" => "거부", "skipped" => "발송 안 함", other => other }) }
                             td {
-                                @if let Some(advice) = outcome.and_then(|o| o.get("advice")) {
+                                @if let Some(order) = outcome.and_then(|o| o.get("advice")).and_then(|a| serde_json::from_value::<SellOrder>(a.clone()).ok()) {
+                                    (crate::domain::templates::sell::order_summary(&order))
+                                } @else if let Some(advice) = outcome.and_then(|o| o.get("advice")) {
                                     @for line in crate::web::pages::lines::fund_lines(None, &serde_json::json!({ "lines": [advice] })) {
                                         (line.values.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" / "))
                                     }

@@ -176,8 +176,8 @@ fn render(page: &ProcessPage, caller: &Principal, rep: Option<&str>, open: Optio
         (progress_bar(&page.counts, "process-progress"))
         @if role.allows(Role::Advisor) { div.toolbar { (control::buttons(role, p, &view)) } }
 
-        @if role.allows(Role::Advisor) && p.state() == ProcessState::Draft && matches!(p.kind, ProcessKind::Participation { .. }) {
-            (import::form(&p.id))
+        @if role.allows(Role::Advisor) && p.state() == ProcessState::Draft && matches!(p.kind, ProcessKind::Participation { .. } | ProcessKind::Sell { .. }) {
+            (import::form(&p.id, p.kind))
         }
 
         nav.tabs role="tablist" data-testid="rep-tabs" {
