@@ -35,7 +35,7 @@ pub fn section(stock: &StockId, role: Role) -> Markup {
                 span.muted { "확정된 배정에서 상장일과 확약 해제일마다 초안을 만듭니다 (있는 날은 그대로)." }
             }
         }
-        div #stock-result hx-get={ "/ui/stocks/" (stock) "/result" } hx-trigger="load" data-testid="stock-result" {}
+        div.result #stock-result hx-get={ "/ui/stocks/" (stock) "/result" } hx-trigger="load" data-testid="stock-result" {}
     }
 }
 

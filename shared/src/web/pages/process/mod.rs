@@ -12,6 +12,7 @@ use super::common::Names;
 use super::lines::fund_lines;
 use crate::domain::client::Client;
 use crate::domain::ids::{ClientId, ProcessId, StaffId};
+use crate::domain::phase::Severity;
 use crate::domain::process::{Process, ProcessKind, ProcessState};
 use crate::domain::staff::Role;
 use crate::domain::templates;
@@ -241,7 +242,8 @@ fn row(page: &ProcessPage, t: &Tracker, role: Role, view: &View) -> Markup {
     let deviations = t.deviations();
     let class = match t.state() {
         TrackerState::Failed => "failed",
-        _ if !deviations.is_empty() => "deviates",
+        // Info findings (what was sold, shares carried to the next date) are no deviation.
+        _ if deviations.iter().any(|f| f.severity() >= Severity::Warning) => "deviates",
         _ => "",
     };
     html! {
@@ -266,7 +268,9 @@ fn row(page: &ProcessPage, t: &Tracker, role: Role, view: &View) -> Markup {
             td.deviations data-testid="deviations" {
                 @for f in &deviations {
                     // The staff group's own sentence; its template escapes every name in it.
-                    div.finding { (PreEscaped(client.map_or_else(String::new, |c| templates::finding(c, f)))) }
+                    div.finding.info[f.severity() == Severity::Info].error[f.severity() == Severity::Error] {
+                        (PreEscaped(client.map_or_else(String::new, |c| templates::finding(c, f))))
+                    }
                 }
             }
             td.hide-narrow {
