@@ -27,7 +27,6 @@ pub use audience::{Audience, AudienceOutcome, AudiencePlan, Recipient};
 pub use delivery::{AppError, Delivered, Outgoing, Refusal, SendGate};
 pub use memo::{Memo, StaffMember};
 pub use processes::Progress;
-pub use result::plan_summary;
 pub use sell_advice::SellApplyOutcome;
 pub use sell_plan::{
     Proposal, ProposedSale, SaleDay, Unlocking, UnlockingClient, UnlockingFund, lockup_slug, sale_days,

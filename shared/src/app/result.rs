@@ -4,39 +4,14 @@
 
 use super::{App, AppError, Refusal, all_pages};
 use crate::domain::ids::{ClientId, FundId, StockId};
-use crate::domain::money::group_thousands;
 use crate::domain::phase::allotment::Allotted;
-use crate::domain::phase::sell::{Execution, OrderQuantity, OrderType, SellPlanLine};
+use crate::domain::phase::sell::Execution;
 use crate::domain::phase::{Advice, Answer};
 use crate::domain::process::ProcessKind;
 use crate::domain::result::{AdvisedFacts, FundFacts, SaleFacts, StatementFacts, StockResult};
 use crate::domain::tracker::TrackerState;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
-
-/// A plan as staff read it: `50% 시가 (시가 +30% 이상) + 잔량 지정가 34,000원`.
-pub fn plan_summary(line: &SellPlanLine) -> String {
-    line.orders
-        .iter()
-        .map(|o| {
-            let quantity = match o.quantity {
-                OrderQuantity::Shares { shares } => format!("{}주", group_thousands(shares.get())),
-                OrderQuantity::Percent { percent } => format!("{}%", percent.get()),
-                OrderQuantity::Rest => "잔량".to_owned(),
-            };
-            let order = match o.order_type {
-                OrderType::Open => "시가".to_owned(),
-                OrderType::Market => "시장가".to_owned(),
-                OrderType::Limit { price } => format!("지정가 {}원", group_thousands(price.get())),
-            };
-            match &o.condition {
-                Some(c) => format!("{quantity} {order} ({c})"),
-                None => format!("{quantity} {order}"),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" + ")
-}
 
 impl App {
     /// The stock's result from what staff confirmed so far.
@@ -61,7 +36,7 @@ impl App {
                                     .entry(sale_date)
                                     .or_insert_with(|| blank(sale_date));
                                 facts.advised = Some(AdvisedFacts {
-                                    summary: plan_summary(line),
+                                    summary: crate::domain::templates::sell::summary(line),
                                     quantity: line.advised_quantity(),
                                     floor_price: line.floor_price().map(|p| p.get()),
                                 });

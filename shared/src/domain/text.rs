@@ -12,6 +12,10 @@ fn is_invisible_format(c: char) -> bool {
     matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// What a schema asks of text that [`clean`] and trimming must not leave empty: at least one
+/// character that is neither space nor a control or bidirectional mark (the ones `clean` drops).
+pub const VISIBLE_CHAR_PATTERN: &str = r"[^\s\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]";
+
 /// Text people typed, without control characters (other than line breaks and tabs when
 /// `multiline`; a single line gets a space for them) and without bidirectional controls.
 pub fn clean(text: &str, multiline: bool) -> String {

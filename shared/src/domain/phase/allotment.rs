@@ -122,6 +122,8 @@ impl AllotmentAnswer {
 /// Something a check found about one fund's allotment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+// Each phase has a `Finding`: named apart in the OpenAPI document, or one would replace the others.
+#[schema(as = AllotmentFinding)]
 pub enum Finding {
     /// Allotted under another lock-up than the one committed in the bid.
     LockUpDiffers { fund_id: FundId, committed: LockUp, allotted: LockUp },

@@ -61,6 +61,8 @@ pub struct BidAnswer {
 /// Something a check found about one fund's bid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+// Each phase has a `Finding`: named apart in the OpenAPI document, or one would replace the others.
+#[schema(as = BidFinding)]
 pub enum Finding {
     PriceDiffers {
         fund_id: FundId,

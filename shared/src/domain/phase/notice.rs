@@ -67,7 +67,7 @@ impl utoipa::PartialSchema for NoticeText {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::schema::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
-            .pattern(Some(r"\S"))
+            .pattern(Some(crate::domain::text::VISIBLE_CHAR_PATTERN))
             .max_length(Some(MAX_NOTICE_CHARS))
             .description(Some("Plain text (not HTML), trimmed; long notices are sent in several messages."))
             .into()

@@ -349,6 +349,8 @@ pub fn sellable(fund: &FundId, date: NaiveDate, releases: &[Release], earlier: &
 /// Something a check found about a fund's plan or its execution report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+// Each phase has a `Finding`: named apart in the OpenAPI document, or one would replace the others.
+#[schema(as = SellFinding)]
 pub enum Finding {
     /// A limit price off the KRX tick grid: the order is refused.
     OffGrid { fund_id: FundId, price: Price, tick: u64 },

@@ -134,6 +134,8 @@ fn net_of(gross: Won, commission: Won, tax: Won) -> i64 {
 /// Something the reconciliation found in one fund's statement; amounts in won.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+// Each phase has a `Finding`: named apart in the OpenAPI document, or one would replace the others.
+#[schema(as = StatementFinding)]
 pub enum Finding {
     /// 매매금액 is not quantity × price.
     GrossDiffers { fund_id: FundId, expected: Won, given: Won },

@@ -7,7 +7,7 @@ use crate::domain::lockup::LockUp;
 use crate::domain::money::{Price, Quantity, Won};
 use crate::domain::process::Minutes;
 use crate::domain::stock::StockCode;
-use crate::domain::text::{Label, MAX_LABEL_CHARS};
+use crate::domain::text::{Label, MAX_LABEL_CHARS, VISIBLE_CHAR_PATTERN};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::{KnownFormat, RefOr, SchemaFormat};
 use utoipa::{PartialSchema, ToSchema};
@@ -44,7 +44,7 @@ schema! {
     FundId => string(Some(ID_PATTERN), "A fund account's id, unique within its client.");
     StockId => string(Some(ID_PATTERN), "A stock's id.");
     ProcessId => string(Some(ID_PATTERN), "A process's id.");
-    Label => string(Some(r"\S"), "A name: trimmed, 1 to 200 characters.").max_length(Some(MAX_LABEL_CHARS));
+    Label => string(Some(VISIBLE_CHAR_PATTERN), "A name: trimmed, 1 to 200 characters.").max_length(Some(MAX_LABEL_CHARS));
     StockCode => string(Some("^[0-9A-Z]{6}$"), "A KRX short code, such as 005930.");
     Price => positive_integer("A price per share in won.");
     Quantity => positive_integer("A number of shares.");
