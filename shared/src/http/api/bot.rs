@@ -28,6 +28,13 @@ struct StopInput {
     reason: Label,
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ResumeInput {
+    /// Why it is safe to go on, for the audit log: one line.
+    note: Option<Label>,
+}
+
 /// What a resume did: the bot's state, and the processes that go on where they stood (each
 /// within about a minute).
 #[derive(Serialize, ToSchema)]
@@ -47,7 +54,8 @@ async fn state(State(s): State<ApiState>, _: Authorized<Viewer>) -> Result<Json<
 /// marked failed) until the bot is resumed; clients' answers are still taken. 409 when it is
 /// stopped already.
 #[utoipa::path(post, path = "/api/v1/bot/stop", tag = "bot",
-    request_body(content = StopInput, example = json!({"reason": "잘못된 가격이 발송됨"})),
+    request_body(content = StopInput, examples(("stop" = (summary = "Wrong advice went out",
+        value = json!({"reason": "잘못된 가격이 발송됨"}))))),
     security(("staff" = ["operator"])), responses((status = 200, body = BotStatus)))]
 async fn stop(
     State(s): State<ApiState>,
@@ -63,14 +71,24 @@ async fn stop(
 /// Resumes the bot: each process goes on where it stood, and what was held for the staff group
 /// is sent. 409 when it is running.
 #[utoipa::path(post, path = "/api/v1/bot/resume", tag = "bot", security(("staff" = ["advisor"])),
+    request_body(content = Option<ResumeInput>, description = "Optional: an empty body resumes without a note.",
+        examples(("resume" = (summary = "The corrected advice is out", value = json!({"note": "정정 권고 발송 완료"}))))),
     responses((status = 200, body = Resumed)))]
 async fn resume(
     State(s): State<ApiState>,
     Authorized(caller, _): Authorized<Advisor>,
+    body: axum::body::Bytes,
 ) -> Result<Json<Resumed>, Problem> {
+    let input: ResumeInput = if body.iter().all(u8::is_ascii_whitespace) {
+        ResumeInput { note: None }
+    } else {
+        serde_json::from_slice::<Option<ResumeInput>>(&body)
+            .map_err(|e| Problem::bad_request(format!("the body is not valid: {e}")))?
+            .unwrap_or(ResumeInput { note: None })
+    };
     let before = s.app.bot_state().await?;
     let (bot, processes) = s.app.resume_bot(&caller.name).await?;
-    let after = json!({ "bot": bot, "processes": processes });
+    let after = json!({ "bot": bot, "processes": processes, "note": input.note });
     super::audit(&s, &caller, "bot.resume", "bot", Some(json!(before)), Some(after)).await;
     Ok(Json(Resumed { bot, processes }))
 }
