@@ -468,7 +468,7 @@ async fn play(engine: Engine) {
     );
     // 바른 kept its shares on listing day: they carry to the next sale date.
     told(
-        "📥 (가상)바른투자일임 — (가상)한빛로보틱스 매도 내역 제출\nℹ\u{fe0f} 일임 미매도 (지정가 미도달)\n⚠\u{fe0f} 일임 매도 0주 (자문 2,000주, -2,000주)\nℹ\u{fe0f} 일임 잔여 2,000주 은(는) 다음 매도일로 이월",
+        "📥 (가상)바른투자일임 — (가상)한빛로보틱스 매도 내역 제출\nℹ\u{fe0f} 일임 미매도 (지정가 미도달)\n⚠\u{fe0f} 일임 매도 0주 (자문 2,000주, -2,000주)\nℹ\u{fe0f} 일임 잔여 2,000주는 다음 매도일로 이월",
     );
     let planned: Vec<&String> = notices.iter().filter(|n| n.starts_with("🧾")).collect();
     assert_eq!(

@@ -201,7 +201,7 @@ pub fn finding(client: &Client, f: &Finding) -> String {
             None => format!("ℹ️ {} 미매도", fund(fund_id)),
         },
         Finding::Unsold { fund_id, remaining } => {
-            format!("ℹ️ {} 잔여 {} 은(는) 다음 매도일로 이월", fund(fund_id), shares(*remaining))
+            format!("ℹ️ {} 잔여 {}는 다음 매도일로 이월", fund(fund_id), shares(*remaining))
         }
         Finding::Missing { fund_id } => format!("⚠️ {} 매도 내역 없음", fund(fund_id)),
         Finding::Unexpected { fund_id } => {
@@ -359,7 +359,7 @@ mod tests {
             ),
             (
                 Finding::Unsold { fund_id: hy.clone(), remaining: 6_000 },
-                "ℹ️ 하이일드 잔여 6,000주 은(는) 다음 매도일로 이월",
+                "ℹ️ 하이일드 잔여 6,000주는 다음 매도일로 이월",
             ),
             (
                 Finding::NotSold { fund_id: hy.clone(), reason: Some(Label::new("<script>").unwrap()) },
