@@ -11,7 +11,7 @@ use crate::domain::regulation::Regulation;
 use crate::domain::stock::StockStatus;
 use crate::domain::time::kst_date;
 use crate::domain::tracker::Tracker;
-use crate::import::{Bands, ImportReport, RawRow, review};
+use crate::import::{Bands, ImportReport, RawRow, RowKind, review};
 use crate::ports::store::StoreError;
 
 /// What applying found.
@@ -24,6 +24,19 @@ pub enum ApplyOutcome {
 }
 
 impl App {
+    /// What a process's advice file holds and where it is read from, the one place that tells
+    /// them apart: a sell process's orders ([`App::sell_sheets`]), every other kind's bids (its
+    /// round's sheet, [`App::advice_sheet`]).
+    pub fn advice_rows(kind: ProcessKind) -> (RowKind, Vec<String>) {
+        match kind {
+            ProcessKind::Sell { .. } => (RowKind::Sell, App::sell_sheets(kind)),
+            ProcessKind::Participation { .. }
+            | ProcessKind::Allotment
+            | ProcessKind::Notice
+            | ProcessKind::Statement { .. } => (RowKind::Bid, vec![App::advice_sheet(kind).to_owned()]),
+        }
+    }
+
     /// The sheet of the firm's workbook that holds a process's round.
     pub fn advice_sheet(kind: ProcessKind) -> &'static str {
         match kind {

@@ -8,7 +8,6 @@ use super::extract::{Id, Query};
 use super::openapi::problem;
 use crate::app::{App, ApplyOutcome, SellApplyOutcome};
 use crate::domain::ids::ProcessId;
-use crate::domain::process::ProcessKind;
 use crate::http::problem::Problem;
 use crate::import::{ImportError, RawRow, RowKind, read_csv_rows, read_xlsx_rows, rows_from_json_of};
 use axum::Json;
@@ -125,14 +124,7 @@ async fn load_advice(
     let process =
         state.app.store.get_process(&process_id).await.map_err(|e| Problem::from(crate::app::AppError::from(e)))?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let kind = process.value.kind;
-    let (row_kind, sheets) = match kind {
-        ProcessKind::Sell { .. } => (RowKind::Sell, App::sell_sheets(kind)),
-        ProcessKind::Participation { .. }
-        | ProcessKind::Allotment
-        | ProcessKind::Notice
-        | ProcessKind::Statement { .. } => (RowKind::Bid, vec![App::advice_sheet(kind).to_owned()]),
-    };
+    let (row_kind, sheets) = App::advice_rows(process.value.kind);
     let rows = read_rows(content_type, &body, &sheets, row_kind).map_err(|e| {
         Problem::new(StatusCode::BAD_REQUEST, "Bad Request", e.to_string()).field("body", e.to_string())
     })?;

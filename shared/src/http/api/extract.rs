@@ -172,7 +172,7 @@ where
 }
 
 /// A path id of any of our id types; a malformed one is a 400 naming it.
-fn id<T: FromStr>(field: &str, value: &str) -> Result<T, Problem>
+pub fn id<T: FromStr>(field: &str, value: &str) -> Result<T, Problem>
 where
     T::Err: std::fmt::Display,
 {

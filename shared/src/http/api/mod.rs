@@ -8,7 +8,7 @@ mod advice;
 pub mod auth;
 mod bot;
 mod clients;
-mod extract;
+pub(crate) mod extract;
 mod journal;
 pub mod openapi;
 mod processes;
