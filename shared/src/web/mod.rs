@@ -16,6 +16,7 @@ mod assets;
 pub mod cognito;
 pub mod error;
 pub mod export;
+pub mod extract;
 pub mod fmt;
 pub mod layout;
 pub mod pages;

@@ -9,9 +9,10 @@ use crate::domain::staff::Role;
 use crate::domain::tracker::{Tracker, TrackerState};
 use crate::http::api::auth::{Authorized, Operator, Principal};
 use crate::http::problem::Problem;
+use crate::web::extract::{Id, Ids};
 use crate::web::{WebError, WebState};
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::routing::post;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -64,13 +65,6 @@ impl View {
         }
         format!("?{}", out.finish())
     }
-}
-
-/// The path's process and client, as the API reads them: a malformed one is a 400 naming it.
-pub fn ids(process: &str, client: &str) -> Result<(ProcessId, ClientId), WebError> {
-    let process = process.parse().map_err(|_| WebError::bad_request("id: not a process id"))?;
-    let client = client.parse().map_err(|_| WebError::bad_request("client: not a client id"))?;
-    Ok((process, client))
 }
 
 /// The staff record acting; confirmations and skips are recorded in its name.
@@ -136,20 +130,34 @@ pub async fn answer(
     Ok(html! { (page) (flash(message)) })
 }
 
-async fn client_name(state: &WebState, client: &ClientId) -> String {
+/// The client's name for a flash sentence; its id when it cannot be read.
+pub async fn client_name(state: &WebState, client: &ClientId) -> String {
     state.app.store.get_client(client).await.map_or_else(|_| client.to_string(), |c| c.value.name.to_string())
+}
+
+/// The audit entry of a move on a tracker, as the API records it: `process/client`, and the
+/// tracker saved, when the move saved one.
+pub async fn audit_tracker(
+    state: &WebState,
+    caller: &Principal,
+    action: &str,
+    process_id: &ProcessId,
+    client_id: &ClientId,
+    saved: Option<&Tracker>,
+) {
+    let entity = format!("{process_id}/{client_id}");
+    let after = saved.and_then(|t| serde_json::to_value(t).ok());
+    state.app.record_audit(&caller.name, action, &entity, None, after).await;
 }
 
 async fn remind(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Operator>,
-    Path((process, client)): Path<(String, String)>,
+    Ids(process_id, client_id): Ids<ProcessId, ClientId>,
     Query(q): Query<ViewQuery>,
 ) -> Result<Markup, WebError> {
-    let (process_id, client_id) = ids(&process, &client)?;
     state.app.remind_now(&process_id, &client_id).await?;
-    let entity = format!("{process_id}/{client_id}");
-    state.app.record_audit(&caller.name, "tracker.remind", &entity, None, None).await;
+    audit_tracker(&state, &caller, "tracker.remind", &process_id, &client_id, None).await;
     let message = format!("{}에 독촉 메시지를 보냈습니다.", client_name(&state, &client_id).await);
     answer(&state, &caller, &View::from_query(q), &process_id, &message).await
 }
@@ -157,15 +165,12 @@ async fn remind(
 async fn skip(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Operator>,
-    Path((process, client)): Path<(String, String)>,
+    Ids(process_id, client_id): Ids<ProcessId, ClientId>,
     Query(q): Query<ViewQuery>,
 ) -> Result<Markup, WebError> {
-    let (process_id, client_id) = ids(&process, &client)?;
     let by = acting(&caller)?;
     let saved = state.app.skip_tracker(&process_id, &client_id, &by).await?;
-    let entity = format!("{process_id}/{client_id}");
-    let after = serde_json::to_value(&saved.value).ok();
-    state.app.record_audit(&caller.name, "tracker.skip", &entity, None, after).await;
+    audit_tracker(&state, &caller, "tracker.skip", &process_id, &client_id, Some(&saved.value)).await;
     let message = format!("{}을(를) 이 프로세스에서 제외했습니다.", client_name(&state, &client_id).await);
     answer(&state, &caller, &View::from_query(q), &process_id, &message).await
 }
@@ -173,14 +178,11 @@ async fn skip(
 async fn retry(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Operator>,
-    Path((process, client)): Path<(String, String)>,
+    Ids(process_id, client_id): Ids<ProcessId, ClientId>,
     Query(q): Query<ViewQuery>,
 ) -> Result<Markup, WebError> {
-    let (process_id, client_id) = ids(&process, &client)?;
     let saved = state.app.retry_send(&process_id, &client_id).await?;
-    let entity = format!("{process_id}/{client_id}");
-    let after = serde_json::to_value(&saved.value).ok();
-    state.app.record_audit(&caller.name, "tracker.retry", &entity, None, after).await;
+    audit_tracker(&state, &caller, "tracker.retry", &process_id, &client_id, Some(&saved.value)).await;
     let name = client_name(&state, &client_id).await;
     let message = match saved.value.state() {
         TrackerState::Failed => {
@@ -195,10 +197,9 @@ async fn retry(
 async fn remind_silent(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Operator>,
-    Path(process): Path<String>,
+    Id(process_id): Id<ProcessId>,
     Query(q): Query<ViewQuery>,
 ) -> Result<Markup, WebError> {
-    let process_id: ProcessId = process.parse().map_err(|_| WebError::bad_request("id: not a process id"))?;
     let view = View::from_query(q);
     let rep = match &view {
         View::Process { rep } => rep.clone(),
@@ -210,8 +211,7 @@ async fn remind_silent(
         match state.app.remind_now(&process_id, &t.client_id).await {
             Ok(()) => {
                 reminded += 1;
-                let entity = format!("{process_id}/{}", t.client_id);
-                state.app.record_audit(&caller.name, "tracker.remind", &entity, None, None).await;
+                audit_tracker(&state, &caller, "tracker.remind", &process_id, &t.client_id, None).await;
             }
             Err(e) => refused.push(format!("{}: {e}", client_name(&state, &t.client_id).await)),
         }

@@ -16,10 +16,11 @@ use crate::export::{Cell, Table};
 use crate::http::api::auth::{Admin, Authorized, Operator, Principal, Viewer};
 use crate::http::problem::Problem;
 use crate::ports::store::{StoreError, Versioned};
+use crate::web::extract::Id;
 use crate::web::layout::{export_buttons, heading, link, may};
 use crate::web::{WebError, WebState, fmt};
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -176,10 +177,6 @@ async fn export_list(
     export(&t, q.format.as_deref(), "clients")
 }
 
-fn client_id(raw: &str) -> Result<ClientId, WebError> {
-    raw.parse().map_err(|_| WebError::bad_request("id: 고객사 ID가 아닙니다"))
-}
-
 #[derive(Debug, Default, Deserialize)]
 struct DetailQuery {
     before: Option<String>,
@@ -207,10 +204,10 @@ async fn messages(
 async fn detail(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Viewer>,
-    Path(id): Path<String>,
+    Id(id): Id<ClientId>,
     Query(q): Query<DetailQuery>,
 ) -> Result<Markup, WebError> {
-    render_detail(&state, &caller, &client_id(&id)?, q.before.as_deref()).await
+    render_detail(&state, &caller, &id, q.before.as_deref()).await
 }
 
 /// A message as its reader saw it: the bot's are Telegram HTML, read without the markup.
@@ -354,10 +351,10 @@ fn urlencode(s: &str) -> String {
 async fn export_funds(
     State(state): State<WebState>,
     _: Authorized<Viewer>,
-    Path(id): Path<String>,
+    Id(id): Id<ClientId>,
     Query(q): Query<DetailQuery>,
 ) -> Result<Response, WebError> {
-    let c = state.app.store.get_client(&client_id(&id)?).await?.value;
+    let c = state.app.store.get_client(&id).await?.value;
     let mut t = Table::new(format!("{} 펀드", c.name), &["펀드 ID", "펀드", "종류", "운용규모 (원)"]);
     for f in c.funds() {
         t.push(vec![
@@ -373,10 +370,9 @@ async fn export_funds(
 async fn export_messages(
     State(state): State<WebState>,
     _: Authorized<Viewer>,
-    Path(id): Path<String>,
+    Id(id): Id<ClientId>,
     Query(q): Query<DetailQuery>,
 ) -> Result<Response, WebError> {
-    let id = client_id(&id)?;
     state.app.store.get_client(&id).await?;
     let (log, _) = messages(&state, &id, q.before.as_deref()).await?;
     let mut t = Table::new("메시지 기록", &["시각 (KST)", "방향", "내용", "파일", "프로세스"]);
@@ -453,9 +449,9 @@ async fn new_form(State(state): State<WebState>, _: Authorized<Admin>) -> Result
 async fn edit_form(
     State(state): State<WebState>,
     _: Authorized<Admin>,
-    Path(id): Path<String>,
+    Id(id): Id<ClientId>,
 ) -> Result<Markup, WebError> {
-    let client = state.app.store.get_client(&client_id(&id)?).await?;
+    let client = state.app.store.get_client(&id).await?;
     Ok(client_form(&format!("/ui/clients/{}", client.value.id), true, Some(&client), &all_staff(&state).await?))
 }
 
@@ -533,10 +529,9 @@ async fn create(
 async fn update(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Admin>,
-    Path(id): Path<String>,
+    Id(id): Id<ClientId>,
     f: Fields,
 ) -> Result<Markup, WebError> {
-    let id = client_id(&id)?;
     let version = f.version()?;
     let before = state.app.store.get_client(&id).await?;
     let mut client = client_from(&state, &f, id.clone()).await?;
@@ -554,9 +549,9 @@ async fn update(
 async fn issue_code(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Operator>,
-    Path(id): Path<String>,
+    Id(id): Id<ClientId>,
 ) -> Result<Markup, WebError> {
-    let client = state.app.store.get_client(&client_id(&id)?).await?;
+    let client = state.app.store.get_client(&id).await?;
     let (code, expires_at) = state.app.issue_link_code(&client.value).await?;
     state.app.record_audit(&caller.name, "client.link_code", client.value.id.as_str(), None, None).await;
     Ok(html! {
@@ -570,9 +565,9 @@ async fn issue_code(
 async fn revoke_codes(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Operator>,
-    Path(id): Path<String>,
+    Id(id): Id<ClientId>,
 ) -> Result<(StatusCode, Markup), WebError> {
-    let client = state.app.store.get_client(&client_id(&id)?).await?;
+    let client = state.app.store.get_client(&id).await?;
     let until = state.app.clock.now() + state.app.config.link_code_lifetime;
     state.app.store.revoke_link_codes(&client.value.id, until).await?;
     state.app.record_audit(&caller.name, "client.link_codes_revoked", client.value.id.as_str(), None, None).await;

@@ -20,10 +20,11 @@ use crate::domain::tracker::TrackerState;
 use crate::export::{Cell, Table};
 use crate::http::api::auth::{Advisor, Authorized, Principal, Viewer};
 use crate::ports::store::PageRequest;
+use crate::web::extract::Id;
 use crate::web::layout::{export_buttons, heading, link, may, progress_bar};
 use crate::web::{WebError, WebState, fmt};
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -143,10 +144,6 @@ fn kickoff_from(f: &Fields, now: Timestamp) -> Result<Timestamp, WebError> {
     }
 }
 
-fn process_id(raw: &str) -> Result<ProcessId, WebError> {
-    raw.parse().map_err(|_| WebError::bad_request("id: 프로세스 ID가 아닙니다"))
-}
-
 async fn create(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Advisor>,
@@ -172,9 +169,9 @@ async fn create(
 async fn detail(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Viewer>,
-    Path(id): Path<String>,
+    Id(id): Id<ProcessId>,
 ) -> Result<Markup, WebError> {
-    render_detail(&state, &caller, &process_id(&id)?, None).await
+    render_detail(&state, &caller, &id, None).await
 }
 
 /// The notice, and for an advisor the composer (while a draft) and its controls.
@@ -360,20 +357,19 @@ fn outcome_view(o: &AudienceOutcome) -> Markup {
 async fn preview(
     State(state): State<WebState>,
     _: Authorized<Advisor>,
-    Path(id): Path<String>,
+    Id(id): Id<ProcessId>,
     f: Fields,
 ) -> Result<Markup, WebError> {
-    let outcome = state.app.choose_audience(&process_id(&id)?, plan_from(&f)?, true).await?;
+    let outcome = state.app.choose_audience(&id, plan_from(&f)?, true).await?;
     Ok(outcome_view(&outcome))
 }
 
 async fn apply(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Advisor>,
-    Path(id): Path<String>,
+    Id(id): Id<ProcessId>,
     f: Fields,
 ) -> Result<Markup, WebError> {
-    let id = process_id(&id)?;
     let outcome = state.app.choose_audience(&id, plan_from(&f)?, false).await?;
     let who: Vec<&ClientId> = outcome.recipients.iter().map(|r| &r.client_id).collect();
     state.app.record_audit(&caller.name, "process.audience", id.as_str(), None, Some(json!({ "clients": who }))).await;
@@ -386,9 +382,8 @@ async fn apply(
 async fn schedule(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Advisor>,
-    Path(id): Path<String>,
+    Id(id): Id<ProcessId>,
 ) -> Result<Markup, WebError> {
-    let id = process_id(&id)?;
     let saved = state.app.schedule_process(&id).await?;
     state.app.record_audit(&caller.name, "process.schedule", id.as_str(), None, Some(json!(saved.value))).await;
     let page = render_detail(&state, &caller, &id, None).await?;
@@ -398,9 +393,8 @@ async fn schedule(
 async fn start(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Advisor>,
-    Path(id): Path<String>,
+    Id(id): Id<ProcessId>,
 ) -> Result<Markup, WebError> {
-    let id = process_id(&id)?;
     let report = state.app.start_now(&id).await?;
     let failed: Vec<serde_json::Value> =
         report.failed.iter().map(|(c, reason)| json!({ "client_id": c, "reason": reason })).collect();
@@ -418,9 +412,8 @@ async fn start(
 async fn cancel(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Advisor>,
-    Path(id): Path<String>,
+    Id(id): Id<ProcessId>,
 ) -> Result<Markup, WebError> {
-    let id = process_id(&id)?;
     let saved = state.app.control_process(&id, ProcessAction::Cancel).await?;
     state.app.record_audit(&caller.name, "process.cancel", id.as_str(), None, Some(json!(saved.value))).await;
     let page = render_detail(&state, &caller, &id, None).await?;

@@ -8,10 +8,11 @@ use crate::domain::ids::{StaffId, TelegramUserId};
 use crate::domain::staff::{Role, Staff};
 use crate::export::{Cell, Table};
 use crate::http::api::auth::{Admin, Authorized, Principal, Viewer};
+use crate::web::extract::Id;
 use crate::web::layout::{export_buttons, heading, may};
 use crate::web::{WebError, WebState, fmt};
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, put};
 use maud::{Markup, html};
@@ -140,10 +141,9 @@ async fn create(
 async fn update(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Admin>,
-    Path(id): Path<String>,
+    Id(id): Id<StaffId>,
     f: Fields,
 ) -> Result<Markup, WebError> {
-    let id: StaffId = id.parse().map_err(|_| WebError::bad_request("id: 직원 ID가 아닙니다"))?;
     let version = f.version()?;
     let before = state.app.store.get_staff(&id).await?;
     // Only the role and whether active change here; name and Telegram account stay as they were.

@@ -7,10 +7,11 @@ use crate::app::{Proposal, ProposedSale};
 use crate::domain::ids::StockId;
 use crate::domain::staff::Role;
 use crate::http::api::auth::{Advisor, Authorized, Viewer};
+use crate::web::extract::Id;
 use crate::web::layout::{export_buttons, link};
 use crate::web::{WebError, WebState, fmt};
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use maud::{Markup, html};
@@ -39,16 +40,7 @@ pub fn section(stock: &StockId, role: Role) -> Markup {
     }
 }
 
-fn stock_id(raw: &str) -> Result<StockId, WebError> {
-    raw.parse().map_err(|_| WebError::bad_request("id: 종목 ID가 아닙니다"))
-}
-
-async fn result(
-    State(state): State<WebState>,
-    _: Authorized<Viewer>,
-    Path(id): Path<String>,
-) -> Result<Markup, WebError> {
-    let id = stock_id(&id)?;
+async fn result(State(state): State<WebState>, _: Authorized<Viewer>, Id(id): Id<StockId>) -> Result<Markup, WebError> {
     let result = match state.app.stock_result(&id).await {
         Ok(r) => r,
         // No final price yet, or nothing allotted: there is no result to show, which is no error.
@@ -79,10 +71,9 @@ struct ExportQuery {
 async fn export_result(
     State(state): State<WebState>,
     _: Authorized<Viewer>,
-    Path(id): Path<String>,
+    Id(id): Id<StockId>,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, WebError> {
-    let id = stock_id(&id)?;
     let tables = state.app.stock_result(&id).await?.tables();
     let t = tables.get(q.table).ok_or_else(|| WebError::bad_request("table: 없는 표입니다"))?;
     export(t, q.format.as_deref(), &format!("result-{id}-{}", q.table))
@@ -91,9 +82,8 @@ async fn export_result(
 async fn propose(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Advisor>,
-    Path(id): Path<String>,
+    Id(id): Id<StockId>,
 ) -> Result<Markup, WebError> {
-    let id = stock_id(&id)?;
     let sales = state.app.propose_sell_processes(&id, false).await?;
     let created: Vec<&str> =
         sales.iter().filter(|p| p.proposal == Proposal::Created).map(|p| p.process_id.as_str()).collect();

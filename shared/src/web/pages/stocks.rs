@@ -22,10 +22,11 @@ use crate::domain::time::kst_date;
 use crate::export::{Cell, Table};
 use crate::http::api::auth::{Advisor, Authorized, Principal, Viewer};
 use crate::ports::store::Versioned;
+use crate::web::extract::Id;
 use crate::web::layout::{export_buttons, heading, link, may};
 use crate::web::{WebError, WebState, fmt};
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::{Datelike, Months, NaiveDate};
@@ -576,16 +577,12 @@ async fn create(
     Ok(html! { (page) (flash(&message)) })
 }
 
-fn stock_id(raw: &str) -> Result<StockId, WebError> {
-    raw.parse().map_err(|_| WebError::bad_request("id: 종목 ID가 아닙니다"))
-}
-
 async fn detail(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Viewer>,
-    Path(id): Path<String>,
+    Id(id): Id<StockId>,
 ) -> Result<Markup, WebError> {
-    render_detail(&state, &caller, &stock_id(&id)?).await
+    render_detail(&state, &caller, &id).await
 }
 
 /// The stock's dates and its lock-up releases, as shown and downloaded.
@@ -608,10 +605,10 @@ fn schedule_table(st: &Stock) -> Table {
 async fn export_schedule(
     State(state): State<WebState>,
     _: Authorized<Viewer>,
-    Path(id): Path<String>,
+    Id(id): Id<StockId>,
     Query(q): Query<MonthQuery>,
 ) -> Result<Response, WebError> {
-    let stock = state.app.store.get_stock(&stock_id(&id)?).await?.value;
+    let stock = state.app.store.get_stock(&id).await?.value;
     export(&schedule_table(&stock), q.format.as_deref(), &format!("schedule-{}", stock.id))
 }
 
@@ -709,10 +706,10 @@ async fn render_detail(state: &WebState, caller: &Principal, id: &StockId) -> Re
 async fn check_amendment(
     State(state): State<WebState>,
     _: Authorized<Advisor>,
-    Path(id): Path<String>,
+    Id(id): Id<StockId>,
     f: Fields,
 ) -> Result<Markup, WebError> {
-    let stock = state.app.store.get_stock(&stock_id(&id)?).await?.value;
+    let stock = state.app.store.get_stock(&id).await?.value;
     Ok(match Schedule::new(schedule_from(&f)?) {
         Err(e) => errors_box(&order_errors(&e)),
         Ok(schedule) => {
@@ -726,10 +723,9 @@ async fn check_amendment(
 async fn amend(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Advisor>,
-    Path(id): Path<String>,
+    Id(id): Id<StockId>,
     f: Fields,
 ) -> Result<Markup, WebError> {
-    let id = stock_id(&id)?;
     let schedule = Schedule::new(schedule_from(&f)?).map_err(|e| WebError::bad_request(order_errors(&e).join(" ")))?;
     let version = f.version()?;
     let before = state.app.store.get_stock(&id).await.ok().map(|s| json!(s.value));
@@ -741,10 +737,9 @@ async fn amend(
 async fn final_price(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Advisor>,
-    Path(id): Path<String>,
+    Id(id): Id<StockId>,
     f: Fields,
 ) -> Result<Markup, WebError> {
-    let id = stock_id(&id)?;
     let price: Price = f.parse("price", "확정 공모가")?;
     let version = f.version()?;
     let mut stock = state.app.store.get_stock(&id).await?.value;
@@ -759,10 +754,9 @@ async fn final_price(
 async fn withdraw(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Advisor>,
-    Path(id): Path<String>,
+    Id(id): Id<StockId>,
     f: Fields,
 ) -> Result<Markup, WebError> {
-    let id = stock_id(&id)?;
     let saved = state.app.withdraw_stock(&id, f.version()?).await.map_err(write_error)?;
     state.app.record_audit(&caller.name, "stock.withdraw", id.as_str(), None, Some(json!(saved.value))).await;
     after_change(&state, &caller, &saved, "철회했습니다. 끝나지 않은 프로세스는 취소되었습니다.").await

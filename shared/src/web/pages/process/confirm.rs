@@ -7,7 +7,8 @@ use crate::domain::lockup::LockUp;
 use crate::domain::phase::{LineInput, Phase};
 use crate::domain::tracker::{EvidenceKind, Tracker, TrackerState};
 use crate::http::api::auth::{Authorized, Operator, Viewer};
-use crate::web::pages::actions::{View, ViewQuery, acting, answer, ids};
+use crate::web::extract::{Ids, path_id};
+use crate::web::pages::actions::{View, ViewQuery, acting, answer, audit_tracker, client_name};
 use crate::web::pages::lines::{FundValues, fund_lines};
 use crate::web::{WebError, WebState, fmt};
 use axum::Router;
@@ -37,10 +38,9 @@ fn fields(phase: Phase) -> &'static [(&'static str, &'static str)] {
 async fn panel(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Operator>,
-    Path((process, client)): Path<(String, String)>,
+    Ids(process_id, client_id): Ids<ProcessId, ClientId>,
     Query(q): Query<ViewQuery>,
 ) -> Result<Markup, WebError> {
-    let (process_id, client_id) = ids(&process, &client)?;
     let tracker = state.app.store.get_tracker(&process_id, &client_id).await?.value;
     let client = state.app.store.get_client(&client_id).await?.value;
     let _ = caller;
@@ -152,27 +152,16 @@ fn form_lines(body: &[u8]) -> Vec<LineInput> {
 async fn confirm(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Operator>,
-    Path((process, client)): Path<(String, String)>,
+    Ids(process_id, client_id): Ids<ProcessId, ClientId>,
     Query(q): Query<ViewQuery>,
     body: Bytes,
 ) -> Result<Markup, WebError> {
-    let (process_id, client_id) = ids(&process, &client)?;
     let by = acting(&caller)?;
     let lines = form_lines(&body);
     let given = (!lines.is_empty()).then_some(lines.as_slice());
     let saved = state.app.confirm(&process_id, &client_id, &by, given).await?;
-    let entity = format!("{process_id}/{client_id}");
-    state
-        .app
-        .record_audit(&caller.name, "tracker.confirm", &entity, None, serde_json::to_value(&saved.value).ok())
-        .await;
-    let name = state
-        .app
-        .store
-        .get_client(&client_id)
-        .await
-        .map_or_else(|_| client_id.to_string(), |c| c.value.name.to_string());
-    let message = format!("{name}의 답변을 확정했습니다.");
+    audit_tracker(&state, &caller, "tracker.confirm", &process_id, &client_id, Some(&saved.value)).await;
+    let message = format!("{}의 답변을 확정했습니다.", client_name(&state, &client_id).await);
     let view = View::Process { rep: q.rep.filter(|r| !r.is_empty()) };
     answer(&state, &caller, &view, &process_id, &message).await
 }
@@ -196,7 +185,7 @@ async fn evidence(
     _: Authorized<Viewer>,
     Path((process, client, index)): Path<(String, String, usize)>,
 ) -> Result<Response, WebError> {
-    let (process_id, client_id): (ProcessId, ClientId) = ids(&process, &client)?;
+    let (process_id, client_id): (ProcessId, ClientId) = (path_id("id", &process)?, path_id("client", &client)?);
     let tracker = state.app.store.get_tracker(&process_id, &client_id).await?.value;
     let Some(file) = tracker.evidence().get(index) else {
         return Err(WebError { status: StatusCode::NOT_FOUND, detail: format!("파일 {index}번이 없습니다") });

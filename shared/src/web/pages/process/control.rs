@@ -5,10 +5,11 @@ use crate::domain::ids::ProcessId;
 use crate::domain::process::{Process, ProcessAction, ProcessState};
 use crate::domain::staff::Role;
 use crate::http::api::auth::{Advisor, Authorized};
+use crate::web::extract::Ids;
 use crate::web::pages::actions::{View, ViewQuery, answer};
 use crate::web::{WebError, WebState};
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::routing::post;
 use maud::{Markup, html};
 
@@ -92,10 +93,9 @@ pub fn buttons(role: Role, process: &Process, view: &View) -> Markup {
 async fn control(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Advisor>,
-    Path((id, action)): Path<(String, String)>,
+    Ids(process_id, action): Ids<ProcessId, String>,
     Query(q): Query<ViewQuery>,
 ) -> Result<Markup, WebError> {
-    let process_id: ProcessId = id.parse().map_err(|_| WebError::bad_request("id: not a process id"))?;
     let Some(m) = Move::ALL.into_iter().find(|m| m.name() == action) else {
         return Err(WebError::bad_request(format!("{action:?} is not a move of a process")));
     };

@@ -8,10 +8,11 @@ use crate::domain::phase::sell::SellOrder;
 use crate::domain::process::ProcessKind;
 use crate::http::api::auth::{Advisor, Authorized};
 use crate::import::{ImportError, RawRow, RowKind, read_csv_rows, read_xlsx_rows};
+use crate::web::extract::Id;
 use crate::web::pages::actions::{View, answer};
 use crate::web::{WebError, WebState};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -28,16 +29,11 @@ pub fn routes() -> Router<WebState> {
 /// The upload form; its two buttons post the same file, one as a dry run.
 pub fn form(process: &ProcessId, kind: ProcessKind) -> Markup {
     let url = format!("/ui/processes/{process}/advice");
-    let columns = match kind {
-        ProcessKind::Sell { .. } => {
+    let columns = match App::advice_rows(kind).0 {
+        RowKind::Sell => {
             " 엑셀(xlsx, 시트 sell-매도일 또는 sell) 또는 CSV: 기관명, 펀드, 매도수량 (주, %, 잔량), 주문유형 (시가, 시장가, 지정가), 지정가, 조건, 코멘트, 발송"
         }
-        ProcessKind::Participation { .. }
-        | ProcessKind::Allotment
-        | ProcessKind::Notice
-        | ProcessKind::Statement { .. } => {
-            " 엑셀(xlsx) 또는 CSV: 기관명, 펀드, 참여가격, 참여수량, 확약여부, 코멘트, 발송"
-        }
+        RowKind::Bid => " 엑셀(xlsx) 또는 CSV: 기관명, 펀드, 참여가격, 참여수량, 확약여부, 코멘트, 발송",
     };
     html! {
         details.card data-testid="advice-import" open {
@@ -87,17 +83,16 @@ async fn rows(mut multipart: Multipart, sheets: &[String], kind: RowKind) -> Res
 async fn load(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Advisor>,
-    Path(id): Path<String>,
+    Id(process_id): Id<ProcessId>,
     Query(q): Query<ImportQuery>,
     multipart: Multipart,
 ) -> Result<Response, WebError> {
-    let process_id: ProcessId = id.parse().map_err(|_| WebError::bad_request("id: not a process id"))?;
     let process = state.app.store.get_process(&process_id).await?.value;
-    if let ProcessKind::Sell { .. } = process.kind {
-        let rows = rows(multipart, &App::sell_sheets(process.kind), RowKind::Sell).await?;
+    let (row_kind, sheets) = App::advice_rows(process.kind);
+    let rows = rows(multipart, &sheets, row_kind).await?;
+    if row_kind == RowKind::Sell {
         return load_sell_plan(&state, &caller, &process_id, q.dry_run, &rows).await;
     }
-    let rows = rows(multipart, &[App::advice_sheet(process.kind).to_owned()], RowKind::Bid).await?;
     if q.dry_run {
         let report = state.app.review_advice(&process_id, &rows).await?;
         return Ok(report_table(&serde_json::to_value(&report).unwrap_or_default(), false).into_response());

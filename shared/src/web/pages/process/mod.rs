@@ -20,10 +20,11 @@ use crate::domain::tracker::{Tracker, TrackerState};
 use crate::export::{Cell, Table};
 use crate::http::api::auth::{Authorized, Principal, Viewer};
 use crate::web::export::{Format, download};
+use crate::web::extract::Id;
 use crate::web::layout::{export_buttons, heading, progress_bar, state_badge};
 use crate::web::{WebError, WebState, fmt};
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use maud::{Markup, PreEscaped, html};
@@ -115,17 +116,12 @@ pub async fn trackers_on_tab(
     Ok(page.on_tab(caller, rep).into_iter().cloned().collect())
 }
 
-fn parse_id(id: &str) -> Result<ProcessId, WebError> {
-    id.parse().map_err(|_| WebError::bad_request("id: not a process id"))
-}
-
 async fn page(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Viewer>,
-    Path(id): Path<String>,
+    Id(process_id): Id<ProcessId>,
     Query(q): Query<TabQuery>,
 ) -> Result<Markup, WebError> {
-    let process_id = parse_id(&id)?;
     let rep = q.rep.as_deref().filter(|r| !r.is_empty());
     let open = q.confirm.filter(|_| caller.role.allows(Role::Operator)).and_then(|c| c.parse::<ClientId>().ok());
     let page = ProcessPage::read(&state, &process_id).await?;
@@ -296,11 +292,10 @@ fn lines_list(client: Option<&Client>, content: &impl serde::Serialize) -> Marku
 async fn export(
     State(state): State<WebState>,
     Authorized(caller, _): Authorized<Viewer>,
-    Path(id): Path<String>,
+    Id(process_id): Id<ProcessId>,
     Query(q): Query<TabQuery>,
 ) -> Result<Response, WebError> {
     let format = Format::parse(q.format.as_deref())?;
-    let process_id = parse_id(&id)?;
     let page = ProcessPage::read(&state, &process_id).await?;
     let rep = q.rep.as_deref().filter(|r| !r.is_empty());
     let mut table = Table::new(
