@@ -7,35 +7,47 @@ use crate::domain::ids::{ClientId, FundId, StockId};
 use crate::domain::phase::allotment::Allotted;
 use crate::domain::phase::sell::Execution;
 use crate::domain::phase::{Advice, Answer};
-use crate::domain::process::ProcessKind;
+use crate::domain::process::{Process, ProcessKind};
 use crate::domain::result::{AdvisedFacts, FundFacts, SaleFacts, StatementFacts, StockResult};
-use crate::domain::tracker::TrackerState;
+use crate::domain::stock::Stock;
+use crate::domain::tracker::{Tracker, TrackerState};
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
 impl App {
     /// The stock's result from what staff confirmed so far.
     pub async fn stock_result(&self, stock_id: &StockId) -> Result<StockResult, AppError> {
+        // Refused before the stock's processes are read.
         let stock = self.store.get_stock(stock_id).await?.value;
+        if stock.final_price().is_none() {
+            return Err(Refusal::NoFinalPrice { stock: stock.name.to_string() }.into());
+        }
+        self.result_from(&stock, &self.stock_work(stock_id).await?).await
+    }
+
+    /// The result from the stock's processes and trackers the caller read ([`App::stock_work`]).
+    pub(crate) async fn result_of(
+        &self,
+        stock_id: &StockId,
+        work: &[(Process, Vec<Tracker>)],
+    ) -> Result<StockResult, AppError> {
+        self.result_from(&self.store.get_stock(stock_id).await?.value, work).await
+    }
+
+    async fn result_from(&self, stock: &Stock, work: &[(Process, Vec<Tracker>)]) -> Result<StockResult, AppError> {
         let Some(offer) = stock.final_price() else {
             return Err(Refusal::NoFinalPrice { stock: stock.name.to_string() }.into());
         };
-        let work = self.stock_work(stock_id).await?;
-        let allotments = Self::allotments_in(&work);
-        let mut sales: BTreeMap<(ClientId, FundId), BTreeMap<NaiveDate, SaleFacts>> = BTreeMap::new();
-        let blank = |date| SaleFacts { date, advised: None, reported: None, statement: None };
-        for (process, trackers) in &work {
+        let stock_id = &stock.id;
+        let allotments = Self::allotments_in(work);
+        let mut sales = Sales::new();
+        for (process, trackers) in work {
             match process.kind {
                 ProcessKind::Sell { sale_date } => {
                     for t in trackers {
                         if let Advice::Sell(advice) = t.advice() {
                             for line in advice.lines.iter() {
-                                let facts = sales
-                                    .entry((t.client_id.clone(), line.fund_id.clone()))
-                                    .or_default()
-                                    .entry(sale_date)
-                                    .or_insert_with(|| blank(sale_date));
-                                facts.advised = Some(AdvisedFacts {
+                                slot(&mut sales, &t.client_id, &line.fund_id, sale_date).advised = Some(AdvisedFacts {
                                     summary: crate::domain::templates::sell::summary(line),
                                     quantity: line.advised_quantity(),
                                     floor_price: line.floor_price().map(|p| p.get()),
@@ -46,15 +58,13 @@ impl App {
                             continue;
                         };
                         for line in answer.lines.iter() {
-                            let facts = sales
-                                .entry((t.client_id.clone(), line.fund_id.clone()))
-                                .or_default()
-                                .entry(sale_date)
-                                .or_insert_with(|| blank(sale_date));
-                            facts.reported = Some(match line.execution {
-                                Execution::Sold { quantity, average_price } => (quantity.get(), average_price.get()),
-                                Execution::NotSold { .. } => (0, 0),
-                            });
+                            slot(&mut sales, &t.client_id, &line.fund_id, sale_date).reported =
+                                Some(match line.execution {
+                                    Execution::Sold { quantity, average_price } => {
+                                        (quantity.get(), average_price.get())
+                                    }
+                                    Execution::NotSold { .. } => (0, 0),
+                                });
                         }
                     }
                 }
@@ -64,12 +74,7 @@ impl App {
                             continue;
                         };
                         for line in answer.lines.iter() {
-                            let facts = sales
-                                .entry((t.client_id.clone(), line.fund_id.clone()))
-                                .or_default()
-                                .entry(sale_date)
-                                .or_insert_with(|| blank(sale_date));
-                            facts.statement = Some(StatementFacts {
+                            slot(&mut sales, &t.client_id, &line.fund_id, sale_date).statement = Some(StatementFacts {
                                 quantity: line.quantity.get(),
                                 gross: line.gross.get(),
                                 commission: line.commission.get(),
@@ -103,4 +108,16 @@ impl App {
         }
         Ok(StockResult::compute(stock_id.clone(), stock.name.to_string(), offer.get(), &facts))
     }
+}
+
+type Sales = BTreeMap<(ClientId, FundId), BTreeMap<NaiveDate, SaleFacts>>;
+
+/// The facts of one fund's sale date, blank until something is known of it.
+fn slot<'a>(sales: &'a mut Sales, client: &ClientId, fund: &FundId, date: NaiveDate) -> &'a mut SaleFacts {
+    sales.entry((client.clone(), fund.clone())).or_default().entry(date).or_insert_with(|| SaleFacts {
+        date,
+        advised: None,
+        reported: None,
+        statement: None,
+    })
 }

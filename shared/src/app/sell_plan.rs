@@ -392,19 +392,20 @@ impl App {
     /// What a confirmation settles beyond its tracker: a sell process whose execution reports are
     /// all confirmed asks for its statements at T+2; a stock whose last statement is confirmed
     /// gets its result summarised to staff. Failures are logged, never the confirmation's.
-    pub(crate) async fn after_confirm(&self, process_id: &ProcessId) {
-        let span = tracing::info_span!("after_confirm", process = %process_id);
-        if let Err(e) = self.settle(process_id).instrument(span).await {
-            tracing::error!(process = %process_id, error = %e, "follow-up of a confirmation failed");
+    /// `process` is the confirmation's own, as it loaded it: only its id, kind, stock and policy
+    /// are read, which do not change.
+    pub(crate) async fn after_confirm(&self, process: &Process) {
+        let span = tracing::info_span!("after_confirm", process = %process.id);
+        if let Err(e) = self.settle(process).instrument(span).await {
+            tracing::error!(process = %process.id, error = %e, "follow-up of a confirmation failed");
         }
     }
 
-    async fn settle(&self, process_id: &ProcessId) -> Result<(), AppError> {
-        let process = self.store.get_process(process_id).await?.value;
-        let Some(stock_id) = process.stock_id.clone() else { return Ok(()) };
+    async fn settle(&self, process: &Process) -> Result<(), AppError> {
+        let Some(stock_id) = &process.stock_id else { return Ok(()) };
         match process.kind {
-            ProcessKind::Sell { sale_date } => self.ask_statements(&process, &stock_id, sale_date).await,
-            ProcessKind::Statement { .. } => self.summarise_if_done(&stock_id).await,
+            ProcessKind::Sell { sale_date } => self.ask_statements(process, stock_id, sale_date).await,
+            ProcessKind::Statement { .. } => self.summarise_if_done(stock_id).await,
             ProcessKind::Participation { .. } | ProcessKind::Allotment | ProcessKind::Notice => Ok(()),
         }
     }
@@ -416,8 +417,9 @@ impl App {
             return Ok(());
         }
         let kind = ProcessKind::Statement { sale_date };
-        let work = self.stock_work(stock_id).await?;
-        if work.iter().any(|(p, _)| p.kind == kind) {
+        // Only whether the date has its statement process already: the processes, not their trackers.
+        let processes = all_pages(|page| async move { self.store.processes_of_stock(stock_id, &page).await }).await?;
+        if processes.iter().any(|p| p.value.kind == kind && p.value.state() != ProcessState::Cancelled) {
             return Ok(());
         }
         let stock = self.store.get_stock(stock_id).await?.value;
@@ -498,7 +500,7 @@ impl App {
         if sell_dates.iter().any(|d| !statement_dates.contains(d)) {
             return Ok(());
         }
-        let result = self.stock_result(stock_id).await?;
+        let result = self.result_of(stock_id, &work).await?;
         self.notify_staff(templates::result::summary(&result)).await;
         Ok(())
     }

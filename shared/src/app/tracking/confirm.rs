@@ -58,7 +58,7 @@ impl App {
         self.tracker_moved(process_id).await;
         // A sale date's last execution report asks for its statements; a stock's last statement
         // gets its result to staff.
-        self.after_confirm(process_id).await;
+        self.after_confirm(&loaded.process).await;
         Ok(saved)
     }
 }
