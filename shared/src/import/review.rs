@@ -125,19 +125,7 @@ pub fn review(rows: &[RawRow], clients: &[Client], date: NaiveDate, reg: &Regula
     for row in rows {
         let mut reasons: Vec<String> = Vec::new();
 
-        let (client, fund) = match directory.resolve(&row.client) {
-            Ok((client, named_fund)) => match resolve_fund(client, named_fund, row.fund.as_deref()) {
-                Ok(fund) => (Some(client), Some(fund)),
-                Err(reason) => {
-                    reasons.push(reason);
-                    (Some(client), None)
-                }
-            },
-            Err(reason) => {
-                reasons.push(reason);
-                (None, None)
-            }
-        };
+        let (client, fund) = directory.row(row, &mut reasons);
         let client_id = client.map(|c| c.id.clone());
         let fund_id = fund.map(|f| f.id.clone());
         let report_row = |outcome| RowReport {
@@ -250,8 +238,26 @@ impl<'a> Directory<'a> {
         Directory { clients, by_key }
     }
 
+    /// A row's client and fund, as far as they resolve (its 기관명 and 펀드 cells); why not is
+    /// pushed to `reasons`.
+    pub(super) fn row(&self, row: &RawRow, reasons: &mut Vec<String>) -> (Option<&'a Client>, Option<&'a FundAccount>) {
+        match self.resolve(&row.client) {
+            Ok((client, named_fund)) => match resolve_fund(client, named_fund, row.fund.as_deref()) {
+                Ok(fund) => (Some(client), Some(fund)),
+                Err(reason) => {
+                    reasons.push(reason);
+                    (Some(client), None)
+                }
+            },
+            Err(reason) => {
+                reasons.push(reason);
+                (None, None)
+            }
+        }
+    }
+
     /// The client a 기관명 cell names, and the fund when the cell is "<client> <fund>".
-    pub(super) fn resolve(&self, input: &str) -> Result<(&'a Client, Option<&'a FundAccount>), String> {
+    fn resolve(&self, input: &str) -> Result<(&'a Client, Option<&'a FundAccount>), String> {
         let input = input.trim();
         if input.is_empty() {
             return Err("no client (기관명 is blank)".to_owned());
@@ -309,7 +315,7 @@ fn fund_list(client: &Client) -> String {
 }
 
 /// The fund a row is for: the 펀드 column, else the fund named in 기관명, else the client's only fund.
-pub(super) fn resolve_fund<'a>(
+fn resolve_fund<'a>(
     client: &'a Client,
     named_in_client: Option<&'a FundAccount>,
     column: Option<&str>,

@@ -4,7 +4,7 @@
 //! written: a limit price off the tick grid or outside the day's price limits, a fund with
 //! nothing it may sell that day (locked shares), orders selling more than it may sell.
 
-use super::review::{Directory, resolve_fund, send_flag};
+use super::review::{Directory, send_flag};
 use super::{ImportReport, RawRow, RowOutcome, RowReport, RowSource};
 use crate::domain::calendar::KrxCalendar;
 use crate::domain::client::Client;
@@ -121,19 +121,7 @@ pub fn review_sell(rows: &[RawRow], clients: &[Client], day: &SellDay<'_>) -> Se
     let mut out: Vec<RowReport<SellOrder, Finding>> = Vec::with_capacity(rows.len());
     for row in rows {
         let mut reasons: Vec<String> = Vec::new();
-        let (client, fund) = match directory.resolve(&row.client) {
-            Ok((client, named)) => match resolve_fund(client, named, row.fund.as_deref()) {
-                Ok(fund) => (Some(client), Some(fund)),
-                Err(reason) => {
-                    reasons.push(reason);
-                    (Some(client), None)
-                }
-            },
-            Err(reason) => {
-                reasons.push(reason);
-                (None, None)
-            }
-        };
+        let (client, fund) = directory.row(row, &mut reasons);
         let report = |outcome| RowReport {
             source: row.source.clone(),
             client_input: row.client.clone(),
