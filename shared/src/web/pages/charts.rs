@@ -163,7 +163,10 @@ fn started(p: &Process) -> bool {
 async fn kickoff(state: &WebState, processes: &[Process], chosen: Option<&str>) -> Result<Option<Kickoff>, WebError> {
     let process = match chosen.filter(|c| !c.is_empty()) {
         Some(id) => processes.iter().find(|p| p.id.as_str() == id),
-        None => processes.iter().filter(|p| started(p)).max_by_key(|p| p.kickoff_at),
+        // What staff watch first: the newest process still running, else the newest finished.
+        None => {
+            processes.iter().filter(|p| started(p)).max_by_key(|p| (p.state() != ProcessState::Completed, p.kickoff_at))
+        }
     };
     let Some(process) = process.cloned() else { return Ok(None) };
     let cache_key = key(state, process.id.as_str());

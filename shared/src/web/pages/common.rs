@@ -3,11 +3,13 @@
 use crate::app::{App, all_pages};
 use crate::domain::client::Client;
 use crate::domain::ids::{ClientId, ProcessId, StockId};
-use crate::domain::process::{Process, ProcessKind};
+use crate::domain::process::{Process, ProcessKind, ProcessState};
 use crate::domain::stock::Stock;
 use crate::domain::tracker::{Tracker, TrackerState};
 use crate::ports::store::{PageRequest, StoreError, Versioned};
+use crate::web::WebError;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// Clients and stocks by id, read once for a page.
 #[derive(Default)]
@@ -71,6 +73,25 @@ impl Names {
             (None, kind) => kind_name(kind),
         }
     }
+}
+
+/// Each process's tracker counts by state ([`App::state_counts`]), read several at once; a draft
+/// keeps none (they would be counted from every tracker), so it shows as not started.
+pub async fn counts_of(app: &Arc<App>, processes: &[Process]) -> Result<Vec<Vec<(TrackerState, usize)>>, WebError> {
+    let mut reads = tokio::task::JoinSet::new();
+    for (i, p) in processes.iter().enumerate().filter(|(_, p)| p.state() != ProcessState::Draft) {
+        let (app, id) = (app.clone(), p.id.clone());
+        reads.spawn(async move { (i, app.state_counts(&id).await) });
+    }
+    let mut counts = vec![Vec::new(); processes.len()];
+    while let Some(joined) = reads.join_next().await {
+        let (i, read) = joined
+            .map_err(|e| WebError { status: axum::http::StatusCode::INTERNAL_SERVER_ERROR, detail: e.to_string() })?;
+        if let Some(slot) = counts.get_mut(i) {
+            *slot = read?;
+        }
+    }
+    Ok(counts)
 }
 
 /// Every process, by kickoff time.

@@ -1,7 +1,7 @@
 //! The process list: every process by kickoff, newest first, filtered by state, each with its
 //! progress; a row opens the process's page.
 
-use super::common::{Names, all_processes};
+use super::common::{Names, all_processes, counts_of};
 use crate::domain::process::{Process, ProcessState};
 use crate::domain::tracker::TrackerState;
 use crate::export::{Cell, Table};
@@ -61,21 +61,7 @@ async fn read(state: &WebState, filter: &str) -> Result<Listed, WebError> {
     all.sort_by_key(|p| std::cmp::Reverse(p.kickoff_at));
     let total = all.len();
     all.truncate(SHOWN);
-    // One read per row, several at once.
-    let mut reads = tokio::task::JoinSet::new();
-    // A draft keeps no counts (they would be counted from every tracker): it shows as not started.
-    for (i, p) in all.iter().enumerate().filter(|(_, p)| p.state() != ProcessState::Draft) {
-        let (app, id) = (state.app.clone(), p.id.clone());
-        reads.spawn(async move { (i, app.state_counts(&id).await) });
-    }
-    let mut counts = vec![Vec::new(); all.len()];
-    while let Some(joined) = reads.join_next().await {
-        let (i, read) = joined
-            .map_err(|e| WebError { status: axum::http::StatusCode::INTERNAL_SERVER_ERROR, detail: e.to_string() })?;
-        if let Some(slot) = counts.get_mut(i) {
-            *slot = read?;
-        }
-    }
+    let counts = counts_of(&state.app, &all).await?;
     let rows: Vec<_> = all.into_iter().zip(counts).collect();
     let names = Names::read(&state.app, std::iter::empty(), rows.iter().map(|(p, _)| p)).await?;
     Ok(Listed { rows, total, names })

@@ -625,7 +625,8 @@ async fn render_detail(state: &WebState, caller: &Principal, id: &StockId) -> Re
     let cal = KrxCalendar::builtin();
     let warnings: Vec<String> = st.warnings(cal, Regulation::builtin()).iter().map(warning_text).collect();
     let processes = processes_of(state, id).await?;
-    let names = Names::read(&state.app, [], processes.iter()).await?;
+    // Its processes' titles name this stock, read above.
+    let names = Names { stocks: [(st.id.clone(), st.clone())].into(), ..Names::default() };
     let open: Vec<&Process> = processes.iter().filter(|p| !p.state().is_final()).collect();
     let advisor = may(caller.role, Role::Advisor) && st.status() == StockStatus::Active;
     let today = kst_date(state.app.clock.now());

@@ -3,7 +3,7 @@
 //! waiting first, with a remind button; escalations and failed sends.
 
 use super::actions::{View, tracker_buttons};
-use super::common::{Names, all_processes, open_in_state, silent};
+use super::common::{Names, all_processes, counts_of, open_in_state, silent};
 use crate::domain::ids::ProcessId;
 use crate::domain::process::{Process, ProcessState};
 use crate::domain::staff::Role;
@@ -42,32 +42,41 @@ struct Today {
 /// The most silent clients the page lists; the export has them all.
 const SHOWN: usize = 100;
 
+/// What is read: the page, or only the silent list for its download.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Read {
+    Page,
+    SilentOnly,
+}
+
 impl Today {
-    async fn read(state: &WebState, limit: Option<usize>) -> Result<Today, WebError> {
+    async fn read(state: &WebState, read: Read) -> Result<Today, WebError> {
         let app = &state.app;
         let now = app.clock.now();
         let today = kst_date(now);
-        let all = all_processes(app).await?;
-        let by_id: HashMap<ProcessId, Process> = all.iter().map(|p| (p.value.id.clone(), p.value.clone())).collect();
-        let mut processes = Vec::new();
-        for p in all.into_iter().map(|p| p.value) {
+        let by_id: HashMap<ProcessId, Process> =
+            all_processes(app).await?.into_iter().map(|p| (p.value.id.clone(), p.value)).collect();
+        let limit = (read == Read::Page).then_some(SHOWN);
+        let on_card = |p: &&Process| {
             let live = matches!(p.state(), ProcessState::Running | ProcessState::Paused);
-            let due_today = kst_date(p.kickoff_at) == today && !p.state().is_final();
-            if live || due_today {
-                // A draft keeps no counts (they would be counted from every tracker): its card
-                // says it is not scheduled yet instead.
-                let counts =
-                    if p.state() == ProcessState::Draft { Vec::new() } else { app.state_counts(&p.id).await? };
-                processes.push((p, counts));
-            }
-        }
+            read == Read::Page && (live || (kst_date(p.kickoff_at) == today && !p.state().is_final()))
+        };
+        let mut cards: Vec<Process> = by_id.values().filter(on_card).cloned().collect();
+        cards.sort_by(|a, b| (a.kickoff_at, &a.id).cmp(&(b.kickoff_at, &b.id)));
+        // A draft's card says it is not scheduled yet instead of counts.
+        let counts = counts_of(&state.app, &cards).await?;
+        let processes: Vec<_> = cards.into_iter().zip(counts).collect();
         let (silent, more) = silent(app, &by_id, limit).await?;
-        let failed: Vec<Tracker> = open_in_state(app, TrackerState::Failed)
-            .await?
-            .into_iter()
-            .map(|t| t.value)
-            .filter(|t| by_id.get(&t.process_id).is_some_and(|p| !p.state().is_final()))
-            .collect();
+        let failed: Vec<Tracker> = if read == Read::Page {
+            open_in_state(app, TrackerState::Failed)
+                .await?
+                .into_iter()
+                .map(|t| t.value)
+                .filter(|t| by_id.get(&t.process_id).is_some_and(|p| !p.state().is_final()))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let clients = silent.iter().chain(&failed).map(|t| &t.client_id);
         let shown = silent.iter().chain(&failed).filter_map(|t| by_id.get(&t.process_id));
         let names = Names::read(app, clients, shown.chain(processes.iter().map(|(p, _)| p))).await?;
@@ -80,12 +89,12 @@ impl Today {
 }
 
 async fn page(State(state): State<WebState>, Authorized(caller, _): Authorized<Viewer>) -> Result<Markup, WebError> {
-    let today = Today::read(&state, Some(SHOWN)).await?;
+    let today = Today::read(&state, Read::Page).await?;
     Ok(render(&today, caller.role))
 }
 
 pub(super) async fn render_for(state: &WebState, role: Role) -> Result<Markup, WebError> {
-    Ok(render(&Today::read(state, Some(SHOWN)).await?, role))
+    Ok(render(&Today::read(state, Read::Page).await?, role))
 }
 
 fn render(t: &Today, role: Role) -> Markup {
@@ -201,7 +210,7 @@ async fn export_silent(
     Query(q): Query<FormatQuery>,
 ) -> Result<Response, WebError> {
     let format = Format::parse(q.format.as_deref())?;
-    let t = Today::read(&state, None).await?;
+    let t = Today::read(&state, Read::SilentOnly).await?;
     let mut table = Table::new(
         "미응답 고객사",
         &["고객사", "프로세스", "상태", "대기 시작 (KST)", "대기 (분)", "독촉 횟수", "에스컬레이션"],
