@@ -16,7 +16,7 @@ pub use self::csv::{read_csv, read_csv_rows};
 pub use self::json::{SELL_FIELDS, rows_from_json, rows_from_json_of};
 pub use self::review::{Bands, ImportReport, MAX_COMMENT_CHARS, RowOutcome, RowReport, review};
 pub use self::sell::{SellDay, SellReport, describe, review_sell};
-pub use self::xlsx::{read_xlsx, read_xlsx_rows};
+pub use self::xlsx::{read_xlsx, read_xlsx_first, read_xlsx_rows};
 
 use serde::Serialize;
 use std::fmt;

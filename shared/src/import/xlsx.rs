@@ -19,6 +19,12 @@ pub fn read_xlsx(bytes: &[u8], sheet: &str) -> Result<Vec<RawRow>, ImportError> 
 
 /// [`read_xlsx`] for a sheet of `kind`.
 pub fn read_xlsx_rows(bytes: &[u8], sheet: &str, kind: RowKind) -> Result<Vec<RawRow>, ImportError> {
+    read_xlsx_first(bytes, &[sheet], kind)
+}
+
+/// [`read_xlsx_rows`] from the first of `sheets` the workbook has (a sell plan's own date's sheet,
+/// else `sell`); when it has none, the error names the first.
+pub fn read_xlsx_first(bytes: &[u8], sheets: &[impl AsRef<str>], kind: RowKind) -> Result<Vec<RawRow>, ImportError> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(ImportError::FileTooLarge { size: bytes.len(), limit: MAX_FILE_BYTES });
     }
@@ -26,12 +32,20 @@ pub fn read_xlsx_rows(bytes: &[u8], sheet: &str, kind: RowKind) -> Result<Vec<Ra
     let mut workbook = Xlsx::new(Cursor::new(bytes))
         .map_err(|e| ImportError::NotXlsx { reason: format!("it is a zip archive but not a workbook ({e})") })?;
     let present = workbook.sheet_names();
-    let name = present
+    let name = sheets
         .iter()
-        .find(|n| n.as_str() == sheet)
-        .or_else(|| present.iter().find(|n| n.trim().to_lowercase() == sheet.trim().to_lowercase()))
+        .find_map(|sheet| {
+            let sheet = sheet.as_ref();
+            present
+                .iter()
+                .find(|n| n.as_str() == sheet)
+                .or_else(|| present.iter().find(|n| n.trim().to_lowercase() == sheet.trim().to_lowercase()))
+        })
         .cloned()
-        .ok_or_else(|| ImportError::SheetMissing { wanted: sheet.to_owned(), present: present.clone() })?;
+        .ok_or_else(|| ImportError::SheetMissing {
+            wanted: sheets.first().map(|s| s.as_ref().to_owned()).unwrap_or_default(),
+            present: present.clone(),
+        })?;
     let unreadable = |e: calamine::XlsxError| ImportError::UnreadableXlsx { reason: format!("sheet {name}: {e}") };
     let mut cells = workbook.worksheet_cells_reader(&name).map_err(unreadable)?;
 
@@ -211,6 +225,29 @@ mod tests {
         assert_eq!(cell_text(&DataRef::SharedString(" 17,500 ")).as_deref(), Some("17,500"));
         assert_eq!(cell_text(&DataRef::String("  ".into())), None);
         assert_eq!(cell_text(&DataRef::Bool(false)).as_deref(), Some("FALSE"));
+    }
+
+    #[test]
+    fn the_first_wanted_sheet_the_workbook_has_is_read() {
+        use crate::export::{Cell, Table, workbook};
+        let sheet = |title: &str, client: &str| {
+            let mut t = Table::new(title, &["기관명", "펀드", "매도수량", "주문유형"]);
+            t.push(vec![Cell::text(client), Cell::text("하이일드"), Cell::text("50%"), Cell::text("시가")]);
+            t
+        };
+        let clients = |rows: Vec<RawRow>| rows.into_iter().map(|r| r.client).collect::<Vec<_>>();
+        let wanted = ["sell-2026-04-07", "sell"];
+        let fallback = workbook(&[sheet("메모", "memo"), sheet("Sell", "fallback")]).unwrap();
+        assert_eq!(clients(read_xlsx_first(&fallback, &wanted, RowKind::Sell).unwrap()), ["fallback"]);
+        // The order of the wanted sheets decides, not the workbook's.
+        let both = workbook(&[sheet("sell", "fallback"), sheet("sell-2026-04-07", "dated")]).unwrap();
+        assert_eq!(clients(read_xlsx_first(&both, &wanted, RowKind::Sell).unwrap()), ["dated"]);
+        match read_xlsx_first(&fallback, &["sell-2026-05-07", "매도"], RowKind::Sell) {
+            Err(ImportError::SheetMissing { wanted, present }) => {
+                assert_eq!((wanted.as_str(), present), ("sell-2026-05-07", vec!["메모".to_owned(), "Sell".to_owned()]));
+            }
+            other => panic!("expected the first wanted sheet named, got {other:?}"),
+        }
     }
 
     #[test]

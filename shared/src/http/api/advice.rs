@@ -9,7 +9,7 @@ use super::openapi::problem;
 use crate::app::{App, ApplyOutcome, SellApplyOutcome};
 use crate::domain::ids::ProcessId;
 use crate::http::problem::Problem;
-use crate::import::{ImportError, RawRow, RowKind, read_csv_rows, read_xlsx_rows, rows_from_json_of};
+use crate::import::{ImportError, RawRow, RowKind, read_csv_rows, read_xlsx_first, rows_from_json_of};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -205,19 +205,7 @@ fn read_rows(
         Some(declared) => declared,
     };
     match format {
-        XLSX => {
-            // The first sheet that exists; when none does, the error names the first wanted.
-            let mut first_error = None;
-            for sheet in sheets {
-                match read_xlsx_rows(body, sheet, kind) {
-                    Err(e @ ImportError::SheetMissing { .. }) => {
-                        first_error.get_or_insert(e);
-                    }
-                    read => return read,
-                }
-            }
-            Err(first_error.unwrap_or(ImportError::SheetMissing { wanted: String::new(), present: Vec::new() }))
-        }
+        XLSX => read_xlsx_first(body, sheets, kind),
         "text/csv" => read_csv_rows(body, kind),
         _ => {
             let value: serde_json::Value =
