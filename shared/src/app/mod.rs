@@ -15,6 +15,7 @@ mod processes;
 mod result;
 mod sell_advice;
 mod sell_plan;
+mod staff;
 mod staff_commands;
 mod staff_feed;
 mod stocks;

@@ -79,8 +79,7 @@ async fn create(
         telegram_user_id: input.telegram_user_id,
         active: input.active,
     };
-    let created = s.app.store.create_staff(&staff).await.map_err(AppError::from)?;
-    s.app.memo.forget_staff();
+    let created = s.app.create_staff(&staff).await.map_err(AppError::from)?;
     super::audit(&s, &caller, "staff.create", created.value.id.as_str(), None, Some(json!(created.value))).await;
     Ok((StatusCode::CREATED, Json(json!(created))))
 }
@@ -115,8 +114,7 @@ async fn update(
         active: input.active,
     };
     let before = s.app.store.get_staff(&staff.id).await.ok().map(|st| json!(st.value));
-    let updated = s.app.store.update_staff(&staff, version).await.map_err(AppError::from)?;
-    s.app.memo.forget_staff();
+    let updated = s.app.update_staff(&staff, version).await.map_err(AppError::from)?;
     super::audit(&s, &caller, "staff.update", updated.value.id.as_str(), before, Some(json!(updated.value))).await;
     Ok(Json(json!(updated)))
 }

@@ -127,9 +127,7 @@ async fn create(
         telegram_user_id: f.parse_opt::<i64>("telegram_user_id", "텔레그램 사용자 ID")?.map(TelegramUserId),
         active: true,
     };
-    let created = state.app.store.create_staff(&staff).await.map_err(write_error)?;
-    // Role checks read the staff list through this memo: a new member counts at once.
-    state.app.memo.forget_staff();
+    let created = state.app.create_staff(&staff).await.map_err(write_error)?;
     state
         .app
         .record_audit(&caller.name, "staff.create", created.value.id.as_str(), None, Some(json!(created.value)))
@@ -148,8 +146,7 @@ async fn update(
     let before = state.app.store.get_staff(&id).await?;
     // Only the role and whether active change here; name and Telegram account stay as they were.
     let staff = Staff { role: role_from(&f)?, active: f.checked("active"), ..before.value.clone() };
-    let updated = state.app.store.update_staff(&staff, version).await.map_err(write_error)?;
-    state.app.memo.forget_staff();
+    let updated = state.app.update_staff(&staff, version).await.map_err(write_error)?;
     state
         .app
         .record_audit(&caller.name, "staff.update", id.as_str(), Some(json!(before.value)), Some(json!(updated.value)))
