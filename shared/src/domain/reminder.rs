@@ -1,6 +1,5 @@
 //! When to chase a silent client next, from the process's policy and the tracker's history.
 
-use crate::domain::phase::Advice;
 use crate::domain::process::{QuietHours, ReminderPolicy};
 use crate::domain::time::{Timestamp, kst};
 use crate::domain::tracker::{Tracker, TrackerState};
@@ -27,8 +26,8 @@ pub fn next_action(policy: &ReminderPolicy, tracker: &Tracker, response_tracking
     }
     let every =
         if state == TrackerState::Sent { policy.remind_unacknowledged_every } else { policy.remind_unsubmitted_every };
-    let since = match (state, tracker.advice()) {
-        (TrackerState::Acknowledged, Advice::Sell(plan)) => tracker.state_since().max(plan.report_due_from()),
+    let since = match (state, tracker.advice().answer_due_from()) {
+        (TrackerState::Acknowledged, Some(due)) => tracker.state_since().max(due),
         _ => tracker.state_since(),
     };
     let escalate = tracker.escalated_at().is_none().then(|| since + policy.escalate_after.delta());

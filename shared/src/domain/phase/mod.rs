@@ -198,6 +198,16 @@ impl Advice {
         }
     }
 
+    /// When the answer can first be due, for a phase whose answer cannot come as soon as the
+    /// client acknowledges: a sale's execution report from the session's close
+    /// ([`sell::SellAdvice::report_due_from`]). Reminders after ✅ count from it.
+    pub fn answer_due_from(&self) -> Option<crate::domain::time::Timestamp> {
+        match self {
+            Advice::Sell(plan) => Some(plan.report_due_from()),
+            Advice::Bid(_) | Advice::Allotment(_) | Advice::Notice(_) | Advice::Statement(_) => None,
+        }
+    }
+
     /// The funds the advice is about, in order (none for a notice).
     pub fn funds(&self) -> Vec<&FundId> {
         match self {
