@@ -4,13 +4,28 @@
 use super::{App, AppError, Outgoing, all_pages};
 use crate::domain::calendar::KrxCalendar;
 use crate::domain::ids::StockId;
+use crate::domain::money::Price;
 use crate::domain::process::{ProcessAction, ProcessState};
 use crate::domain::stock::{Schedule, Stock};
 use crate::domain::templates;
+use crate::domain::time::kst_date;
 use crate::ports::scheduler::Job;
 use crate::ports::store::{StoreError, Versioned};
 
 impl App {
+    /// Sets the final offer price (확정 공모가), once book-building is over (KST); refused for a
+    /// withdrawn stock.
+    pub async fn set_final_price(
+        &self,
+        stock_id: &StockId,
+        price: Price,
+        expected_version: u64,
+    ) -> Result<Versioned<Stock>, AppError> {
+        let mut stock = self.store.get_stock(stock_id).await?.value;
+        stock.set_final_price(price, kst_date(self.clock.now()))?;
+        Ok(self.store.update_stock(&stock, expected_version).await?)
+    }
+
     /// Replaces the stock's schedule. Processes not started whose kickoff was their round's default
     /// move with it (jobs rescheduled); a kickoff staff set by hand stays. Returns how many moved.
     pub async fn amend_schedule(

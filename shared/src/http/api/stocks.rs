@@ -11,7 +11,6 @@ use crate::domain::money::Price;
 use crate::domain::regulation::Regulation;
 use crate::domain::stock::{Market, NewStock, PriceBand, Schedule, ScheduleDates, Stock, StockCode};
 use crate::domain::text::Label;
-use crate::domain::time::kst_date;
 use crate::http::problem::Problem;
 use crate::ports::store::Page;
 use axum::Json;
@@ -166,11 +165,12 @@ async fn final_price(
     Id(stock_id): Id<StockId>,
     Body(input): Body<FinalPrice>,
 ) -> Result<Json<Value>, Problem> {
-    let mut stock = s.app.store.get_stock(&stock_id).await.map_err(AppError::from)?.value;
-    stock
-        .set_final_price(input.price, kst_date(s.app.clock.now()))
-        .map_err(|e| Problem::new(StatusCode::CONFLICT, "Conflict", e.to_string()).field("price", e.to_string()))?;
-    let saved = s.app.store.update_stock(&stock, input.version).await.map_err(AppError::from)?;
+    let saved = s.app.set_final_price(&stock_id, input.price, input.version).await.map_err(|e| match e {
+        AppError::Stock(e) => {
+            Problem::new(StatusCode::CONFLICT, "Conflict", e.to_string()).field("price", e.to_string())
+        }
+        e => e.into(),
+    })?;
     super::audit(&s, &caller, "stock.final_price", stock_id.as_str(), None, Some(json!(saved.value))).await;
     Ok(Json(with_warnings(&saved)))
 }

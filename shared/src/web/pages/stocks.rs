@@ -743,11 +743,7 @@ async fn final_price(
 ) -> Result<Markup, WebError> {
     let price: Price = f.parse("price", "확정 공모가")?;
     let version = f.version()?;
-    let mut stock = state.app.store.get_stock(&id).await?.value;
-    stock
-        .set_final_price(price, kst_date(state.app.clock.now()))
-        .map_err(|e| WebError { status: axum::http::StatusCode::CONFLICT, detail: e.to_string() })?;
-    let saved = state.app.store.update_stock(&stock, version).await.map_err(write_error)?;
+    let saved = state.app.set_final_price(&id, price, version).await.map_err(write_error)?;
     state.app.record_audit(&caller.name, "stock.final_price", id.as_str(), None, Some(json!(saved.value))).await;
     after_change(&state, &caller, &saved, &format!("확정 공모가를 {price}으로 정했습니다.")).await
 }
