@@ -441,20 +441,6 @@ pub fn check_plan_line(
     Ok(out)
 }
 
-/// [`check_plan_line`] for every fund of the advice, in order.
-pub fn check_plan(
-    advice: &SellAdvice,
-    session: Option<&Session>,
-    reg: &Regulation,
-    calendar: &KrxCalendar,
-) -> Result<Vec<Finding>, RegulationError> {
-    let mut out = Vec::new();
-    for line in &advice.lines {
-        out.extend(check_plan_line(line, session, advice.sale_date, reg, calendar)?);
-    }
-    Ok(out)
-}
-
 /// The execution report against the plan, fund by fund, then reports for funds without a plan.
 /// Needs no dated rules: the price limits are [`check`]'s.
 pub fn compare(advice: &SellAdvice, answer: &SellAnswer) -> Vec<Finding> {
