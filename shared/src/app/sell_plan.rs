@@ -331,14 +331,15 @@ impl App {
             if !matches!(p.state(), ProcessState::Draft | ProcessState::Scheduled) {
                 continue;
             }
-            let (from, new_kind) = match p.kind {
-                ProcessKind::Sell { sale_date } => match moves.get(&sale_date) {
-                    Some(to) if *to != sale_date => (sale_date, ProcessKind::Sell { sale_date: *to }),
-                    _ => continue,
+            let moved_to = |from: NaiveDate| moves.get(&from).copied().filter(|to| *to != from);
+            let (from, to, new_kind) = match p.kind {
+                ProcessKind::Sell { sale_date } => match moved_to(sale_date) {
+                    Some(to) => (sale_date, to, ProcessKind::Sell { sale_date: to }),
+                    None => continue,
                 },
-                ProcessKind::Statement { sale_date } => match moves.get(&sale_date) {
-                    Some(to) if *to != sale_date => (sale_date, ProcessKind::Statement { sale_date: *to }),
-                    _ => continue,
+                ProcessKind::Statement { sale_date } => match moved_to(sale_date) {
+                    Some(to) => (sale_date, to, ProcessKind::Statement { sale_date: to }),
+                    None => continue,
                 },
                 ProcessKind::Participation { .. } | ProcessKind::Allotment | ProcessKind::Notice => continue,
             };
@@ -366,7 +367,7 @@ impl App {
                     .map(|t| {
                         let advice = match t.value.advice().clone() {
                             Advice::Sell(mut a) => {
-                                a.sale_date = new_kind_date(new_kind).unwrap_or(a.sale_date);
+                                a.sale_date = to;
                                 Advice::Sell(a)
                             }
                             other => other,
@@ -509,13 +510,6 @@ impl App {
 /// A tracker nothing more is expected of: confirmed, or skipped by staff.
 fn settled(state: TrackerState) -> bool {
     matches!(state, TrackerState::Confirmed | TrackerState::Skipped)
-}
-
-fn new_kind_date(kind: ProcessKind) -> Option<NaiveDate> {
-    match kind {
-        ProcessKind::Sell { sale_date } | ProcessKind::Statement { sale_date } => Some(sale_date),
-        ProcessKind::Participation { .. } | ProcessKind::Allotment | ProcessKind::Notice => None,
-    }
 }
 
 #[cfg(test)]
