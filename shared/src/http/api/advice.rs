@@ -8,6 +8,7 @@ use super::extract::{Id, Query};
 use super::openapi::problem;
 use crate::app::{App, ApplyOutcome, SellApplyOutcome};
 use crate::domain::ids::ProcessId;
+use crate::export::XLSX_CONTENT_TYPE as XLSX;
 use crate::http::problem::Problem;
 use crate::import::{ImportError, RawRow, RowKind, read_csv_rows, read_xlsx_first, rows_from_json_of};
 use axum::Json;
@@ -22,8 +23,6 @@ use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder,
 use utoipa::{IntoParams, IntoResponses, PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 pub(super) fn routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new().routes(routes!(load_advice)).layer(DefaultBodyLimit::max(crate::import::MAX_FILE_BYTES))
