@@ -565,16 +565,4 @@ mod tests {
                 .unwrap();
         assert_eq!(moved[1].date.to_string(), "2026-05-14");
     }
-
-    #[test]
-    fn statements_settle_two_business_days_later() {
-        use crate::domain::process::settlement_date;
-        let cal = KrxCalendar::builtin();
-        let t2 = |d: &str| settlement_date(d.parse().unwrap(), cal).to_string();
-        assert_eq!(t2("2026-04-07"), "2026-04-09");
-        // Thursday → Monday.
-        assert_eq!(t2("2026-04-09"), "2026-04-13");
-        // 2026-05-07 (Thu) → 05-11 (Mon).
-        assert_eq!(t2("2026-05-07"), "2026-05-11");
-    }
 }

@@ -379,6 +379,9 @@ mod tests {
         );
         // Sold Wednesday 2026-09-23: the Chuseok holidays (09-24, 09-25) and the weekend pass first.
         assert_eq!(settlement_date(d("2026-09-23"), cal), d("2026-09-29"));
+        // Thursday → Monday: 04-09 → 04-13, 05-07 → 05-11.
+        assert_eq!(settlement_date(d("2026-04-09"), cal), d("2026-04-13"));
+        assert_eq!(settlement_date(d("2026-05-07"), cal), d("2026-05-11"));
         let sell = ProcessKind::Sell { sale_date: d("2026-05-07") };
         assert_eq!((sell.korean(), sell.phase(), sell.needs_stock()), ("상장 후 매도의견", Phase::Sell, true));
         let statement = ProcessKind::Statement { sale_date: d("2026-05-07") };
