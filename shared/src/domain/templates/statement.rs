@@ -5,7 +5,7 @@ use super::{ACK_BUTTON, Subject, fund_name};
 use crate::domain::calendar::KrxCalendar;
 use crate::domain::client::Client;
 use crate::domain::ids::FundId;
-use crate::domain::money::{Won, group_thousands};
+use crate::domain::money::{Won, bid_amount, group_thousands};
 use crate::domain::phase::statement::{ConfirmedSale, Finding};
 use crate::domain::phase::statement::{StatementAdvice, StatementAnswer};
 use crate::domain::process::settlement_date;
@@ -42,8 +42,8 @@ pub fn example(client: &Client, advice: &StatementAdvice) -> String {
         .iter()
         .map(|sale: &ConfirmedSale| {
             let name = if several { format!("{}\n", escape(&fund_name(client, &sale.fund_id))) } else { String::new() };
-            let gross = u128::from(sale.quantity.get()) * u128::from(sale.average_price.get());
-            let gross = u64::try_from(gross).map_or_else(|_| "-".to_owned(), group_thousands);
+            let gross = bid_amount(sale.average_price, sale.quantity)
+                .map_or_else(|| "-".to_owned(), |gross| group_thousands(gross.get()));
             format!(
                 "{name}수량 {} 단가 {} 매매금액 {gross}원 수수료 00,000원 거래세 000,000원 정산금액 000,000,000원",
                 sale.quantity, sale.average_price
