@@ -2,9 +2,9 @@
 //! the bot misbehaves) and on again. Nothing is lost while it is off, because nothing is taken
 //! from where it waits:
 //!
-//! - every send to a client is refused at the one place all of them pass (`deliver_unlogged`), and
-//!   a kickoff also looks before each batch; a tracker claimed for a send that the stop then
-//!   refused is given back unclaimed, never marked failed;
+//! - every send to a client is refused at the one place all of them pass (`deliver_unlogged`; a
+//!   fan-out's sends by the one read of their batch, in `pace_bulk`); a tracker claimed for a send
+//!   that the stop then refused is given back unclaimed, never marked failed;
 //! - jobs (kickoffs, chases, a resume's) that fire while stopped do nothing and take no
 //!   once-only record; one that the stop caught halfway gives its record back;
 //! - the staff feed does not run: notices stay queued, cards stay stale;

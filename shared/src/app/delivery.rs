@@ -174,22 +174,28 @@ impl App {
     }
 
     /// [`App::deliver`] without the log, which the caller writes with what the send changed (a
-    /// tracker's transition); the first part in `slot` when one was reserved for it.
+    /// tracker's transition); the first part in `slot` when a fan-out reserved one for it.
+    ///
+    /// The emergency stop holds everything but the staff group's own traffic (answers to its
+    /// commands), and every message to a client passes here: a fan-out's slot comes from
+    /// [`App::pace_bulk`], which read the stop for its whole batch after reserving it; any other
+    /// message reads it here, alongside its first slot's reservation, so that a client's prompt
+    /// does not wait for two round trips in a row (a slot reserved while stopped goes unused).
     pub(crate) async fn deliver_unlogged(
         &self,
         out: &Outgoing,
         slot: Option<Slot>,
     ) -> Result<Vec<Delivered>, AppError> {
-        // The emergency stop holds everything but the staff group's own traffic (answers to its
-        // commands): checked here, before every message, so no path to a client is missed.
-        if Some(out.chat) != self.config.staff_chat {
-            self.refuse_if_stopped().await?;
+        let mut reserved = slot;
+        if reserved.is_none() && Some(out.chat) != self.config.staff_chat {
+            let (stopped, first) = tokio::join!(self.refuse_if_stopped(), self.pace(out.chat, None));
+            stopped?;
+            reserved = first?;
         }
         let parts = split(&out.html, MESSAGE_LIMIT);
         let last = parts.len().saturating_sub(1);
         let mut chat = out.chat;
         let mut followed_migration = false;
-        let mut reserved = slot;
         let mut delivered = Vec::with_capacity(parts.len());
         for (i, part) in parts.into_iter().enumerate() {
             loop {
@@ -300,14 +306,17 @@ impl App {
     /// backlog is within [`BULK_HORIZON`]: a fan-out books the bot only that far ahead, so a
     /// client's reply to its own act never waits behind more than that (and one batch) of other
     /// processes' fan-out. A message whose chat is busy beyond that gets no slot (`None`): it goes
-    /// in a later batch.
-    pub(super) async fn pace_bulk(&self, chats: &[ChatId]) -> Result<Vec<Option<Slot>>, StoreError> {
+    /// in a later batch. The emergency stop is then read once for the batch (refused with
+    /// `BotStopped` when it is on: the slots go unused), so its sends need no read of their own
+    /// and a stop holds the fan-out from its next batch.
+    pub(super) async fn pace_bulk(&self, chats: &[ChatId]) -> Result<Vec<Option<Slot>>, AppError> {
         let sends: Vec<_> = chats.iter().map(|chat| self.config.limits.for_chat(chat.0)).collect();
         loop {
             let now = self.pacing_clock.now();
             let by = now + BULK_HORIZON;
             let reservation = self.store.reserve(&sends, now, Window { first_by: Some(by), own_by: Some(by) }).await?;
             if reservation.slots.iter().any(Option::is_some) {
+                self.refuse_if_stopped().await?;
                 let reserved_at = self.pacing_clock.now();
                 return Ok(reservation.slots.into_iter().map(|s| s.map(|at| Slot { at, reserved_at })).collect());
             }

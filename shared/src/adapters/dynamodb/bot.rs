@@ -1,6 +1,7 @@
 //! The bot's emergency stop: one item, `BOT` / `#CONTROL`, versioned like every record (a stop
 //! and a resume at once: one of them gets a conflict). Read strongly consistently before every
-//! send, so a stop holds what every function sends next.
+//! message to a client (once per batch of a fan-out), so a stop holds what every function sends
+//! next.
 
 use super::DynamoStore;
 use super::entities::{Entity, Keys};

@@ -38,8 +38,6 @@ enum SendOutcome {
     Failed(ClientId, String),
     /// Another worker has it, or it had been sent already.
     Skipped,
-    /// The emergency stop came first: left pending, for the resume.
-    Held,
 }
 
 impl KickoffReport {
@@ -47,7 +45,7 @@ impl KickoffReport {
         match outcome {
             SendOutcome::Sent(client) => self.sent.push(client),
             SendOutcome::Failed(client, reason) => self.failed.push((client, reason)),
-            SendOutcome::Skipped | SendOutcome::Held => {}
+            SendOutcome::Skipped => {}
         }
     }
 }
@@ -173,7 +171,6 @@ impl App {
         let mut retry = None;
         let mut sends = tokio::task::JoinSet::new();
         let mut batch = Vec::with_capacity(KICKOFF_BATCH);
-        let mut claims = 0usize;
         for tracker in trackers {
             let Some(client) = clients.remove(&tracker.value.client_id) else {
                 let reason = "고객 정보 없음".to_owned();
@@ -186,13 +183,6 @@ impl App {
                 }
                 continue;
             }
-            // The emergency stop is looked for before each batch's claims: a stop halts the fan-out
-            // within a batch, and what it did not claim stays pending for the resume.
-            if claims.is_multiple_of(KICKOFF_BATCH) && self.stopped().await?.is_some() {
-                tracing::warn!(process = %process_id, "fan-out held: the bot is stopped");
-                break;
-            }
-            claims += 1;
             match self.claim_send(&loaded, tracker, &client).await {
                 Ok(Claim::Ready(ready)) => batch.push((*ready, client)),
                 Ok(Claim::Done(outcome)) => report.count(outcome),
@@ -202,11 +192,19 @@ impl App {
                 }
             }
             if batch.len() == KICKOFF_BATCH {
-                batch = self.send_batch(&loaded, batch, &mut sends).await?;
+                match self.send_batch(&loaded, batch, &mut sends).await? {
+                    Some(later) => batch = later,
+                    None => {
+                        batch = Vec::new();
+                        break;
+                    }
+                }
             }
         }
-        while !batch.is_empty() {
-            batch = self.send_batch(&loaded, batch, &mut sends).await?;
+        while let Some(later) = self.send_batch(&loaded, batch, &mut sends).await?
+            && !later.is_empty()
+        {
+            batch = later;
         }
         while let Some(joined) = sends.join_next().await {
             let Ok((client_id, outcome)) = joined else { continue };
@@ -239,18 +237,31 @@ impl App {
     }
 
     /// Reserves the batch's slots together, then sends each in its own, on its own task; returns
-    /// the messages whose chats were too busy for a slot yet, for the next batch.
+    /// the messages whose chats were too busy for a slot yet, for the next batch. `None` when the
+    /// emergency stop is on (read with the slots): the batch's claims are given back unsent (a
+    /// claim left standing would read as a send interrupted, and fail), and the fan-out stops,
+    /// what it did not claim still pending for the resume.
     async fn send_batch(
         &self,
         loaded: &Arc<Loaded>,
         batch: Vec<(Ready, Client)>,
         sends: &mut tokio::task::JoinSet<(ClientId, Result<SendOutcome, AppError>)>,
-    ) -> Result<Vec<(Ready, Client)>, AppError> {
+    ) -> Result<Option<Vec<(Ready, Client)>>, AppError> {
         if batch.is_empty() {
-            return Ok(batch);
+            return Ok(Some(batch));
         }
         let chats: Vec<ChatId> = batch.iter().map(|(ready, _)| ready.out.chat).collect();
-        let slots = self.pace_bulk(&chats).await?;
+        let slots = match self.pace_bulk(&chats).await {
+            Ok(slots) => slots,
+            Err(e) if e.is_held() => {
+                tracing::warn!(process = %loaded.process.id, "fan-out held: the bot is stopped");
+                for (Ready { claimed, unclaimed, .. }, _) in batch {
+                    self.store.transition_tracker(&unclaimed, TrackerState::Pending, claimed.version).await?;
+                }
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
         let mut later = Vec::new();
         for ((ready, client), slot) in batch.into_iter().zip(slots) {
             let Some(slot) = slot else {
@@ -263,7 +274,7 @@ impl App {
                 (id, app.send_claimed(&loaded, ready, &client, slot).await)
             });
         }
-        Ok(later)
+        Ok(Some(later))
     }
 
     /// Takes a pending tracker for sending (a conditional write, so that two kickoffs never both
@@ -322,15 +333,9 @@ impl App {
         client: &Client,
         slot: Slot,
     ) -> Result<SendOutcome, AppError> {
-        let Ready { claimed, unclaimed, out } = ready;
+        let Ready { claimed, out, .. } = ready;
         let mut tracker = claimed.value;
         match self.deliver_unlogged(&out, Some(slot)).await {
-            // Stopped between the batch's look and this send: nothing went, so the claim is given
-            // back (a claim left standing would read as a send interrupted, and fail).
-            Err(e) if e.is_held() => {
-                self.store.transition_tracker(&unclaimed, TrackerState::Pending, claimed.version).await?;
-                Ok(SendOutcome::Held)
-            }
             Ok(delivered) => {
                 for d in &delivered {
                     tracker.note_message(d.sent.message_id);
