@@ -19,7 +19,6 @@ mod support;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use chrono::NaiveTime;
 use serde_json::{Value, json};
 use shared::app::{Audience, AudiencePlan, Proposal};
 use shared::domain::ids::{ChatId, ProcessId, StaffId};
@@ -27,7 +26,7 @@ use shared::domain::phase::LineInput;
 use shared::domain::process::{Process, ProcessAction, ProcessKind, ReminderPolicy, Round};
 use shared::domain::staff::{Role, Staff};
 use shared::domain::text::Label;
-use shared::domain::time::{Timestamp, at_kst};
+use shared::domain::time::Timestamp;
 use shared::domain::tracker::{Tracker, TrackerState};
 use shared::http::api::auth::{Principal, StaticTokens};
 use shared::ports::clock::{Clock, ManualClock};
@@ -38,16 +37,7 @@ use testkit::Engine;
 use testkit::fake_telegram::FakeConfig;
 use tower::ServiceExt;
 
-const SAEBYEOK: ChatId = ChatId(-1_001_500_000_001);
-const NURI: ChatId = ChatId(-1_001_500_000_002);
-const GAON: ChatId = ChatId(-1_001_500_000_003);
-const DASOM: ChatId = ChatId(-1_001_500_000_004);
-const BAREUN: ChatId = ChatId(-1_001_500_000_005);
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-fn kst(day: &str, h: u32, m: u32) -> Timestamp {
-    at_kst(day.parse().unwrap(), NaiveTime::from_hms_opt(h, m, 0).unwrap())
-}
 
 fn manager(chat: ChatId) -> Value {
     json!({ "id": 6_000_000_000i64 - chat.0 % 1_000, "is_bot": false, "first_name": "매니저" })
@@ -163,7 +153,7 @@ fn statement_line(fund: &str, q: &str, p: &str, gross: &str, commission: &str, t
 }
 
 async fn scenario(engine: Engine) -> Option<Scenario> {
-    let clock = Arc::new(ManualClock::new(kst("2026-03-16", 8, 50)));
+    let clock = Arc::new(ManualClock::new(kst_on("2026-03-16", 8, 50)));
     let bed = bed_on(engine, FakeConfig::default().without_limits(), no_pacing(), clock.clone()).await?;
     bed.store
         .create_staff(&Staff {
@@ -175,7 +165,7 @@ async fn scenario(engine: Engine) -> Option<Scenario> {
         })
         .await
         .unwrap();
-    for (client, chat) in shared::demo::clients().into_iter().zip([SAEBYEOK, NURI, GAON, DASOM, BAREUN]) {
+    for (client, chat) in demo_clients() {
         let created = bed.store.create_client(&client).await.unwrap();
         let binding =
             shared::domain::client::ChatBinding {
@@ -201,7 +191,7 @@ async fn bids_and_allotments(s: &mut Scenario) {
         first_day.clone(),
         Some(stock.id.clone()),
         kind,
-        kst("2026-03-16", 9, 0),
+        kst_on("2026-03-16", 9, 0),
         ReminderPolicy::default(),
         s.clock.now(),
     );
@@ -212,13 +202,13 @@ async fn bids_and_allotments(s: &mut Scenario) {
         .collect();
     s.bed.store.save_draft_trackers(&first_day, created.version, &trackers).await.unwrap();
     s.bed.app.schedule_process(&first_day).await.unwrap();
-    s.at(kst("2026-03-16", 9, 0)).await;
+    s.at(kst_on("2026-03-16", 9, 0)).await;
     s.text(SAEBYEOK, "하이일드 17,500 / 300,000 / 1개월\n사모 코벤 17,000 / 100,000 / 미확약").await;
     s.text(NURI, "17,500 / 500,000 / 3개월").await;
     s.text(GAON, "17,500 / 300,000 / 1개월").await;
     s.text(DASOM, "17,500 / 500,000 / 미확약").await;
     s.text(BAREUN, "17,000 / 30,000 / 미확약").await;
-    s.at(kst("2026-03-16", 10, 0)).await;
+    s.at(kst_on("2026-03-16", 10, 0)).await;
     s.confirm_all(&first_day).await;
     s.bed.app.control_process(&first_day, ProcessAction::Complete).await.unwrap();
 
@@ -227,14 +217,14 @@ async fn bids_and_allotments(s: &mut Scenario) {
         allotment.clone(),
         Some(stock.id.clone()),
         ProcessKind::Allotment,
-        kst("2026-03-26", 9, 0),
+        kst_on("2026-03-26", 9, 0),
         ReminderPolicy::default(),
         s.clock.now(),
     );
     s.bed.store.create_process(&process).await.unwrap();
     let plan = AudiencePlan { audience: Audience::ConfirmedBids, notice: None };
     s.bed.app.choose_audience(&allotment, plan, false).await.unwrap();
-    s.clock.set(kst("2026-03-24", 15, 0));
+    s.clock.set(kst_on("2026-03-24", 15, 0));
     let mut stored = s.bed.store.get_stock(&stock.id).await.unwrap();
     stored
         .value
@@ -242,13 +232,13 @@ async fn bids_and_allotments(s: &mut Scenario) {
         .unwrap();
     s.bed.store.update_stock(&stored.value, stored.version).await.unwrap();
     s.bed.app.schedule_process(&allotment).await.unwrap();
-    s.at(kst("2026-03-26", 9, 0)).await;
+    s.at(kst_on("2026-03-26", 9, 0)).await;
     s.text(SAEBYEOK, "하이일드 12,000주 1개월\n사모 코벤 3,000주 미확약").await;
     s.text(NURI, "미배정").await;
     s.text(GAON, "18,000주 1개월").await;
     s.text(DASOM, "30,000주 미확약").await;
     s.text(BAREUN, "2,000주 미확약").await;
-    s.at(kst("2026-03-26", 10, 0)).await;
+    s.at(kst_on("2026-03-26", 10, 0)).await;
     s.confirm_all(&allotment).await;
     assert!(s.states(&allotment).await.iter().all(|(_, st)| *st == TrackerState::Confirmed));
     s.bed.app.control_process(&allotment, ProcessAction::Complete).await.unwrap();
@@ -268,7 +258,7 @@ async fn play(engine: Engine) {
     let before_phase3 = s.bed.staff_notices().len();
 
     // The sell processes the allotments call for: listing day and 1개월, none for 누리 (미배정).
-    s.clock.set(kst("2026-04-01", 10, 0));
+    s.clock.set(kst_on("2026-04-01", 10, 0));
     let (status, body) =
         s.call_json("POST", "/api/v1/stocks/hanbit/sell-plan?dry_run=true", "application/json", vec![]).await;
     assert_eq!(status, StatusCode::OK, "[{engine}] {body}");
@@ -335,17 +325,17 @@ async fn play(engine: Engine) {
     s.bed.app.schedule_process(&listing).await.unwrap();
 
     // Listing day, 08:00: each client gets its own plan.
-    s.at(kst("2026-04-07", 8, 0)).await;
+    s.at(kst_on("2026-04-07", 8, 0)).await;
     for chat in [SAEBYEOK, DASOM, BAREUN] {
         let last = s.bed.texts(chat).pop().unwrap();
         assert!(last.contains("상장 후 매도의견"), "[{engine}] {chat}: {last}");
     }
     assert!(!s.bed.texts(GAON).last().unwrap().contains("매도의견"), "[{engine}] 가온's shares are locked");
-    s.at(kst("2026-04-07", 15, 35)).await;
+    s.at(kst_on("2026-04-07", 15, 35)).await;
     s.text(SAEBYEOK, "3,000주 평균 28,500").await;
     s.text(DASOM, "30,000주 평균 32,000").await;
     s.text(BAREUN, "미매도 - 지정가 미도달").await;
-    s.at(kst("2026-04-07", 15, 40)).await;
+    s.at(kst_on("2026-04-07", 15, 40)).await;
     s.confirm_all(&listing).await;
 
     // Every execution report confirmed: the statements of the two funds that sold, at T+2 09:00.
@@ -355,13 +345,13 @@ async fn play(engine: Engine) {
         (p.kind, p.kickoff_at, p.state()),
         (
             ProcessKind::Statement { sale_date: "2026-04-07".parse().unwrap() },
-            kst("2026-04-09", 9, 0),
+            kst_on("2026-04-09", 9, 0),
             shared::domain::process::ProcessState::Scheduled
         ),
         "[{engine}]"
     );
     assert_eq!(s.states(&statements).await.len(), 2, "[{engine}] 새벽 and 다솜; 바른 sold nothing");
-    s.at(kst("2026-04-09", 9, 0)).await;
+    s.at(kst_on("2026-04-09", 9, 0)).await;
     // 새벽 types its statement with 2025's tax rate; 다솜 sends the broker's PDF.
     s.text(
         SAEBYEOK,
@@ -374,7 +364,7 @@ async fn play(engine: Engine) {
     )
     .await;
     assert_eq!(s.tracker(&statements, "dasom").await.evidence().len(), 1, "[{engine}]");
-    s.at(kst("2026-04-09", 10, 0)).await;
+    s.at(kst_on("2026-04-09", 10, 0)).await;
     s.confirm(
         &statements,
         "saebyeok",
@@ -389,7 +379,7 @@ async fn play(engine: Engine) {
     .await;
 
     // The 1개월 release: 새벽 하이일드, 가온, and 바른's shares kept on listing day; by JSON.
-    s.clock.set(kst("2026-05-04", 10, 0));
+    s.clock.set(kst_on("2026-05-04", 10, 0));
     let rows = json!([
         {"client": "(가상)새벽자산운용", "fund": "하이일드", "quantity": "50%", "order": "시가"},
         {"client": "(가상)새벽자산운용", "fund": "하이일드", "quantity": "잔량", "order": "지정가", "limit_price": "30,000"},
@@ -413,13 +403,13 @@ async fn play(engine: Engine) {
     assert_eq!(status, StatusCode::OK, "[{engine}] {body}");
     assert_eq!(body["report"]["accepted"], json!(4));
     s.bed.app.schedule_process(&one_month).await.unwrap();
-    s.at(kst("2026-05-07", 8, 0)).await;
-    s.at(kst("2026-05-07", 15, 35)).await;
+    s.at(kst_on("2026-05-07", 8, 0)).await;
+    s.at(kst_on("2026-05-07", 15, 35)).await;
     s.text(SAEBYEOK, "12,000주 평균 29,000").await;
     // 가온 reports 20,000 shares: 2,000 more than were released.
     s.text(GAON, "20,000주 평균 26,000").await;
     s.text(BAREUN, "2,000주 평균 25,500").await;
-    s.at(kst("2026-05-07", 15, 40)).await;
+    s.at(kst_on("2026-05-07", 15, 40)).await;
     s.confirm(&one_month, "saebyeok", None).await;
     s.confirm(&one_month, "bareun", None).await;
     // Staff call 가온: it sold 18,000.
@@ -436,7 +426,7 @@ async fn play(engine: Engine) {
     .await;
     let statements_1m: ProcessId = "hanbit-sell-1m-statement".parse().unwrap();
     // 2026-05-07 is a Thursday: settled Monday 05-11.
-    s.at(kst("2026-05-11", 9, 0)).await;
+    s.at(kst_on("2026-05-11", 9, 0)).await;
     s.text(
         SAEBYEOK,
         "수량 12,000주 단가 29,000원 매매금액 348,000,000원 수수료 52,200원 거래세 696,000원 정산금액 347,251,800원",
@@ -452,7 +442,7 @@ async fn play(engine: Engine) {
         "수량 2,000주 단가 25,500원 매매금액 51,000,000원 수수료 7,650원 거래세 102,000원 정산금액 50,890,350원",
     )
     .await;
-    s.at(kst("2026-05-11", 10, 0)).await;
+    s.at(kst_on("2026-05-11", 10, 0)).await;
     s.confirm_all(&statements_1m).await;
 
     // What staff read from phase 3 on: the wrong tax with both amounts, 가온's sale of unreleased
@@ -613,7 +603,7 @@ async fn play(engine: Engine) {
 async fn amendment_moves_sale_dates(engine: Engine) {
     let Some(mut s) = scenario(engine).await else { return };
     bids_and_allotments(&mut s).await;
-    s.clock.set(kst("2026-03-30", 10, 0));
+    s.clock.set(kst_on("2026-03-30", 10, 0));
     s.bed.app.propose_sell_processes(&"hanbit".parse().unwrap(), false).await.unwrap();
     let listing: ProcessId = "hanbit-sell-listing".parse().unwrap();
     // A dry run writes nothing; `partial` applies the accepted rows despite a refused one.
@@ -646,16 +636,16 @@ async fn amendment_moves_sale_dates(engine: Engine) {
     let p = s.bed.store.get_process(&listing).await.unwrap().value;
     assert_eq!(
         (p.kind, p.kickoff_at),
-        (ProcessKind::Sell { sale_date: "2026-04-14".parse().unwrap() }, kst("2026-04-14", 8, 0)),
+        (ProcessKind::Sell { sale_date: "2026-04-14".parse().unwrap() }, kst_on("2026-04-14", 8, 0)),
         "[{engine}]"
     );
     let p = s.bed.store.get_process(&"hanbit-sell-1m".parse().unwrap()).await.unwrap().value;
     assert_eq!(p.kind, ProcessKind::Sell { sale_date: "2026-05-14".parse().unwrap() }, "[{engine}]");
     // Scheduled: its advice was sent to nobody yet, and the job moved with it.
     let before = s.bed.texts(DASOM).len();
-    s.at(kst("2026-04-07", 8, 0)).await;
+    s.at(kst_on("2026-04-07", 8, 0)).await;
     assert_eq!(s.bed.texts(DASOM).len(), before, "[{engine}] nothing on the old listing day");
-    s.at(kst("2026-04-14", 8, 0)).await;
+    s.at(kst_on("2026-04-14", 8, 0)).await;
     let advice = s.bed.texts(DASOM).pop().unwrap();
     assert!(
         advice.contains("상장 후 매도의견") && advice.contains("04-14"),

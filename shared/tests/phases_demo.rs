@@ -15,9 +15,8 @@
 
 mod support;
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::NaiveDate;
 use serde_json::{Value, json};
-use shared::domain::client::Client;
 use shared::domain::ids::{ChatId, ClientId, ProcessId, StaffId};
 use shared::domain::lockup::LockUp;
 use shared::domain::money::{Price, Quantity};
@@ -26,7 +25,7 @@ use shared::domain::phase::{Answer, LineInput};
 use shared::domain::process::{Process, ProcessKind, ReminderPolicy, Round};
 use shared::domain::staff::{Role, Staff};
 use shared::domain::text::Label;
-use shared::domain::time::{Timestamp, at_kst};
+use shared::domain::time::Timestamp;
 use shared::domain::tracker::{Tracker, TrackerState};
 use shared::ports::clock::ManualClock;
 use shared::ports::scheduler::Job;
@@ -36,26 +35,12 @@ use support::*;
 use testkit::Engine;
 use testkit::fake_telegram::FakeConfig;
 
-const SAEBYEOK: ChatId = ChatId(-1_001_500_000_001);
-const NURI: ChatId = ChatId(-1_001_500_000_002);
-const GAON: ChatId = ChatId(-1_001_500_000_003);
-const DASOM: ChatId = ChatId(-1_001_500_000_004);
-const BAREUN: ChatId = ChatId(-1_001_500_000_005);
-
 /// Book-building's first day, and the first subscription day.
 const FIRST_DAY: &str = "2026-03-16";
 const SUBSCRIPTION: &str = "2026-03-26";
 
-fn kst_on(day: &str, h: u32, m: u32) -> Timestamp {
-    at_kst(day.parse().unwrap(), NaiveTime::from_hms_opt(h, m, 0).unwrap())
-}
-
 fn kst(h: u32, m: u32) -> Timestamp {
     kst_on(FIRST_DAY, h, m)
-}
-
-fn demo_clients() -> Vec<(Client, ChatId)> {
-    shared::demo::clients().into_iter().zip([SAEBYEOK, NURI, GAON, DASOM, BAREUN]).collect()
 }
 
 /// A fund manager of the client in `chat`.

@@ -6,11 +6,8 @@
 //! Skipped (said on stderr) without Chromium and ChromeDriver under a plain `cargo test`; a failure
 //! under `cargo xtask test`, which installs them.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use testkit::webdriver::{ChromeDriver, Session, SessionOptions, browser};
 
 /// The demo's (가상)누리자산운용 group on the fake Telegram.
@@ -18,57 +15,15 @@ const NURI: i64 = -1_001_500_000_002;
 /// How long a page or a fragment may take to show, on a loaded 2-core machine.
 const WAIT: Duration = Duration::from_secs(30);
 
-/// The devserver binary, stopped by its process id when dropped.
-struct Devserver {
-    child: Child,
-    base: String,
-    lines: Arc<Mutex<Vec<String>>>,
-}
+mod support;
 
-impl Drop for Devserver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::{ADMIN_TOKEN, Devserver};
 
 impl Devserver {
     fn start(data: &Path) -> Devserver {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free loopback port")
-            .port();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_devserver"));
-        command.args(["--port", &port.to_string(), "--demo", "--admin-token", "browser-admin", "--data-dir"]).arg(data);
-        for name in ["TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_STAFF_CHAT_ID"] {
-            command.env_remove(name);
-        }
-        command.env("RUST_LOG", "warn,dynoxide=error");
-        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("the devserver starts");
-        let stdout = child.stdout.take().expect("its stdout");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = lines.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                sink.lock().expect("the lines").push(line);
-            }
-        });
-        let server = Devserver { child, base: format!("http://127.0.0.1:{port}"), lines };
+        let server = Devserver::start_with(data, true, &[]);
         server.banner();
         server
-    }
-
-    /// The startup banner, once printed.
-    fn banner(&self) -> Vec<String> {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            let lines = self.lines.lock().expect("the lines").clone();
-            if lines.iter().any(|l| l.contains("Ctrl-C stops")) {
-                return lines;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("no banner within 60 s: {:?}", self.lines.lock().expect("the lines"));
     }
 
     fn url(&self, path: &str) -> String {
@@ -339,14 +294,14 @@ async fn staff_use_the_dashboard_in_a_real_browser() {
     // API, as an advisor would) gives the notice page one to show.
     let http = reqwest::Client::builder().no_proxy().build().expect("an HTTP client");
     let notice = serde_json::json!({ "id": "browser-notice", "kind": { "kind": "notice" }, "kickoff_at": "2036-01-02T00:00:00Z" });
-    let created = http.post(devserver.url("/api/v1/processes")).bearer_auth("browser-admin").json(&notice).send().await;
+    let created = http.post(devserver.url("/api/v1/processes")).bearer_auth(ADMIN_TOKEN).json(&notice).send().await;
     let created = created.expect("the API answers");
     let status = created.status();
     assert_eq!(status, 201, "a draft notice: {}", created.text().await.unwrap_or_default());
     let audience = serde_json::json!({ "audience": { "by": "all_linked" },
         "notice": { "title": "(가상)휴장 안내", "text": "1월 2일은 휴장입니다.", "acknowledge": true } });
     let url = devserver.url("/api/v1/processes/browser-notice/audience");
-    let set = http.post(url).bearer_auth("browser-admin").json(&audience).send().await.expect("the API answers");
+    let set = http.post(url).bearer_auth(ADMIN_TOKEN).json(&audience).send().await.expect("the API answers");
     assert_eq!(set.status(), 200, "its audience and text");
     let refused = tour(&session, &devserver, "operator", None).await;
     assert!(!refused.iter().any(|p| p.starts_with("/today") || p.starts_with("/processes")), "{refused:?}");

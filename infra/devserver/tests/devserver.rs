@@ -7,39 +7,15 @@
 #![allow(clippy::unwrap_used)] // a test driving a child process
 
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::io::{Read, Write};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Devserver {
-    child: Child,
-    base: String,
-    /// Everything it printed so far.
-    lines: Arc<Mutex<Vec<String>>>,
-}
+mod support;
 
-impl Drop for Devserver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::Devserver;
 
 impl Devserver {
-    /// The startup banner, once printed (30 s at most).
-    fn banner(&self) -> Vec<String> {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            let lines = self.lines.lock().unwrap().clone();
-            if lines.iter().any(|l| l.contains("Ctrl-C stops")) {
-                return lines;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("no banner within 60 s: {:?}", self.lines.lock().unwrap());
-    }
-
     /// Ctrl-C, then everything it printed; it must exit cleanly.
     fn stop(mut self) -> Vec<String> {
         let pid = self.child.id().to_string();
@@ -55,36 +31,8 @@ impl Devserver {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A devserver on a free port with the built-in fake Telegram unless `env` says otherwise.
-fn start_with(data: &std::path::Path, demo: bool, env: &[(&str, &str)]) -> Devserver {
-    let port = free_port();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_devserver"));
-    command.args(["--port", &port.to_string(), "--data-dir"]).arg(data).args(["--admin-token", "test-admin"]);
-    if demo {
-        command.arg("--demo");
-    }
-    for name in ["TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_STAFF_CHAT_ID"] {
-        command.env_remove(name);
-    }
-    command.envs(env.iter().copied()).env("RUST_LOG", "warn,dynoxide=error");
-    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let sink = lines.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            sink.lock().unwrap().push(line);
-        }
-    });
-    Devserver { child, base: format!("http://127.0.0.1:{port}"), lines }
-}
-
 fn start(data: &std::path::Path) -> Devserver {
-    start_with(data, true, &[])
+    Devserver::start_with(data, true, &[])
 }
 
 fn scratch(name: &str) -> std::path::PathBuf {
@@ -252,7 +200,7 @@ async fn the_devserver_runs_the_system_end_to_end() {
 async fn the_events_post_to_its_webhook_with_the_secret_it_was_given() {
     const SECRET: &str = "events-secret_0123456789";
     let data = scratch("events");
-    let server = start_with(&data, false, &[("TELEGRAM_WEBHOOK_SECRET", SECRET)]);
+    let server = Devserver::start_with(&data, false, &[("TELEGRAM_WEBHOOK_SECRET", SECRET)]);
     let banner = server.banner();
     assert!(banner.iter().any(|l| l.contains(&format!("X-Telegram-Bot-Api-Secret-Token: {SECRET}"))), "{banner:?}");
     let http = reqwest::Client::new();
@@ -318,7 +266,7 @@ async fn a_bot_token_talks_to_the_bot_api_telegram_api_base_names() {
     let fake = testkit::fake_telegram::FakeTelegram::start(Default::default()).await;
     let data = scratch("api-base");
     let staff = "-1001234567890";
-    let server = start_with(
+    let server = Devserver::start_with(
         &data,
         false,
         &[

@@ -25,6 +25,23 @@ pub const STAFF: ChatId = ChatId(-1_001_876_543_210);
 /// The client group of the payloads.
 pub const GROUP: ChatId = ChatId(-1_001_987_654_321);
 
+/// The demo clients' groups, in `shared::demo::clients()` order.
+pub const SAEBYEOK: ChatId = ChatId(-1_001_500_000_001);
+pub const NURI: ChatId = ChatId(-1_001_500_000_002);
+pub const GAON: ChatId = ChatId(-1_001_500_000_003);
+pub const DASOM: ChatId = ChatId(-1_001_500_000_004);
+pub const BAREUN: ChatId = ChatId(-1_001_500_000_005);
+
+/// The five demo clients, each with its group (not linked yet).
+pub fn demo_clients() -> Vec<(Client, ChatId)> {
+    shared::demo::clients().into_iter().zip([SAEBYEOK, NURI, GAON, DASOM, BAREUN]).collect()
+}
+
+/// `h:m` KST on `day` (`YYYY-MM-DD`).
+pub fn kst_on(day: &str, h: u32, m: u32) -> shared::domain::time::Timestamp {
+    shared::domain::time::at_kst(day.parse().unwrap(), chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap())
+}
+
 pub struct Bed {
     pub fake: FakeTelegram,
     pub app: Arc<App>,
