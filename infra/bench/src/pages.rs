@@ -509,7 +509,6 @@ fn stock(k: usize, start: NaiveDate) -> Result<Stock, Error> {
     }))
 }
 
-/// For the tests below: a line of what the devserver prints.
 #[cfg(test)]
 mod tests {
     use super::*;
