@@ -1,7 +1,7 @@
 //! The texts of 배정내역 및 확약여부 확인: the confirmed bids whose allotment is asked for, the prompt,
 //! and how findings read.
 
-use super::{ACK_BUTTON, Subject, fund_name};
+use super::{Subject, answer_request, fund_name};
 use crate::domain::client::Client;
 use crate::domain::ids::FundId;
 use crate::domain::phase::allotment::{AllotmentAdvice, AllotmentAnswer, Allotted, Finding};
@@ -32,9 +32,7 @@ pub fn advice(subject: &Subject<'_>, client: &Client, advice: &AllotmentAdvice) 
             bid.lockup
         ));
     }
-    out.push_str(&format!(
-        "\n\n펀드별 배정 수량과 배정받은 확약 기간을 알려 주세요. [{ACK_BUTTON}] 을 누르시면 입력 안내를 드립니다."
-    ));
+    out.push_str(&answer_request("펀드별 배정 수량과 배정받은 확약 기간을 알려 주세요."));
     out
 }
 

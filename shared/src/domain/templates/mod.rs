@@ -63,6 +63,11 @@ impl<'a> Subject<'a> {
     }
 }
 
+/// An advice's closing line: what the client is to send, and that ✅ brings the instructions.
+fn answer_request(what: &str) -> String {
+    format!("\n\n{what} [{ACK_BUTTON}] 을 누르시면 입력 안내를 드립니다.")
+}
+
 /// A fund's name as its client calls it.
 pub fn fund_name(client: &Client, fund: &FundId) -> String {
     client.fund(fund).map_or_else(|| fund.to_string(), |f| f.name.to_string())

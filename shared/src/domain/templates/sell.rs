@@ -1,7 +1,7 @@
 //! The texts of 상장 후 매도의견: each fund's orders for the sale date, the execution report
 //! prompt, and how findings read.
 
-use super::{ACK_BUTTON, Subject, fund_name};
+use super::{Subject, answer_request, fund_name};
 use crate::domain::client::Client;
 use crate::domain::ids::FundId;
 use crate::domain::money::{Quantity, group_thousands};
@@ -87,9 +87,7 @@ pub fn advice(subject: &Subject<'_>, client: &Client, advice: &SellAdvice) -> St
             }
         }
     }
-    out.push_str(&format!(
-        "\n\n체결 후 펀드별 매도 수량과 평균 단가를 알려 주세요. [{ACK_BUTTON}] 을 누르시면 입력 안내를 드립니다."
-    ));
+    out.push_str(&answer_request("체결 후 펀드별 매도 수량과 평균 단가를 알려 주세요."));
     out
 }
 

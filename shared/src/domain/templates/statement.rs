@@ -1,7 +1,7 @@
 //! The texts of 매매명세서 확인: the confirmed sales whose statements are asked for, the prompt, and
 //! how reconciliation findings read (each with both amounts).
 
-use super::{ACK_BUTTON, Subject, fund_name};
+use super::{Subject, answer_request, fund_name};
 use crate::domain::calendar::KrxCalendar;
 use crate::domain::client::Client;
 use crate::domain::ids::FundId;
@@ -27,9 +27,7 @@ pub fn advice(subject: &Subject<'_>, client: &Client, advice: &StatementAdvice) 
             sale.average_price
         ));
     }
-    out.push_str(&format!(
-        "\n\n펀드별 매매명세서(수량, 단가, 매매금액, 수수료, 거래세, 정산금액)를 보내 주세요. [{ACK_BUTTON}] 을 누르시면 입력 안내를 드립니다."
-    ));
+    out.push_str(&answer_request("펀드별 매매명세서(수량, 단가, 매매금액, 수수료, 거래세, 정산금액)를 보내 주세요."));
     out
 }
 
