@@ -19,7 +19,9 @@ use shared::domain::text::Label;
 use shared::domain::tracker::{Evidence, EvidenceKind, Tracker, TrackerEvent, TrackerState};
 use shared::http::api::auth::{Principal, StaticTokens};
 use shared::ports::clock::SystemClock;
-use shared::ports::store::{ClientStore, ProcessStore, StaffStore, StockStore, TrackerStore};
+use shared::ports::store::{
+    ClientStore, JournalStore, PageRequest, ProcessStore, StaffStore, StockStore, TrackerStore,
+};
 use shared::web::SignIn;
 use shared::web::signin::DevLogin;
 use std::sync::Arc;
@@ -258,6 +260,14 @@ async fn a_role_sees_only_what_it_may_do_and_is_refused_the_rest(engine: Engine)
     assert_eq!(nuri.value.state(), TrackerState::Sent);
 }
 
+/// Who recorded `action` on `entity`, from the audit log of the last hour.
+async fn audited(d: &Dashboard, action: &str, entity: &str) -> Vec<String> {
+    let now = d.bed.app.clock.now();
+    let (from, until) = (now - chrono::TimeDelta::hours(1), now + chrono::TimeDelta::hours(1));
+    let log = d.bed.store.audit(from, until, &PageRequest::first(100)).await.unwrap();
+    log.items.into_iter().filter(|e| e.action == action && e.entity_id == entity).map(|e| e.actor).collect()
+}
+
 async fn remind_goes_out_through_telegram(engine: Engine) {
     let Some(d) = dashboard(engine).await else { return };
     let before = d.bed.fake.sent(NURI_CHAT).len();
@@ -272,6 +282,7 @@ async fn remind_goes_out_through_telegram(engine: Engine) {
     assert!(sent.last().and_then(|m| m.text.clone()).unwrap_or_default().starts_with('⏰'), "{sent:?}");
     let nuri = d.bed.store.get_tracker(&PROCESS.parse().unwrap(), &"nuri".parse().unwrap()).await.unwrap();
     assert_eq!(nuri.value.reminders_total(), 1);
+    assert_eq!(audited(&d, "tracker.remind", &format!("{PROCESS}/nuri")).await, ["operator"]);
     // Every silent client of a representative's tab at once.
     let all =
         post(&d, &format!("/ui/processes/{PROCESS}/remind-silent?view=process&rep=rep-kim"), Some("operator-token"))
@@ -279,8 +290,11 @@ async fn remind_goes_out_through_telegram(engine: Engine) {
     assert_eq!(all.status, StatusCode::OK, "{}", all.text());
     assert!(all.text().contains("미응답 고객사 5곳에 독촉 메시지를 보냈습니다."), "{}", all.text());
     assert_eq!(d.bed.fake.sent(NURI_CHAT).len(), before + 2);
+    assert_eq!(audited(&d, "tracker.remind", &format!("{PROCESS}/nuri")).await, ["operator", "operator"]);
     // A client with nothing to do is refused, saying why.
-    post(&d, &format!("/ui/processes/{PROCESS}/trackers/dasom/skip"), Some("operator-token")).await;
+    let skipped = post(&d, &format!("/ui/processes/{PROCESS}/trackers/dasom/skip"), Some("operator-token")).await;
+    assert_eq!(skipped.status, StatusCode::OK, "{}", skipped.text());
+    assert_eq!(audited(&d, "tracker.skip", &format!("{PROCESS}/dasom")).await, ["operator"]);
     let refused = post(&d, &format!("/ui/processes/{PROCESS}/trackers/dasom/remind"), Some("operator-token")).await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
     assert!(refused.text().contains("data-testid=\"flash-error\""), "{}", refused.text());
@@ -305,6 +319,7 @@ async fn an_answer_is_confirmed_with_the_values_of_the_form(engine: Engine) {
     let nuri = d.bed.store.get_tracker(&PROCESS.parse().unwrap(), &"nuri".parse().unwrap()).await.unwrap();
     assert_eq!(nuri.value.state(), TrackerState::Confirmed);
     assert_eq!(nuri.value.confirmed_by().map(|s| s.as_str()), Some("rep-kim"));
+    assert_eq!(audited(&d, "tracker.confirm", &format!("{PROCESS}/nuri")).await, ["operator"]);
     let page = get(&d, &format!("/ui/processes/{PROCESS}"), Some("viewer-token")).await.text();
     assert!(page.contains("17,000원 / 400,000주 / 3개월"), "the answer shows: {page}");
     // A value the phase cannot read names its line.

@@ -4,6 +4,7 @@
 //! pressed on re-rendered (its counts change too) and a sentence in the flash area.
 
 use super::{process, today};
+use crate::app::KickoffReport;
 use crate::domain::ids::{ClientId, ProcessId, StaffId};
 use crate::domain::staff::Role;
 use crate::domain::tracker::{Tracker, TrackerState};
@@ -133,6 +134,18 @@ pub async fn answer(
 /// The client's name for a flash sentence; its id when it cannot be read.
 pub async fn client_name(state: &WebState, client: &ClientId) -> String {
     state.app.store.get_client(client).await.map_or_else(|_| client.to_string(), |c| c.value.name.to_string())
+}
+
+/// The audit entry of a process started now, as the API records it (its `StartReport`): who was
+/// sent to, and who not with why.
+pub async fn audit_start(state: &WebState, caller: &Principal, process_id: &ProcessId, report: &KickoffReport) {
+    let failed: Vec<serde_json::Value> = report
+        .failed
+        .iter()
+        .map(|(client_id, reason)| serde_json::json!({ "client_id": client_id, "reason": reason }))
+        .collect();
+    let after = serde_json::json!({ "sent": report.sent, "failed": failed });
+    state.app.record_audit(&caller.name, "process.start", process_id.as_str(), None, Some(after)).await;
 }
 
 /// The audit entry of a move on a tracker, as the API records it: `process/client`, and the

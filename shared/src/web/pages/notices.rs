@@ -3,7 +3,7 @@
 //! audience, previewed with the API's dry run (who gets it, who not and why, what the first
 //! recipient reads), applied, and scheduled or started now.
 
-use super::actions::flash;
+use super::actions::{audit_start, flash};
 use super::clients::{FUND_KINDS, all_staff};
 use super::common::all_processes;
 use super::kit::{Fields, export, select, telegram_text};
@@ -396,10 +396,7 @@ async fn start(
     Id(id): Id<ProcessId>,
 ) -> Result<Markup, WebError> {
     let report = state.app.start_now(&id).await?;
-    let failed: Vec<serde_json::Value> =
-        report.failed.iter().map(|(c, reason)| json!({ "client_id": c, "reason": reason })).collect();
-    let audited = json!({ "sent": report.sent, "failed": failed });
-    state.app.record_audit(&caller.name, "process.start", id.as_str(), None, Some(audited)).await;
+    audit_start(&state, &caller, &id, &report).await;
     let page = render_detail(&state, &caller, &id, None).await?;
     let mut message = format!("{}곳에 보냈습니다.", report.sent.len());
     if !report.failed.is_empty() {

@@ -37,13 +37,12 @@ fn fields(phase: Phase) -> &'static [(&'static str, &'static str)] {
 
 async fn panel(
     State(state): State<WebState>,
-    Authorized(caller, _): Authorized<Operator>,
+    _: Authorized<Operator>,
     Ids(process_id, client_id): Ids<ProcessId, ClientId>,
     Query(q): Query<ViewQuery>,
 ) -> Result<Markup, WebError> {
     let tracker = state.app.store.get_tracker(&process_id, &client_id).await?.value;
     let client = state.app.store.get_client(&client_id).await?.value;
-    let _ = caller;
     let view = View::Process { rep: q.rep.filter(|r| !r.is_empty()) };
     Ok(render_panel(&tracker, &client, &view))
 }

@@ -6,7 +6,7 @@ use crate::domain::process::{Process, ProcessAction, ProcessState};
 use crate::domain::staff::Role;
 use crate::http::api::auth::{Advisor, Authorized};
 use crate::web::extract::Ids;
-use crate::web::pages::actions::{View, ViewQuery, answer};
+use crate::web::pages::actions::{View, ViewQuery, answer, audit_start};
 use crate::web::{WebError, WebState};
 use axum::Router;
 use axum::extract::{Query, State};
@@ -103,8 +103,7 @@ async fn control(
     let message = match m {
         Move::Start => {
             let report = app.start_now(&process_id).await?;
-            let after = serde_json::json!({ "sent": report.sent, "failed": report.failed.len() });
-            app.record_audit(&caller.name, "process.start", process_id.as_str(), None, Some(after)).await;
+            audit_start(&state, &caller, &process_id, &report).await;
             match report.failed.len() {
                 0 => format!("{}곳에 보냈습니다.", report.sent.len()),
                 failed => format!("{}곳에 보냈고 {failed}곳은 실패했습니다.", report.sent.len()),
