@@ -49,17 +49,23 @@ impl<'a> Subject<'a> {
     /// `📌 <b>(가상)한빛로보틱스</b> 수요예측 참여 (첫날)`; a notice: `📢 <b>제목</b>` (with its stock);
     /// a sale date's processes name it: `상장 후 매도의견 (04-07)`, `매매명세서 확인 (04-07 매도분)`.
     pub fn heading(&self) -> String {
-        let about = || format!("📌 <b>{}</b> {}", escape(self.name()), escape(self.kind.korean()));
         match (self.kind, self.title) {
             (ProcessKind::Notice, Some(title)) => match self.stock {
                 Some(stock) => format!("📢 <b>{}</b> · {}", escape(title), escape(stock.name.as_str())),
                 None => format!("📢 <b>{}</b>", escape(title)),
             },
-            (ProcessKind::Notice, None) => about(),
-            (ProcessKind::Participation { .. } | ProcessKind::Allotment, _) => about(),
-            (ProcessKind::Sell { sale_date }, _) => format!("{} ({})", about(), sale_date.format("%m-%d")),
-            (ProcessKind::Statement { sale_date }, _) => format!("{} ({} 매도분)", about(), sale_date.format("%m-%d")),
+            (kind, _) => format!("📌 <b>{}</b> {}", escape(self.name()), escape(&kind_title(kind))),
         }
+    }
+}
+
+/// A process's kind as its title: a stock has a sell process and a statement check per sale date,
+/// so theirs carry the date (`상장 후 매도의견 (04-07)`, `매매명세서 확인 (04-07 매도분)`).
+pub fn kind_title(kind: ProcessKind) -> String {
+    match kind {
+        ProcessKind::Sell { sale_date } => format!("{} ({})", kind.korean(), sale_date.format("%m-%d")),
+        ProcessKind::Statement { sale_date } => format!("{} ({} 매도분)", kind.korean(), sale_date.format("%m-%d")),
+        ProcessKind::Participation { .. } | ProcessKind::Allotment | ProcessKind::Notice => kind.korean().to_owned(),
     }
 }
 

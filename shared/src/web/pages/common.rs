@@ -68,9 +68,9 @@ impl Names {
             .as_ref()
             .map(|id| self.stocks.get(id).map_or_else(|| id.to_string(), |s| s.name.to_string()));
         match (stock, process.kind) {
-            (Some(stock), kind) => format!("{stock} · {}", kind_name(kind)),
+            (Some(stock), kind) => format!("{stock} · {}", crate::domain::templates::kind_title(kind)),
             (None, ProcessKind::Notice) => ProcessKind::Notice.korean().to_owned(),
-            (None, kind) => kind_name(kind),
+            (None, kind) => crate::domain::templates::kind_title(kind),
         }
     }
 }
@@ -149,15 +149,4 @@ pub async fn silent(
         more = true;
     }
     Ok((waiting, more))
-}
-
-/// The kind as a title: a stock has a sell process and a statement check per sale date, so
-/// theirs carry the date (`상장 후 매도의견 (06-09)`, `매매명세서 확인 (06-09 매도분)`), as the bot's
-/// headings do.
-pub fn kind_name(kind: ProcessKind) -> String {
-    match kind {
-        ProcessKind::Sell { sale_date } => format!("{} ({})", kind.korean(), sale_date.format("%m-%d")),
-        ProcessKind::Statement { sale_date } => format!("{} ({} 매도분)", kind.korean(), sale_date.format("%m-%d")),
-        ProcessKind::Participation { .. } | ProcessKind::Allotment | ProcessKind::Notice => kind.korean().to_owned(),
-    }
 }
